@@ -1,0 +1,23 @@
+namespace DaxLab;
+
+/// <summary>Sizes shared by every layer: the x86-64 page and PMD sizes DAX maps with.</summary>
+public static class Geometry
+{
+    public const int PageShift = 12;
+    public const int PageSize = 1 << PageShift;
+    public const long PageMask = PageSize - 1;
+
+    /// <summary>Order of a PMD entry: 512 pages, 2 MiB.</summary>
+    public const int PmdOrder = 9;
+    public const int PmdShift = PageShift + PmdOrder;
+    public const long PmdSize = 1L << PmdShift;
+    public const long PmdMask = PmdSize - 1;
+    public const int PagesPerPmd = 1 << PmdOrder;
+
+    /// <summary>The largest file size the engine accepts (ext4 with 4 KiB blocks: 2^32 - 1 blocks; past it EFBIG).</summary>
+    public const long MaxFileSize = (1L << 44) - PageSize;
+
+    public static long PageAlignDown(long x) => x & ~PageMask;
+    public static long PageAlignUp(long x) => (x + PageMask) & ~PageMask;
+    public static long PmdAlignDown(long x) => x & ~PmdMask;
+}

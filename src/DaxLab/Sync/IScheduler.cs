@@ -1,0 +1,29 @@
+namespace DaxLab.Sync;
+
+/// <summary>
+/// What a deterministic scheduler (the checker) plugs into the <see cref="Seam"/>.
+/// </summary>
+/// <remarks>
+/// Under a scheduler exactly one simulated CPU runs at a time. Every place the kernel could be
+/// preempted calls <see cref="Reschedule"/>; every sleep becomes <see cref="Block"/> on a channel
+/// (the primitive or waiter that will be woken) inside a re-check loop, and every wake-up is
+/// <see cref="Wake"/>. Because one CPU runs at a time, primitive state needs no host locking
+/// in this mode: the scheduler's hand-off between host threads is the only synchronization.
+/// </remarks>
+public interface IScheduler
+{
+    /// <summary>A scheduling point named for the kernel function about to run.</summary>
+    void Reschedule(string point);
+
+    /// <summary>
+    /// The running CPU sleeps on <paramref name="channel"/> until another CPU wakes it. Callers
+    /// re-check their condition afterwards, so a spurious return is harmless.
+    /// </summary>
+    void Block(object channel, string point);
+
+    /// <summary>Makes every CPU sleeping on <paramref name="channel"/> runnable.</summary>
+    void Wake(object channel);
+
+    /// <summary>Records what the running CPU saw or did, for the race diagrams.</summary>
+    void Note(string what);
+}

@@ -1,0 +1,161 @@
+using System.Diagnostics;
+
+namespace DaxLab.Sync;
+
+/// <summary>
+/// rw_semaphore: a sleeping reader/writer lock (i_rwsem, i_mmap_sem, mmap_sem, ILOCK).
+/// </summary>
+/// <remarks>
+/// State is one integer: the number of readers, or <see cref="WriterHeld"/>. Readers enter with a
+/// compare-and-swap while no writer holds or waits; writers wait for zero. A waiting writer
+/// stops new readers so it cannot starve, as the kernel's rwsem does. Owners are not tracked:
+/// like the kernel's, the semaphore may be released by a different thread from the acquirer.
+/// </remarks>
+public sealed class RwSemaphore
+{
+    private const int WriterHeld = -1;
+
+    private readonly object gate = new();
+    private readonly IScheduler? scheduler;
+    private readonly string downReadPoint;
+    private readonly string downWritePoint;
+    private int count;
+    private int waitingWriters;
+    private int sleepers;
+
+    internal RwSemaphore(Seam seam, string name)
+    {
+        scheduler = seam.Scheduler;
+        Name = name;
+        downReadPoint = "down_read(" + name + ")";
+        downWritePoint = "down_write(" + name + ")";
+    }
+
+    public string Name { get; }
+
+    public bool IsWriteLocked => Volatile.Read(ref count) == WriterHeld;
+
+    public bool IsLocked => Volatile.Read(ref count) != 0;
+
+    public void DownRead()
+    {
+        if (scheduler is not null)
+        {
+            scheduler.Reschedule(downReadPoint);
+            while (!TryDownRead())
+                scheduler.Block(this, downReadPoint);
+            return;
+        }
+        if (TryDownRead())
+            return;
+        lock (gate)
+        {
+            // Interlocked: a full fence between announcing the sleeper and re-checking, so a
+            // releaser that misses the sleeper has already made the lock available.
+            Interlocked.Increment(ref sleepers);
+            while (!TryDownRead())
+                Monitor.Wait(gate);
+            Interlocked.Decrement(ref sleepers);
+        }
+    }
+
+    public bool TryDownRead()
+    {
+        while (true)
+        {
+            int c = Volatile.Read(ref count);
+            if (c == WriterHeld || Volatile.Read(ref waitingWriters) > 0)
+                return false;
+            if (Interlocked.CompareExchange(ref count, c + 1, c) == c)
+                return true;
+        }
+    }
+
+    public void UpRead()
+    {
+        int after = Interlocked.Decrement(ref count);
+        Debug.Assert(after >= 0, "up_read without down_read on " + Name);
+        if (after == 0)
+            WakeSleepers();
+    }
+
+    public void DownWrite()
+    {
+        if (scheduler is not null)
+        {
+            scheduler.Reschedule(downWritePoint);
+            waitingWriters++;
+            while (!TryTakeWrite())
+                scheduler.Block(this, downWritePoint);
+            waitingWriters--;
+            return;
+        }
+        if (TryTakeWrite())
+            return;
+        lock (gate)
+        {
+            Interlocked.Increment(ref waitingWriters);
+            Interlocked.Increment(ref sleepers);
+            while (!TryTakeWrite())
+                Monitor.Wait(gate);
+            Interlocked.Decrement(ref sleepers);
+            Interlocked.Decrement(ref waitingWriters);
+        }
+    }
+
+    public bool TryDownWrite() => TryTakeWrite();
+
+    public void UpWrite()
+    {
+        int before = Interlocked.Exchange(ref count, 0);
+        Debug.Assert(before == WriterHeld, "up_write without down_write on " + Name);
+        WakeSleepers();
+    }
+
+    /// <summary>downgrade_write: the writer becomes a reader without letting a writer in.</summary>
+    public void DowngradeWrite()
+    {
+        int before = Interlocked.Exchange(ref count, 1);
+        Debug.Assert(before == WriterHeld, "downgrade_write without down_write on " + Name);
+        WakeSleepers();
+    }
+
+    private bool TryTakeWrite() => Interlocked.CompareExchange(ref count, WriterHeld, 0) == 0;
+
+    private void WakeSleepers()
+    {
+        if (scheduler is not null)
+        {
+            scheduler.Wake(this);
+            return;
+        }
+        // A sleeper registers under the gate before re-checking, so taking the gate here
+        // orders this wake-up after its check: no wake-up is lost.
+        if (Volatile.Read(ref sleepers) == 0 && Volatile.Read(ref waitingWriters) == 0)
+            return;
+        lock (gate)
+            Monitor.PulseAll(gate);
+    }
+
+    public ReadScope Read()
+    {
+        DownRead();
+        return new ReadScope(this);
+    }
+
+    public WriteScope Write()
+    {
+        DownWrite();
+        return new WriteScope(this);
+    }
+
+    public readonly struct ReadScope(RwSemaphore owner) : IDisposable
+    {
+        public void Dispose() => owner.UpRead();
+    }
+
+    public readonly struct WriteScope(RwSemaphore owner) : IDisposable
+    {
+        public void Dispose() => owner.UpWrite();
+    }
+}

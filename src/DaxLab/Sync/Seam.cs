@@ -1,0 +1,44 @@
+using System.Runtime.CompilerServices;
+
+namespace DaxLab.Sync;
+
+/// <summary>
+/// The one synchronization seam. Every kernel-style primitive of an engine instance is created
+/// from its seam, and every scheduling point goes through it, so the same engine code runs on
+/// real threads (<see cref="RealThreads"/>) or under a deterministic scheduler.
+/// </summary>
+/// <remarks>
+/// On real threads <see cref="Scheduler"/> is null: a scheduling point is one predictable
+/// branch on a field, and primitives take their host fast paths.
+/// </remarks>
+public sealed class Seam
+{
+    /// <summary>The seam for real threads: no scheduler, host primitives.</summary>
+    public static readonly Seam RealThreads = new(null);
+
+    public Seam(IScheduler? scheduler) => Scheduler = scheduler;
+
+    /// <summary>The deterministic scheduler, or null on real threads.</summary>
+    public IScheduler? Scheduler { get; }
+
+    /// <summary>True when a scheduler wants notes; guard costly note formatting with it.</summary>
+    public bool Tracing
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Scheduler is not null;
+    }
+
+    /// <summary>A place where the kernel could be preempted, named for its function.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Point(string kernelFunction) => Scheduler?.Reschedule(kernelFunction);
+
+    /// <summary>Records what the running CPU saw or did (a line of a race diagram).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Note(string what) => Scheduler?.Note(what);
+
+    public SpinLock NewSpinLock(string name) => new(this, name);
+
+    public RwSemaphore NewRwSemaphore(string name) => new(this, name);
+
+    public WaitQueueTable NewWaitQueueTable(int bucketCount) => new(this, bucketCount);
+}

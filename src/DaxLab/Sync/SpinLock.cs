@@ -1,0 +1,68 @@
+using System.Diagnostics;
+
+namespace DaxLab.Sync;
+
+/// <summary>
+/// spinlock_t: a short critical section that never sleeps while held.
+/// </summary>
+/// <remarks>
+/// Real threads use <see cref="Lock"/>. Under a scheduler the owner is a flag: a CPU that finds
+/// it held blocks on the lock until the owner unlocks (the owner can only be preempted inside
+/// if the critical section itself has a scheduling point).
+/// </remarks>
+public sealed class SpinLock
+{
+    private readonly Lock hostLock = new();
+    private readonly IScheduler? scheduler;
+    private readonly string lockPoint;
+    private bool modelHeld;
+
+    internal SpinLock(Seam seam, string name)
+    {
+        scheduler = seam.Scheduler;
+        Name = name;
+        lockPoint = "spin_lock(" + name + ")";
+    }
+
+    public string Name { get; }
+
+    public void Lock()
+    {
+        if (scheduler is null)
+        {
+            hostLock.Enter();
+            return;
+        }
+        scheduler.Reschedule(lockPoint);
+        while (modelHeld)
+            scheduler.Block(this, lockPoint);
+        modelHeld = true;
+    }
+
+    public void Unlock()
+    {
+        if (scheduler is null)
+        {
+            hostLock.Exit();
+            return;
+        }
+        Debug.Assert(modelHeld, "spin_unlock of an unlocked " + Name);
+        modelHeld = false;
+        scheduler.Wake(this);
+    }
+
+    /// <summary>Whether the current CPU may assume the lock is held (for assertions).</summary>
+    public bool IsHeld => scheduler is null ? hostLock.IsHeldByCurrentThread : modelHeld;
+
+    /// <summary>Scope helper: <c>using (lk.Hold()) { ... }</c>.</summary>
+    public Scope Hold()
+    {
+        Lock();
+        return new Scope(this);
+    }
+
+    public readonly struct Scope(SpinLock owner) : IDisposable
+    {
+        public void Dispose() => owner.Unlock();
+    }
+}

@@ -1,0 +1,121 @@
+using System.Runtime.CompilerServices;
+using System.Diagnostics;
+
+namespace DaxLab.Sync;
+
+/// <summary>
+/// The hashed table of wait queues that entry-lock sleepers use (fs/dax.c's wait_table).
+/// </summary>
+/// <remarks>
+/// A sleeper is keyed by (mapping, index); a PMD entry's key uses its 2 MiB-aligned index, so
+/// one key covers 512 pages. Several keys share a bucket, so a wake names its key and only
+/// matching waiters are woken. The protocol mirrors prepare_to_wait_exclusive / schedule /
+/// finish_wait: <see cref="Prepare"/> runs while the caller still holds the lock that guards
+/// the condition (the index lock), so a wake issued after the caller drops that lock finds the
+/// waiter already queued and cannot be lost.
+/// Lock order: index lock (xa_lock) → bucket gate. The gate is a leaf.
+/// </remarks>
+public sealed class WaitQueueTable
+{
+    private readonly Bucket[] buckets;
+    private readonly IScheduler? scheduler;
+
+    internal WaitQueueTable(Seam seam, int bucketCount)
+    {
+        Debug.Assert(bucketCount > 0 && (bucketCount & (bucketCount - 1)) == 0, "bucket count must be a power of two");
+        scheduler = seam.Scheduler;
+        buckets = new Bucket[bucketCount];
+        for (int i = 0; i < buckets.Length; i++)
+            buckets[i] = new Bucket();
+    }
+
+    /// <summary>Queues the current CPU as a waiter for <paramref name="key"/>. Context: index lock held.</summary>
+    public Waiter Prepare(WaitKey key)
+    {
+        var bucket = BucketOf(key);
+        var waiter = new Waiter(key, bucket);
+        lock (bucket.Gate)
+            bucket.Waiters.Add(waiter);
+        return waiter;
+    }
+
+    /// <summary>schedule(): sleeps until woken. Context: index lock dropped after <see cref="Prepare"/>.</summary>
+    public void Sleep(Waiter waiter, string point)
+    {
+        var bucket = waiter.Bucket;
+        if (scheduler is not null)
+        {
+            while (!waiter.Woken)
+                scheduler.Block(waiter, point);
+        }
+        else
+        {
+            lock (bucket.Gate)
+            {
+                while (!waiter.Woken)
+                    Monitor.Wait(bucket.Gate);
+            }
+        }
+        Finish(waiter);
+    }
+
+    /// <summary>finish_wait: removes a waiter that was prepared but need not sleep.</summary>
+    public void Finish(Waiter waiter)
+    {
+        lock (waiter.Bucket.Gate)
+            waiter.Bucket.Waiters.Remove(waiter);
+    }
+
+    /// <summary>Wakes the first waiter for <paramref name="key"/>, or all of them.</summary>
+    public void Wake(WaitKey key, bool all)
+    {
+        var bucket = BucketOf(key);
+        lock (bucket.Gate)
+        {
+            if (bucket.Waiters.Count == 0)
+                return;
+            bool woke = false;
+            foreach (var waiter in bucket.Waiters)
+            {
+                if (waiter.Woken || !waiter.Key.Equals(key))
+                    continue;
+                waiter.Woken = true;
+                woke = true;
+                scheduler?.Wake(waiter);
+                if (!all)
+                    break;
+            }
+            if (woke && scheduler is null)
+                Monitor.PulseAll(bucket.Gate);
+        }
+    }
+
+    private Bucket BucketOf(WaitKey key) => buckets[key.GetHashCode() & (buckets.Length - 1)];
+
+    internal sealed class Bucket
+    {
+        public readonly object Gate = new();
+        public readonly List<Waiter> Waiters = [];
+    }
+
+    public sealed class Waiter
+    {
+        internal Waiter(WaitKey key, Bucket bucket)
+        {
+            Key = key;
+            Bucket = bucket;
+        }
+
+        public WaitKey Key { get; }
+        internal Bucket Bucket { get; }
+        internal bool Woken;
+    }
+}
+
+/// <summary>A wait-queue key: the address space and the (PMD-aligned for PMD entries) page index.</summary>
+public readonly record struct WaitKey(object Mapping, long Index)
+{
+    public override int GetHashCode() => HashCode.Combine(RuntimeHelpers.GetHashCode(Mapping), Index);
+
+    public bool Equals(WaitKey other) => ReferenceEquals(Mapping, other.Mapping) && Index == other.Index;
+}
