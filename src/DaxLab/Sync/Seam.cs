@@ -36,7 +36,7 @@ public sealed class Seam
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Note(string what) => Scheduler?.Note(what);
 
-    public SpinLock NewSpinLock(string name) => new(this, name);
+    public Spinlock NewSpinLock(string name) => new(this, name);
 
     public RwSemaphore NewRwSemaphore(string name) => new(this, name);
 

@@ -3,21 +3,21 @@ using System.Diagnostics;
 namespace DaxLab.Sync;
 
 /// <summary>
-/// spinlock_t: a short critical section that never sleeps while held.
+/// spinlock_t (named apart from System.Threading.SpinLock): a short critical section that never sleeps while held.
 /// </summary>
 /// <remarks>
 /// Real threads use <see cref="Lock"/>. Under a scheduler the owner is a flag: a CPU that finds
 /// it held blocks on the lock until the owner unlocks (the owner can only be preempted inside
 /// if the critical section itself has a scheduling point).
 /// </remarks>
-public sealed class SpinLock
+public sealed class Spinlock
 {
     private readonly Lock hostLock = new();
     private readonly IScheduler? scheduler;
     private readonly string lockPoint;
     private bool modelHeld;
 
-    internal SpinLock(Seam seam, string name)
+    internal Spinlock(Seam seam, string name)
     {
         scheduler = seam.Scheduler;
         Name = name;
@@ -61,7 +61,7 @@ public sealed class SpinLock
         return new Scope(this);
     }
 
-    public readonly struct Scope(SpinLock owner) : IDisposable
+    public readonly struct Scope(Spinlock owner) : IDisposable
     {
         public void Dispose() => owner.Unlock();
     }

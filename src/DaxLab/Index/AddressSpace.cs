@@ -1,0 +1,33 @@
+using DaxLab.Sync;
+
+namespace DaxLab.Index;
+
+/// <summary>
+/// struct address_space of a DAX file: the mapping-entry index and the reverse map of the user
+/// mappings of the file.
+/// </summary>
+/// <remarks>
+/// Locks declared here:
+/// <list type="bullet">
+/// <item><see cref="XaLock"/> (the i_pages / tree lock, a spin lock) guards <see cref="Entries"/>,
+/// every entry's LOCKED bit and tags. Nothing sleeps under it; it is taken last, before only the
+/// wait-queue bucket gates.</item>
+/// <item><see cref="IMmapRwsem"/> (i_mmap_rwsem) guards <see cref="Mappings"/>: read to walk it
+/// (unmap, write-protect), write to add or remove a mapping. Order: entry lock → i_mmap_rwsem →
+/// page-table lock.</item>
+/// </list>
+/// </remarks>
+public sealed class AddressSpace(Seam seam, object host)
+{
+    public Spinlock XaLock { get; } = seam.NewSpinLock("xa_lock");
+
+    public RwSemaphore IMmapRwsem { get; } = seam.NewRwSemaphore("i_mmap_rwsem");
+
+    public MappingIndex Entries { get; } = new();
+
+    /// <summary>The user mappings of this file (the i_mmap interval tree, here a list).</summary>
+    public List<object> Mappings { get; } = [];
+
+    /// <summary>The inode this address space belongs to (for wait keys and messages).</summary>
+    public object Host { get; } = host;
+}

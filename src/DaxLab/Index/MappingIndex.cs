@@ -1,0 +1,158 @@
+using System.Diagnostics;
+
+namespace DaxLab.Index;
+
+/// <summary>
+/// The per-file index of mapping entries, keyed by page offset (the xarray of an address_space).
+/// </summary>
+/// <remarks>
+/// Two levels, as the radix tree has for DAX: a node per 2 MiB of file holds either one PMD
+/// entry (order 9, covering all 512 indices) or up to 512 PTE entries. A PMD entry and PTE
+/// entries never share a node: <c>grab_mapping_entry</c> keeps that rule, this class asserts it.
+/// Context: every member needs the owning address space's xa_lock.
+/// </remarks>
+public sealed class MappingIndex
+{
+    private readonly Dictionary<long, Node> nodes = [];
+
+    /// <summary>Entries present (PMD entries count once): mapping->nrexceptional.</summary>
+    public long Count { get; private set; }
+
+    /// <summary>The entry covering page <paramref name="index"/>: a PMD entry or the PTE entry there.</summary>
+    public DaxEntry Load(long index)
+    {
+        if (!nodes.TryGetValue(index >> Geometry.PmdOrder, out var node))
+            return DaxEntry.None;
+        if (!node.Pmd.IsNone)
+            return node.Pmd;
+        return node.Ptes is null ? DaxEntry.None : new DaxEntry(node.Ptes[index & (Geometry.PagesPerPmd - 1)]);
+    }
+
+    /// <summary>Whether any PTE entry lives in the 2 MiB range of <paramref name="index"/> (xarray's conflict case).</summary>
+    public bool HasPteEntries(long index) =>
+        nodes.TryGetValue(index >> Geometry.PmdOrder, out var node) && node.PteCount > 0;
+
+    /// <summary>Stores <paramref name="entry"/> at <paramref name="index"/> (PMD entries at their aligned index), replacing what is there.</summary>
+    public void Store(long index, DaxEntry entry)
+    {
+        Debug.Assert(!entry.IsNone, "use Erase to remove an entry");
+        entry.AssertValid();
+        long key = index >> Geometry.PmdOrder;
+        if (!nodes.TryGetValue(key, out var node))
+        {
+            node = new Node();
+            nodes.Add(key, node);
+        }
+        if (entry.IsPmd)
+        {
+            Debug.Assert(node.PteCount == 0, "PMD entry stored over PTE entries");
+            if (node.Pmd.IsNone)
+                Count++;
+            node.Pmd = entry;
+            return;
+        }
+        Debug.Assert(node.Pmd.IsNone, "PTE entry stored inside a PMD entry");
+        node.Ptes ??= new ulong[Geometry.PagesPerPmd];
+        ref ulong slot = ref node.Ptes[index & (Geometry.PagesPerPmd - 1)];
+        if (slot == 0)
+        {
+            node.PteCount++;
+            Count++;
+        }
+        slot = entry.Value;
+    }
+
+    /// <summary>Removes the entry covering <paramref name="index"/>; returns what was there.</summary>
+    public DaxEntry Erase(long index)
+    {
+        long key = index >> Geometry.PmdOrder;
+        if (!nodes.TryGetValue(key, out var node))
+            return DaxEntry.None;
+        DaxEntry old;
+        if (!node.Pmd.IsNone)
+        {
+            old = node.Pmd;
+            node.Pmd = DaxEntry.None;
+        }
+        else
+        {
+            if (node.Ptes is null)
+                return DaxEntry.None;
+            ref ulong slot = ref node.Ptes[index & (Geometry.PagesPerPmd - 1)];
+            old = new DaxEntry(slot);
+            if (old.IsNone)
+                return old;
+            slot = 0;
+            node.PteCount--;
+        }
+        Count--;
+        if (node.Pmd.IsNone && node.PteCount == 0)
+            nodes.Remove(key);
+        return old;
+    }
+
+    /// <summary>
+    /// The first entry at an index in [<paramref name="start"/>, <paramref name="end"/>]: its
+    /// index (a PMD entry's aligned index) and value, or false.
+    /// </summary>
+    public bool FindNext(long start, long end, out long index, out DaxEntry entry)
+    {
+        long firstKey = start >> Geometry.PmdOrder, lastKey = end >> Geometry.PmdOrder;
+        foreach (long key in KeysInOrder(firstKey, lastKey))
+        {
+            var node = nodes[key];
+            long baseIndex = key << Geometry.PmdOrder;
+            if (!node.Pmd.IsNone)
+            {
+                index = baseIndex;
+                entry = node.Pmd;
+                return true;
+            }
+            if (node.Ptes is null)
+                continue;
+            int from = key == firstKey ? (int)(start - baseIndex) : 0;
+            int to = key == lastKey ? (int)(end - baseIndex) : Geometry.PagesPerPmd - 1;
+            for (int i = from; i <= to; i++)
+            {
+                if (node.Ptes[i] == 0)
+                    continue;
+                index = baseIndex + i;
+                entry = new DaxEntry(node.Ptes[i]);
+                return true;
+            }
+        }
+        index = -1;
+        entry = DaxEntry.None;
+        return false;
+    }
+
+    /// <summary>Node keys in [first, last] in ascending order, walking whichever is smaller: the key range or the nodes.</summary>
+    private IEnumerable<long> KeysInOrder(long first, long last)
+    {
+        if (last - first < nodes.Count)
+        {
+            for (long key = first; key <= last; key++)
+            {
+                if (nodes.ContainsKey(key))
+                    yield return key;
+            }
+            yield break;
+        }
+        var keys = new List<long>();
+        foreach (long key in nodes.Keys)
+        {
+            if (key >= first && key <= last)
+                keys.Add(key);
+        }
+        keys.Sort();
+        foreach (long key in keys)
+            yield return key;
+    }
+
+    private sealed class Node
+    {
+        public DaxEntry Pmd;
+        public ulong[]? Ptes;
+        public int PteCount;
+    }
+}
