@@ -22,6 +22,7 @@ public enum Errno
     EROFS = 30,
     ENAMETOOLONG = 36,
     EOPNOTSUPP = 95,
+    EOVERFLOW = 75,
     EUCLEAN = 117,
 }
 
@@ -52,6 +53,7 @@ public class ErrnoException(Errno errno, string message) : IOException(message)
         Errno.EROFS => "Read-only file system",
         Errno.ENAMETOOLONG => "File name too long",
         Errno.EOPNOTSUPP => "Operation not supported",
+        Errno.EOVERFLOW => "Value too large for defined data type",
         Errno.EUCLEAN => "Structure needs cleaning",
         _ => "Unknown error " + (int)errno,
     };

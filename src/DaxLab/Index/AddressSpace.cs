@@ -1,3 +1,5 @@
+using DaxLab.Fs;
+using DaxLab.Mm;
 using DaxLab.Sync;
 
 namespace DaxLab.Index;
@@ -17,7 +19,7 @@ namespace DaxLab.Index;
 /// page-table lock.</item>
 /// </list>
 /// </remarks>
-public sealed class AddressSpace(Seam seam, object host)
+public sealed class AddressSpace(Seam seam, Inode host)
 {
     public Spinlock XaLock { get; } = seam.NewSpinLock("xa_lock");
 
@@ -26,8 +28,8 @@ public sealed class AddressSpace(Seam seam, object host)
     public MappingIndex Entries { get; } = new();
 
     /// <summary>The user mappings of this file (the i_mmap interval tree, here a list).</summary>
-    public List<object> Mappings { get; } = [];
+    public List<VmArea> Mappings { get; } = [];
 
     /// <summary>The inode this address space belongs to (for wait keys and messages).</summary>
-    public object Host { get; } = host;
+    public Inode Host { get; } = host;
 }

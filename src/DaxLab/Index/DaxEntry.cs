@@ -15,6 +15,7 @@ namespace DaxLab.Index;
 /// Value 0 is "no entry". An entry is EMPTY (a locked placeholder while a fault decides), ZERO
 /// (a hole mapped to the shared zero page or huge zero page) or MAPPED (has a pfn). EMPTY and
 /// ZERO never carry a pfn; ZERO and EMPTY are never both set; only MAPPED entries are DIRTY.
+/// EMPTY entries are created locked; a fault that gives up unlocks one and leaves it in place.
 /// </remarks>
 public readonly record struct DaxEntry(ulong Value)
 {
@@ -68,7 +69,6 @@ public readonly record struct DaxEntry(ulong Value)
         Debug.Assert(!(IsZero && IsEmpty), "entry both ZERO and EMPTY");
         Debug.Assert(IsMapped || Pfn == 0, "ZERO or EMPTY entry with a pfn");
         Debug.Assert(IsMapped || (!IsDirty && !IsToWrite), "dirty entry without blocks");
-        Debug.Assert(!IsEmpty || IsLocked, "an EMPTY entry is always locked");
     }
 
     public override string ToString()

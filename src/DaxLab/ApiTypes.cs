@@ -1,0 +1,60 @@
+using DaxLab.Sync;
+
+namespace DaxLab;
+
+/// <summary>Engine options: which seam the primitives use (real threads or a scheduler).</summary>
+public sealed class DaxOptions
+{
+    public Seam Seam { get; init; } = Seam.RealThreads;
+}
+
+[Flags]
+public enum DaxOpenFlags
+{
+    None = 0,
+    /// <summary>O_CREAT.</summary>
+    Create = 1,
+    /// <summary>O_TRUNC.</summary>
+    Truncate = 2,
+}
+
+[Flags]
+public enum MapProtection
+{
+    None = 0,
+    Read = 1,
+    Write = 2,
+    Exec = 4,
+}
+
+public enum MapSharing
+{
+    Shared,
+    Private,
+}
+
+[Flags]
+public enum MsyncFlags
+{
+    Async = 1,
+    Invalidate = 2,
+    Sync = 4,
+}
+
+public enum MapAdvice
+{
+    /// <summary>MADV_DONTNEED: drop the page-table entries; private copies are discarded.</summary>
+    DontNeed,
+}
+
+/// <summary>stat(2) of a file.</summary>
+public readonly record struct DaxStat(long Ino, long Size, long Blocks);
+
+/// <summary>Fault counters of a mapping (minor: blocks already there; major: newly allocated).</summary>
+public readonly record struct FaultCounts(long Minor, long Major);
+
+/// <summary>A load or store touched a page past EOF (SIGBUS).</summary>
+public sealed class SigBusException(string message) : Exception(message);
+
+/// <summary>A load or store the mapping's protection forbids, or outside the mapping (SIGSEGV).</summary>
+public sealed class SigSegvException(string message) : Exception(message);

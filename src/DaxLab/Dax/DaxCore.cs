@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using DaxLab.Device;
+using DaxLab.Fs;
+using DaxLab.Index;
+using DaxLab.Sync;
+
+namespace DaxLab.Dax;
+
+/// <summary>
+/// The DAX core (fs/dax.c): mapping-entry locking, the fault handlers, the I/O actor and
+/// writeback, for every file of one mounted file system.
+/// </summary>
+/// <remarks>
+/// Lock order, outermost first (the fix that landed, v4.12):
+/// <code>
+///   i_rwsem (write(2) exclusive, read(2) shared)
+///     → i_mmap_sem (faults shared; truncate, hole punch, zero range exclusive)
+///       → mmap_lock of a mapping (faults shared; munmap exclusive)
+///         → mapping-entry lock (the LOCKED bit; sleepers on the hashed wait table)
+///           → ILOCK (inside ->iomap_begin) → allocator → metadata log
+///           → i_mmap_rwsem (reverse-map walks) → page-table lock
+///             → xa_lock (never held across a sleep) → wait-queue bucket gate
+/// </code>
+/// The I/O path takes no entry lock: a write that allocated blocks waits for entry locks only
+/// inside invalidate_inode_pages2_range, which is how it meets a fault in progress.
+/// </remarks>
+public sealed partial class DaxCore
+{
+    /// <summary>DAX_WAIT_TABLE_ENTRIES: 4096 hashed wait queues shared by every file.</summary>
+    public const int WaitTableEntries = 4096;
+
+    private readonly WaitQueueTable waitTable;
+
+    public DaxCore(FileSystem fs, Seam seam)
+    {
+        Fs = fs;
+        Seam = seam;
+        waitTable = seam.NewWaitQueueTable(WaitTableEntries);
+    }
+
+    public FileSystem Fs { get; }
+    public PmemDevice Device => Fs.Device;
+    public Seam Seam { get; }
+
+    /// <summary>The key sleepers on an entry use: a PMD entry's key is its 2 MiB-aligned index.</summary>
+    private static WaitKey WaitKeyOf(AddressSpace mapping, long index, DaxEntry entry) =>
+        new(mapping, entry.IsPmd ? index & ~(long)(Geometry.PagesPerPmd - 1) : index);
+
+    /// <summary>The index an entry is stored at: PMD entries at their aligned index.</summary>
+    private static long StoreIndexOf(long index, DaxEntry entry) =>
+        entry.IsPmd ? index & ~(long)(Geometry.PagesPerPmd - 1) : index;
+
+    /// <summary>
+    /// get_unlocked_entry: the entry covering <paramref name="index"/>, once nobody holds its
+    /// lock. Context: xa_lock held; drops and retakes it while sleeping.
+    /// </summary>
+    private DaxEntry GetUnlockedEntry(AddressSpace mapping, long index)
+    {
+        Debug.Assert(mapping.XaLock.IsHeld, "get_unlocked_entry without xa_lock");
+        while (true)
+        {
+            var entry = mapping.Entries.Load(index);
+            if (entry.IsNone || !entry.IsLocked)
+                return entry;
+            var waiter = waitTable.Prepare(WaitKeyOf(mapping, index, entry));
+            mapping.XaLock.Unlock();
+            waitTable.Sleep(waiter, "get_unlocked_entry");
+            mapping.XaLock.Lock();
+        }
+    }
+
+    /// <summary>
+    /// put_unlocked_entry: a waiter that was woken for an entry but does not lock it passes the
+    /// wake-up on, or the next sleeper would wait for an unlock that never comes.
+    /// </summary>
+    private void PutUnlockedEntry(AddressSpace mapping, long index, DaxEntry entry)
+    {
+        if (!entry.IsNone)
+            waitTable.Wake(WaitKeyOf(mapping, index, entry), all: false);
+    }
+
+    /// <summary>dax_lock_entry: sets LOCKED on an unlocked entry. Context: xa_lock held.</summary>
+    private static DaxEntry LockEntry(AddressSpace mapping, long index, DaxEntry entry)
+    {
+        Debug.Assert(mapping.XaLock.IsHeld && !entry.IsLocked, "dax_lock_entry on a locked entry or without xa_lock");
+        var locked = entry.With(DaxEntry.Locked);
+        mapping.Entries.Store(StoreIndexOf(index, entry), locked);
+        return locked;
+    }
+
+    /// <summary>
+    /// dax_unlock_entry: clears LOCKED and wakes the next sleeper. Context: the caller holds the
+    /// entry lock, not xa_lock.
+    /// </summary>
+    public void UnlockEntry(AddressSpace mapping, long index, DaxEntry entry)
+    {
+        long storeIndex = StoreIndexOf(index, entry);
+        DaxEntry current;
+        using (mapping.XaLock.Hold())
+        {
+            current = mapping.Entries.Load(storeIndex);
+            Debug.Assert(current.IsLocked && current.Identity == entry.Identity, "dax_unlock_entry of an entry not held: " + current);
+            mapping.Entries.Store(storeIndex, current.Without(DaxEntry.Locked));
+        }
+        waitTable.Wake(WaitKeyOf(mapping, storeIndex, current), all: false);
+    }
+
+    /// <summary>Wakes every sleeper on an entry that is gone (deleted or replaced by a smaller one).</summary>
+    private void WakeAll(AddressSpace mapping, long index, DaxEntry entry) =>
+        waitTable.Wake(WaitKeyOf(mapping, index, entry), all: true);
+}

@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using DaxLab.Index;
+using DaxLab.Mm;
+
+namespace DaxLab.Dax;
+
+public sealed partial class DaxCore
+{
+    /// <summary>
+    /// grab_mapping_entry: finds or creates the entry for a fault and returns it locked.
+    /// </summary>
+    /// <remarks>
+    /// Keeps the kernel's size policy: a PMD request that meets PTE entries in its 2 MiB falls
+    /// back (4 KiB entries win); a PTE request inside a ZERO or EMPTY PMD entry downgrades it
+    /// (unmap the huge zero page, delete the PMD entry, wake everyone, start a PTE entry); a
+    /// PTE request inside a MAPPED PMD entry uses that entry. Context: i_mmap_sem held shared;
+    /// returns <see cref="DaxEntry.None"/> with <paramref name="fallback"/> set for a PMD
+    /// request that must fall back.
+    /// </remarks>
+    public DaxEntry GrabMappingEntry(AddressSpace mapping, long index, bool pmd, out bool fallback)
+    {
+        Seam.Point("grab_mapping_entry");
+        fallback = false;
+        if (pmd)
+            index &= ~(long)(Geometry.PagesPerPmd - 1);
+        mapping.XaLock.Lock();
+        var entry = GetUnlockedEntry(mapping, index);
+        if (pmd && (entry.IsNone || !entry.IsPmd) && mapping.Entries.HasPteEntries(index))
+        {
+            PutUnlockedEntry(mapping, index, entry);
+            mapping.XaLock.Unlock();
+            Seam.Note("grab_mapping_entry - PTE entries there, fall back");
+            fallback = true;
+            return DaxEntry.None;
+        }
+        if (!pmd && entry.IsPmd && (entry.IsZero || entry.IsEmpty))
+        {
+            DowngradePmdEntry(mapping, index, entry);
+            entry = DaxEntry.None;
+        }
+        if (!entry.IsNone)
+        {
+            var locked = LockEntry(mapping, index, entry);
+            mapping.XaLock.Unlock();
+            Seam.Note("grab_mapping_entry - locks " + locked.Without(DaxEntry.Locked));
+            return locked;
+        }
+        var empty = DaxEntry.MakeEmpty(pmd);
+        mapping.Entries.Store(index, empty);
+        mapping.XaLock.Unlock();
+        Seam.Note("grab_mapping_entry - adds empty entry");
+        return empty;
+    }
+
+    /// <summary>
+    /// Replaces a ZERO or EMPTY PMD entry by nothing so a PTE entry can start. Context: xa_lock
+    /// held on entry and on return; dropped while the huge zero page is unmapped.
+    /// </summary>
+    private void DowngradePmdEntry(AddressSpace mapping, long index, DaxEntry entry)
+    {
+        long pmdIndex = index & ~(long)(Geometry.PagesPerPmd - 1);
+        LockEntry(mapping, pmdIndex, entry);
+        mapping.XaLock.Unlock();
+        if (entry.IsZero)
+            Rmap.UnmapMappingRange(mapping, pmdIndex, pmdIndex + Geometry.PagesPerPmd - 1, evenCows: false);
+        mapping.XaLock.Lock();
+        var removed = mapping.Entries.Erase(pmdIndex);
+        Debug.Assert(removed.IsLocked && removed.IsPmd, "downgraded entry changed under its lock");
+        WakeAll(mapping, pmdIndex, removed);
+        Seam.Note("grab_mapping_entry - downgrades " + (entry.IsZero ? "zero" : "empty") + " PMD entry");
+    }
+
+    /// <summary>
+    /// dax_insert_entry: records what a fault maps. Only ZERO and EMPTY entries are replaced
+    /// (replacing the zero page unmaps it first); a write fault tags the entry DIRTY. Returns
+    /// the entry now held locked. Context: the entry lock of <paramref name="entry"/> held.
+    /// </summary>
+    public DaxEntry InsertEntry(AddressSpace mapping, long index, DaxEntry entry, DaxEntry replacement, bool dirty)
+    {
+        Seam.Point("dax_insert_entry");
+        Debug.Assert(entry.IsLocked, "dax_insert_entry without the entry lock");
+        long storeIndex = StoreIndexOf(index, entry);
+        if (entry.IsZero && !replacement.IsZero)
+            Rmap.UnmapMappingRange(mapping, storeIndex, storeIndex + entry.PageCount - 1, evenCows: false);
+        using var xa = mapping.XaLock.Hold();
+        var result = entry;
+        if (entry.IsZero || entry.IsEmpty)
+        {
+            Debug.Assert(replacement.IsPmd == entry.IsPmd, "entry size changes on insert");
+            result = replacement.With(DaxEntry.Locked);
+            Seam.Note("dax_insert_entry - " + (replacement.IsZero ? "adds zero page" : "maps blocks"));
+        }
+        if (dirty)
+            result = result.With(DaxEntry.TagDirty);
+        mapping.Entries.Store(storeIndex, result);
+        return result;
+    }
+
+    /// <summary>
+    /// __dax_invalidate_entry: deletes the entry at <paramref name="index"/> once unlocked.
+    /// Invalidation (<paramref name="truncate"/> false) leaves DIRTY or TOWRITE entries, whose
+    /// data writeback still owes the device; truncate deletes everything. Returns whether an
+    /// entry was deleted. Context: i_rwsem or i_mmap_sem held so no new blocks appear.
+    /// </summary>
+    public bool InvalidateEntry(AddressSpace mapping, long index, bool truncate)
+    {
+        mapping.XaLock.Lock();
+        var entry = GetUnlockedEntry(mapping, index);
+        if (entry.IsNone || (!truncate && (entry.IsDirty || entry.IsToWrite)))
+        {
+            PutUnlockedEntry(mapping, index, entry);
+            mapping.XaLock.Unlock();
+            return false;
+        }
+        long storeIndex = StoreIndexOf(index, entry);
+        mapping.Entries.Erase(storeIndex);
+        mapping.XaLock.Unlock();
+        // Truncate and hole punch can drop a dirty PMD entry of which only a part goes away;
+        // flush it so the fsync that follows still covers the blocks that stay.
+        if (entry.IsDirty)
+            Device.Flush(entry.Pfn << Geometry.PageShift, entry.PageCount << Geometry.PageShift);
+        WakeAll(mapping, storeIndex, entry);
+        return true;
+    }
+
+    /// <summary>
+    /// Calls <paramref name="action"/> with each entry's index in pages [first, last], in
+    /// order, without holding xa_lock during the call (it may sleep).
+    /// </summary>
+    private static void ForEachEntry(AddressSpace mapping, long first, long last, Action<long, DaxEntry> action)
+    {
+        long next = first;
+        while (next <= last)
+        {
+            long index;
+            DaxEntry entry;
+            using (mapping.XaLock.Hold())
+            {
+                if (!mapping.Entries.FindNext(next, last, out index, out entry))
+                    return;
+            }
+            action(index, entry);
+            next = index + entry.PageCount;
+        }
+    }
+}

@@ -1,0 +1,244 @@
+using DaxLab.Fs;
+using DaxLab.Index;
+using DaxLab.Mm;
+
+namespace DaxLab.Dax;
+
+public sealed partial class DaxCore
+{
+    /// <summary>
+    /// dax_iomap_pte_fault: maps one 4 KiB page. Context: mmap_lock and i_mmap_sem held shared.
+    /// </summary>
+    /// <remarks>
+    /// The entry lock is taken before ->iomap_begin (the 2017 fix): a write(2) that allocates
+    /// the blocks meanwhile must invalidate this range, and its invalidation waits for our
+    /// entry lock, then unmaps whatever we mapped.
+    /// </remarks>
+    public unsafe VmFault IomapPteFault(in FaultContext vmf)
+    {
+        Seam.Point("dax_iomap_pte_fault");
+        var vma = vmf.Vma;
+        var mapping = vma.Mapping;
+        var inode = mapping.Host;
+        if (vmf.Pos >= inode.Size)
+        {
+            Seam.Note("dax_iomap_pte_fault - beyond EOF: SIGBUS");
+            return VmFault.SigBus;
+        }
+        var entry = GrabMappingEntry(mapping, vmf.Pgoff, pmd: false, out _);
+        try
+        {
+            // A PMD fault on another CPU may have mapped a huge page here while we waited for
+            // the entry lock (private read PMD vs COW PTE): retry, the access may now succeed.
+            if (vma.ReadPmd(vmf.Address).IsHuge)
+            {
+                Seam.Note("dax_iomap_pte_fault - huge PMD appeared, retry");
+                return VmFault.NoPage;
+            }
+            return MapPte(vmf, ref entry);
+        }
+        finally
+        {
+            UnlockEntry(mapping, vmf.Pgoff, entry);
+        }
+    }
+
+    /// <summary>The part of the PTE fault that runs under the entry lock and an iomap.</summary>
+    private unsafe VmFault MapPte(in FaultContext vmf, ref DaxEntry entry)
+    {
+        var inode = vmf.Vma.Mapping.Host;
+        if (!TryIomapBegin(inode, vmf.Pos, Geometry.PageSize, vmf.Write, out var iomap))
+            return VmFault.SigBus;
+        try
+        {
+            if (vmf.IsCow)
+                return CowFault(vmf, iomap);
+            if (iomap.Type == IomapType.Mapped)
+                return MapDevicePage(vmf, ref entry, iomap);
+            if (vmf.Write)
+            {
+                Seam.Note("dax_iomap_pte_fault - write fault got no blocks: SIGBUS");
+                return VmFault.SigBus;
+            }
+            return LoadHole(vmf, ref entry);
+        }
+        finally
+        {
+            Fs.IomapEnd(inode, vmf.Pos, Geometry.PageSize, Geometry.PageSize, IomapOpOf(vmf.Write), iomap);
+        }
+    }
+
+    private VmFault MapDevicePage(in FaultContext vmf, ref DaxEntry entry, in Iomap iomap)
+    {
+        long pfn = iomap.AddrOf(vmf.Pos) >> Geometry.PageShift;
+        if (iomap.IsNew)
+            Interlocked.Increment(ref vmf.Vma.MajorFaults);
+        else
+            Interlocked.Increment(ref vmf.Vma.MinorFaults);
+        entry = InsertEntry(vmf.Vma.Mapping, vmf.Pgoff, entry, DaxEntry.MakeMapped(pfn, pmd: false), dirty: vmf.Write);
+        vmf.Vma.SetPte(vmf.Address, Pte.Make(PageKind.Device, pfn, writable: vmf.Write, huge: false), mkwrite: vmf.Write);
+        Seam.Note("dax_iomap_pte_fault - maps pfn " + pfn + (vmf.Write ? " writable" : " read-only"));
+        return VmFault.NoPage;
+    }
+
+    /// <summary>dax_load_hole: a read of a hole maps the shared zero page read-only.</summary>
+    private VmFault LoadHole(in FaultContext vmf, ref DaxEntry entry)
+    {
+        Interlocked.Increment(ref vmf.Vma.MinorFaults);
+        entry = InsertEntry(vmf.Vma.Mapping, vmf.Pgoff, entry, DaxEntry.MakeZero(pmd: false), dirty: false);
+        vmf.Vma.SetPte(vmf.Address, Pte.Make(PageKind.ZeroPage, 0, writable: false, huge: false), mkwrite: false);
+        Seam.Note("dax_load_hole - maps zero page");
+        return VmFault.NoPage;
+    }
+
+    /// <summary>A write fault on a private mapping: the page's data (or zeros) goes to a private copy.</summary>
+    private unsafe VmFault CowFault(in FaultContext vmf, in Iomap iomap)
+    {
+        Interlocked.Increment(ref vmf.Vma.MinorFaults);
+        byte* source = iomap.Type == IomapType.Mapped ? Device.Base + iomap.AddrOf(vmf.Pos) : null;
+        vmf.Vma.MapPrivateCopy(vmf.Address, Pte.None, VmArea.NewPrivatePage(source));
+        Seam.Note("dax_iomap_pte_fault - copies to a private page");
+        return VmFault.NoPage;
+    }
+
+    /// <summary>
+    /// dax_iomap_pmd_fault: maps 2 MiB with one PMD, or answers <see cref="VmFault.Fallback"/>.
+    /// Context: mmap_lock and i_mmap_sem held shared.
+    /// </summary>
+    public VmFault IomapPmdFault(in FaultContext vmf)
+    {
+        Seam.Point("dax_iomap_pmd_fault");
+        var vma = vmf.Vma;
+        long pmdAddress = vmf.Address & ~Geometry.PmdMask;
+        var verdict = PmdFallbackCheck(vma, pmdAddress, vmf.Write);
+        if (verdict != VmFault.NoPage)
+            return verdict;
+        long pgoff = vma.PgoffOf(pmdAddress);
+        var entry = GrabMappingEntry(vma.Mapping, pgoff, pmd: true, out bool fallback);
+        if (fallback)
+            return VmFault.Fallback;
+        try
+        {
+            // A PTE fault filled this 2 MiB with a page table while we waited for the entry
+            // lock: retry, and the access will take the PTE path.
+            if (vma.HasPteTable(pmdAddress))
+            {
+                Seam.Note("dax_iomap_pmd_fault - PTE table appeared, retry");
+                return VmFault.NoPage;
+            }
+            return MapPmd(vmf with { Address = pmdAddress, Pgoff = pgoff }, ref entry);
+        }
+        finally
+        {
+            UnlockEntry(vma.Mapping, pgoff, entry);
+        }
+    }
+
+    /// <summary>
+    /// Why a PMD cannot serve this fault: unequal 2 MiB alignment of address and offset, a
+    /// copy-on-write, a 2 MiB range not inside the mapping or crossing EOF (SIGBUS past EOF).
+    /// <see cref="VmFault.NoPage"/> means go ahead.
+    /// </summary>
+    private VmFault PmdFallbackCheck(VmArea vma, long pmdAddress, bool write)
+    {
+        if (pmdAddress < vma.Start || pmdAddress + Geometry.PmdSize > vma.End)
+            return VmFault.Fallback;
+        long pgoff = vma.PgoffOf(pmdAddress);
+        if ((pgoff & (Geometry.PagesPerPmd - 1)) != ((pmdAddress >> Geometry.PageShift) & (Geometry.PagesPerPmd - 1)))
+            return VmFault.Fallback;
+        if (write && !vma.Shared)
+            return VmFault.Fallback;
+        long maxPgoff = Geometry.PageAlignUp(vma.Mapping.Host.Size) >> Geometry.PageShift;
+        if (pgoff >= maxPgoff)
+            return VmFault.SigBus;
+        if (pgoff + Geometry.PagesPerPmd > maxPgoff)
+            return VmFault.Fallback;
+        return VmFault.NoPage;
+    }
+
+    /// <summary>The part of the PMD fault under the entry lock and an iomap.</summary>
+    private VmFault MapPmd(in FaultContext vmf, ref DaxEntry entry)
+    {
+        var inode = vmf.Vma.Mapping.Host;
+        if (!TryIomapBegin(inode, vmf.Pos, Geometry.PmdSize, vmf.Write, out var iomap))
+            return VmFault.Fallback;
+        try
+        {
+            if (iomap.Offset > vmf.Pos || iomap.End < vmf.Pos + Geometry.PmdSize)
+            {
+                Seam.Note("dax_iomap_pmd_fault - extent shorter than 2 MiB, fall back");
+                return VmFault.Fallback;
+            }
+            if (iomap.Type == IomapType.Mapped)
+                return MapDevicePmd(vmf, ref entry, iomap);
+            if (vmf.Write)
+                return VmFault.Fallback;
+            return LoadHugeHole(vmf, ref entry);
+        }
+        finally
+        {
+            Fs.IomapEnd(inode, vmf.Pos, Geometry.PmdSize, Geometry.PmdSize, IomapOpOf(vmf.Write), iomap);
+        }
+    }
+
+    private VmFault MapDevicePmd(in FaultContext vmf, ref DaxEntry entry, in Iomap iomap)
+    {
+        long address = iomap.AddrOf(vmf.Pos);
+        if ((address & Geometry.PmdMask) != 0)
+        {
+            Seam.Note("dax_iomap_pmd_fault - blocks not 2 MiB-aligned, fall back");
+            return VmFault.Fallback;
+        }
+        long pfn = address >> Geometry.PageShift;
+        entry = InsertEntry(vmf.Vma.Mapping, vmf.Pgoff, entry, DaxEntry.MakeMapped(pfn, pmd: true), dirty: vmf.Write);
+        if (!vmf.Vma.SetPmd(vmf.Address, Pte.Make(PageKind.Device, pfn, writable: vmf.Write, huge: true), mkwrite: vmf.Write))
+            return VmFault.Fallback;
+        if (iomap.IsNew)
+            Interlocked.Increment(ref vmf.Vma.MajorFaults);
+        else
+            Interlocked.Increment(ref vmf.Vma.MinorFaults);
+        Seam.Note("dax_iomap_pmd_fault - maps 2 MiB at pfn " + pfn);
+        return VmFault.NoPage;
+    }
+
+    /// <summary>dax_pmd_load_hole: a read of a 2 MiB hole maps the huge zero page.</summary>
+    private VmFault LoadHugeHole(in FaultContext vmf, ref DaxEntry entry)
+    {
+        if (!entry.IsZero && !entry.IsEmpty)
+            return VmFault.Fallback;
+        entry = InsertEntry(vmf.Vma.Mapping, vmf.Pgoff, entry, DaxEntry.MakeZero(pmd: true), dirty: false);
+        if (!vmf.Vma.SetPmd(vmf.Address, Pte.Make(PageKind.ZeroPage, 0, writable: false, huge: true), mkwrite: false))
+            return VmFault.Fallback;
+        Interlocked.Increment(ref vmf.Vma.MinorFaults);
+        Seam.Note("dax_pmd_load_hole - maps huge zero page");
+        return VmFault.NoPage;
+    }
+
+    /// <summary>->iomap_begin for a fault; false when no blocks could be had (ENOSPC, EIO).</summary>
+    private bool TryIomapBegin(Inode inode, long pos, long length, bool write, out Iomap iomap)
+    {
+        Seam.Point("->iomap_begin");
+        try
+        {
+            iomap = Fs.IomapBegin(inode, pos, length, IomapOpOf(write) | IomapOp.Fault);
+        }
+        catch (ErrnoException)
+        {
+            iomap = default;
+            Seam.Note("->iomap_begin - fails");
+            return false;
+        }
+        if (Seam.Tracing)
+            Seam.Note("->iomap_begin - " + Describe(iomap));
+        return true;
+    }
+
+    private static string Describe(in Iomap iomap) => iomap.Type switch
+    {
+        IomapType.Hole => "sees hole",
+        IomapType.Unwritten => "sees unwritten extent",
+        _ => iomap.IsNew ? "allocates blocks" : "sees blocks",
+    };
+
+    private static IomapOp IomapOpOf(bool write) => write ? IomapOp.Write : IomapOp.Read;
+}

@@ -1,0 +1,162 @@
+using System.Diagnostics;
+using DaxLab.Fs;
+using DaxLab.Index;
+using DaxLab.Mm;
+
+namespace DaxLab.Dax;
+
+public sealed partial class DaxCore
+{
+    /// <summary>
+    /// dax_iomap_rw for read(2): copies from the device extent by extent, zeros for holes and
+    /// unwritten extents, stopping at EOF. Context: i_rwsem held shared.
+    /// </summary>
+    public unsafe int IomapRead(Inode inode, long pos, Span<byte> buffer)
+    {
+        long size = inode.Size;
+        if (pos >= size || buffer.Length == 0)
+            return 0;
+        int length = (int)Math.Min(buffer.Length, size - pos);
+        int done = 0;
+        while (done < length)
+        {
+            Seam.Point("iomap_apply");
+            long at = pos + done;
+            var iomap = Fs.IomapBegin(inode, at, length - done, IomapOp.Read);
+            int chunk = (int)Math.Min(iomap.End - at, length - done);
+            Debug.Assert(chunk > 0 && iomap.Offset <= at, "->iomap_begin answered an extent not covering pos");
+            var destination = buffer.Slice(done, chunk);
+            if (iomap.Type == IomapType.Mapped)
+                new ReadOnlySpan<byte>(Device.Base + iomap.AddrOf(at), chunk).CopyTo(destination);
+            else
+                destination.Clear();
+            Fs.IomapEnd(inode, at, length - done, chunk, IomapOp.Read, iomap);
+            done += chunk;
+        }
+        return done;
+    }
+
+    /// <summary>
+    /// dax_iomap_rw for write(2): allocates through ->iomap_begin and copies straight into the
+    /// device. Returns bytes written; ENOSPC part-way returns the part, ENOSPC at once throws.
+    /// Context: i_rwsem held exclusive. The caller extends i_size afterwards.
+    /// </summary>
+    public unsafe int IomapWrite(Inode inode, AddressSpace mapping, long pos, ReadOnlySpan<byte> buffer, DeviceRanges written)
+    {
+        int done = 0;
+        while (done < buffer.Length)
+        {
+            Seam.Point("iomap_apply");
+            long at = pos + done;
+            Iomap iomap;
+            try
+            {
+                iomap = Fs.IomapBegin(inode, at, buffer.Length - done, IomapOp.Write);
+            }
+            catch (ErrnoException e) when (e.Errno == Errno.ENOSPC && done > 0)
+            {
+                break;
+            }
+            if (Seam.Tracing)
+                Seam.Note("->iomap_begin - " + Describe(iomap));
+            int chunk = (int)Math.Min(iomap.End - at, buffer.Length - done);
+            Debug.Assert(chunk > 0 && iomap.Type == IomapType.Mapped, "->iomap_begin for a write answered no blocks");
+            ActorWrite(mapping, iomap, at, buffer.Slice(done, chunk));
+            written.Add(iomap.AddrOf(at), chunk);
+            Fs.IomapEnd(inode, at, buffer.Length - done, chunk, IomapOp.Write, iomap);
+            done += chunk;
+        }
+        return done;
+    }
+
+    /// <summary>
+    /// dax_iomap_actor for a write: newly allocated blocks first invalidate the range, so no
+    /// zero page stays mapped over them (the 2017 fix: no nrpages guard, and one unmap after
+    /// the entries are dropped), then the data is copied in.
+    /// </summary>
+    private unsafe void ActorWrite(AddressSpace mapping, in Iomap iomap, long at, ReadOnlySpan<byte> data)
+    {
+        Seam.Point("dax_iomap_actor");
+        if (iomap.IsNew)
+            InvalidateInodePages2Range(mapping, at >> Geometry.PageShift, (at + data.Length - 1) >> Geometry.PageShift);
+        data.CopyTo(new Span<byte>(Device.Base + iomap.AddrOf(at), data.Length));
+    }
+
+    /// <summary>
+    /// invalidate_inode_pages2_range for DAX (v4.12): drops every clean entry in pages
+    /// [first, last], waiting for any that is locked (a fault in progress), then unmaps the
+    /// range once. Unmapping before dropping could not see an entry mapped in between.
+    /// </summary>
+    public void InvalidateInodePages2Range(AddressSpace mapping, long first, long last)
+    {
+        Seam.Point("invalidate_inode_pages2_range");
+        bool any = false;
+        ForEachEntry(mapping, first, last, (index, _) => any |= InvalidateEntry(mapping, index, truncate: false));
+        Seam.Note(any ? "invalidate_inode_pages2_range - drops entries" : "invalidate_inode_pages2_range - there's nothing to invalidate");
+        Rmap.UnmapMappingRange(mapping, first, last, evenCows: false);
+    }
+
+    /// <summary>
+    /// truncate_inode_pages_range for DAX: deletes every entry of pages [first, last], waiting
+    /// for locked ones. Context: i_mmap_sem held exclusive, so no fault adds entries meanwhile.
+    /// </summary>
+    public void TruncateInodePagesRange(AddressSpace mapping, long first, long last)
+    {
+        Seam.Point("truncate_inode_pages_range");
+        ForEachEntry(mapping, first, last, (index, _) => InvalidateEntry(mapping, index, truncate: true));
+    }
+
+    /// <summary>
+    /// dax_zero_range / dax_truncate_page: writes zeros to the blocks under [pos, end); holes
+    /// and unwritten extents already read as zeros. Context: i_rwsem held exclusive.
+    /// </summary>
+    public unsafe void ZeroRange(Inode inode, long pos, long end, DeviceRanges written)
+    {
+        while (pos < end)
+        {
+            var iomap = Fs.IomapBegin(inode, pos, end - pos, IomapOp.Read);
+            long chunk = Math.Min(iomap.End, end) - pos;
+            if (iomap.Type == IomapType.Mapped)
+            {
+                new Span<byte>(Device.Base + iomap.AddrOf(pos), (int)chunk).Clear();
+                written.Add(iomap.AddrOf(pos), chunk);
+            }
+            Fs.IomapEnd(inode, pos, end - pos, chunk, IomapOp.Read, iomap);
+            pos += chunk;
+        }
+    }
+}
+
+/// <summary>
+/// Device ranges written by write(2) and zeroing since the last fsync, which must be flushed
+/// then. Kept as one covering interval: cheap to update on every write, and a flush of a
+/// little more than needed is harmless. Context: the owner's i_rwsem (exclusive to add).
+/// </summary>
+public sealed class DeviceRanges
+{
+    private long low = long.MaxValue;
+    private long high = long.MinValue;
+    private readonly Lock gate = new();
+
+    public void Add(long address, long length)
+    {
+        lock (gate)
+        {
+            low = Math.Min(low, address);
+            high = Math.Max(high, address + length);
+        }
+    }
+
+    /// <summary>Takes the covering interval and resets it; false when nothing is pending.</summary>
+    public bool TakeAll(out long address, out long length)
+    {
+        lock (gate)
+        {
+            address = low;
+            length = high - low;
+            low = long.MaxValue;
+            high = long.MinValue;
+            return length > 0;
+        }
+    }
+}

@@ -1,0 +1,95 @@
+using DaxLab.Vfs;
+
+namespace DaxLab;
+
+/// <summary>An open file: pread/pwrite, truncate, fallocate, fsync, mmap.</summary>
+public sealed class DaxFile : IDisposable
+{
+    private bool closed;
+
+    internal DaxFile(DaxInode inode)
+    {
+        Inode = inode;
+    }
+
+    internal DaxInode Inode { get; }
+
+    public string Name => Inode.Inode.Name;
+
+    /// <summary>i_size.</summary>
+    public long Length => Inode.Inode.Size;
+
+    /// <summary>pread(2): bytes read, short at EOF, 0 past it.</summary>
+    public int Read(long offset, Span<byte> buffer)
+    {
+        ThrowIfClosed();
+        return FileOps.Read(Inode, offset, buffer);
+    }
+
+    /// <summary>pwrite(2): bytes written (all of them unless ENOSPC part-way).</summary>
+    public int Write(long offset, ReadOnlySpan<byte> buffer)
+    {
+        ThrowIfClosed();
+        return FileOps.Write(Inode, offset, buffer);
+    }
+
+    /// <summary>ftruncate(2).</summary>
+    public void Truncate(long size)
+    {
+        ThrowIfClosed();
+        FileOps.Truncate(Inode, size);
+    }
+
+    /// <summary>fallocate(2) mode 0 or FALLOC_FL_KEEP_SIZE.</summary>
+    public void Allocate(long offset, long length, bool keepSize)
+    {
+        ThrowIfClosed();
+        FileOps.Allocate(Inode, offset, length, keepSize);
+    }
+
+    /// <summary>fallocate(2) FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE.</summary>
+    public void PunchHole(long offset, long length)
+    {
+        ThrowIfClosed();
+        FileOps.PunchHole(Inode, offset, length);
+    }
+
+    /// <summary>fallocate(2) FALLOC_FL_ZERO_RANGE (with FALLOC_FL_KEEP_SIZE when asked).</summary>
+    public void ZeroRange(long offset, long length, bool keepSize)
+    {
+        ThrowIfClosed();
+        FileOps.ZeroRange(Inode, offset, length, keepSize);
+    }
+
+    public void Fsync()
+    {
+        ThrowIfClosed();
+        FileOps.Fsync(Inode);
+    }
+
+    /// <summary>fdatasync(2): the same as fsync here, every metadata change being needed to find the data.</summary>
+    public void Fdatasync() => Fsync();
+
+    public DaxStat Stat()
+    {
+        ThrowIfClosed();
+        var inode = Inode.Inode;
+        return new DaxStat(inode.Ino, inode.Size, FileOps.AllocatedBytes(Inode) / 512);
+    }
+
+    /// <summary>mmap(2) of file bytes [offset, offset + length); offset page-aligned (EINVAL otherwise).</summary>
+    public DaxMapping Map(long offset, long length, MapProtection protection, MapSharing sharing)
+    {
+        ThrowIfClosed();
+        return new DaxMapping(Inode, MmapOps.Mmap(Inode, offset, length, protection, sharing == MapSharing.Shared));
+    }
+
+    /// <summary>close(2). Mappings stay valid, as on Linux.</summary>
+    public void Dispose() => closed = true;
+
+    private void ThrowIfClosed()
+    {
+        if (closed)
+            throw new ErrnoException(Errno.EBADF, $"{Name}: file is closed");
+    }
+}

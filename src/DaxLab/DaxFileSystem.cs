@@ -1,0 +1,124 @@
+using DaxLab.Dax;
+using DaxLab.Device;
+using DaxLab.Fs;
+using DaxLab.Mm;
+using DaxLab.Vfs;
+
+namespace DaxLab;
+
+/// <summary>A mounted DAX file system on a persistent-memory device.</summary>
+/// <remarks>Thread-safe: any number of threads may use its files and mappings at once.</remarks>
+public sealed class DaxFileSystem : IDisposable
+{
+    private readonly PmemDevice device;
+    private readonly FileSystem fs;
+    private readonly Lock inodeCacheLock = new();
+    private bool disposed;
+
+    private DaxFileSystem(PmemDevice device, FileSystem fs, DaxOptions options)
+    {
+        this.device = device;
+        this.fs = fs;
+        Core = new DaxCore(fs, options.Seam);
+    }
+
+    internal DaxCore Core { get; }
+
+    /// <summary>mkfs a new sparse device file of <paramref name="size"/> bytes and mount it.</summary>
+    public static DaxFileSystem Create(string devicePath, long size, DaxOptions? options = null) =>
+        Mount(PmemDevice.CreateFile(devicePath, size), format: true, options);
+
+    /// <summary>Mounts an existing device file.</summary>
+    public static DaxFileSystem Open(string devicePath, DaxOptions? options = null) =>
+        Mount(PmemDevice.OpenFile(devicePath), format: false, options);
+
+    /// <summary>Mounts the device file, creating it (sparse, <paramref name="sizeIfNew"/> bytes) if the path does not exist.</summary>
+    public static DaxFileSystem OpenOrCreate(string devicePath, long sizeIfNew, DaxOptions? options = null) =>
+        File.Exists(devicePath) ? Open(devicePath, options) : Create(devicePath, sizeIfNew, options);
+
+    /// <summary>A file system on an anonymous-memory device: for tests, gone when disposed.</summary>
+    public static DaxFileSystem CreateInMemory(long size, DaxOptions? options = null) =>
+        Mount(PmemDevice.CreateAnonymous(size), format: true, options);
+
+    private static DaxFileSystem Mount(PmemDevice device, bool format, DaxOptions? options)
+    {
+        options ??= new DaxOptions();
+        try
+        {
+            var fs = format ? FileSystem.Format(device, options.Seam) : FileSystem.Mount(device, options.Seam);
+            return new DaxFileSystem(device, fs, options);
+        }
+        catch
+        {
+            device.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>open(2): ENOENT without <see cref="DaxOpenFlags.Create"/>; EINVAL or ENAMETOOLONG for bad names.</summary>
+    public DaxFile OpenFile(string name, DaxOpenFlags flags = DaxOpenFlags.None)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        Inode inode;
+        lock (inodeCacheLock)
+        {
+            inode = fs.Lookup(name) ?? ((flags & DaxOpenFlags.Create) != 0
+                ? fs.Create(name)
+                : throw new ErrnoException(Errno.ENOENT, $"{name}: no such file"));
+        }
+        var file = new DaxFile(VfsInode(inode));
+        if ((flags & DaxOpenFlags.Truncate) != 0)
+            file.Truncate(0);
+        return file;
+    }
+
+    /// <summary>The VFS inode of <paramref name="inode"/>, created on first use (the inode cache).</summary>
+    internal DaxInode VfsInode(Inode inode)
+    {
+        lock (inodeCacheLock)
+        {
+            if (inode.Vfs is DaxInode cached)
+                return cached;
+            var created = new DaxInode(Core, inode);
+            inode.Vfs = created;
+            return created;
+        }
+    }
+
+    public IReadOnlyList<string> FileNames
+    {
+        get
+        {
+            lock (inodeCacheLock)
+                return fs.Inodes.Select(i => i.Name).ToList();
+        }
+    }
+
+    public FsSpace Space => fs.Space;
+
+    /// <summary>fsck: the inconsistencies found, empty when the metadata is consistent.</summary>
+    public IReadOnlyList<string> Check() => fs.Check();
+
+    /// <summary>Unmounts: unmaps every mapping still present (their accesses then get SIGSEGV), then releases the device.</summary>
+    public void Dispose()
+    {
+        if (disposed)
+            return;
+        disposed = true;
+        lock (inodeCacheLock)
+        {
+            foreach (var inode in fs.Inodes)
+            {
+                if (inode.Vfs is not DaxInode vfs)
+                    continue;
+                List<VmArea> mappings;
+                using (vfs.Mapping.IMmapRwsem.Read())
+                    mappings = [.. vfs.Mapping.Mappings];
+                foreach (var vma in mappings)
+                    MmapOps.Munmap(vma);
+            }
+        }
+        fs.Dispose();
+        device.Dispose();
+    }
+}

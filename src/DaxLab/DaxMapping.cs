@@ -1,0 +1,47 @@
+using DaxLab.Mm;
+using DaxLab.Vfs;
+
+namespace DaxLab;
+
+/// <summary>A user mapping of a file (a VMA with its own page table). Offsets are relative to the mapping's start.</summary>
+public sealed class DaxMapping : IDisposable
+{
+    private readonly DaxInode inode;
+    private readonly VmArea vma;
+
+    internal DaxMapping(DaxInode inode, VmArea vma)
+    {
+        this.inode = inode;
+        this.vma = vma;
+    }
+
+    internal VmArea Vma => vma;
+
+    public long FileOffset => vma.Pgoff << Geometry.PageShift;
+
+    public long Length => vma.Length;
+
+    public MapProtection Protection => vma.Protection;
+
+    public MapSharing Sharing => vma.Shared ? MapSharing.Shared : MapSharing.Private;
+
+    /// <summary>The virtual address the mapping starts at (congruent to its file offset modulo 2 MiB).</summary>
+    public long Address => vma.Start;
+
+    public FaultCounts Faults => new(Interlocked.Read(ref vma.MinorFaults), Interlocked.Read(ref vma.MajorFaults));
+
+    /// <summary>Loads through the page table, faulting as needed. <see cref="SigBusException"/> past EOF.</summary>
+    public void Load(long offset, Span<byte> buffer) => Memory.Load(vma, vma.Seam, offset, buffer);
+
+    /// <summary>Stores through the page table, faulting as needed. <see cref="SigSegvException"/> without PROT_WRITE.</summary>
+    public void Store(long offset, ReadOnlySpan<byte> buffer) => Memory.Store(vma, vma.Seam, offset, buffer);
+
+    /// <summary>msync(2) of [offset, offset + length) of the mapping.</summary>
+    public void Sync(long offset, long length, MsyncFlags flags) => MmapOps.Msync(inode, vma, offset, length, flags);
+
+    /// <summary>madvise(2).</summary>
+    public void Advise(long offset, long length, MapAdvice advice) => MmapOps.MadviseDontNeed(vma, offset, length);
+
+    /// <summary>munmap(2).</summary>
+    public void Dispose() => MmapOps.Munmap(vma);
+}

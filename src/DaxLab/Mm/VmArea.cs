@@ -1,0 +1,408 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using DaxLab.Device;
+using DaxLab.Index;
+using DaxLab.Sync;
+
+namespace DaxLab.Mm;
+
+/// <summary>
+/// vm_area_struct of one user mapping of a DAX file, with its own page table.
+/// </summary>
+/// <remarks>
+/// Locks declared here:
+/// <list type="bullet">
+/// <item><see cref="MmapLock"/> (mmap_lock): read by faults, write by munmap, so a fault never
+/// runs on a torn-down mapping. Order: mmap_lock → i_mmap_sem → entry lock.</item>
+/// <item><see cref="Ptl"/> (the page-table lock) guards every change of the page table and of
+/// the private pages. Accesses walk the table without it, as the MMU does: entries are single
+/// words written with release semantics, and a removed translation is retired with
+/// <see cref="Tlb.Flush"/> before what it pointed at is reused. Order: i_mmap_rwsem → ptl.</item>
+/// </list>
+/// The virtual start is chosen congruent to the file offset modulo 2 MiB, as
+/// thp_get_unmapped_area does for DAX files, so PMD mappings are possible.
+/// </remarks>
+public sealed unsafe class VmArea
+{
+    private static long nextVirtualBase = 0x7f00_0000_0000;
+
+    private readonly ulong[] pmds;
+    private readonly ulong[]?[] pteTables;
+    private nint[] anonPages = new nint[16];
+    private int anonCount;
+    private readonly Stack<int> freeAnonSlots = new();
+
+    internal VmArea(AddressSpace mapping, IVmOperations ops, PmemDevice device, Seam seam,
+        long pgoff, long length, MapProtection protection, bool shared)
+    {
+        Debug.Assert(length > 0, "an empty mapping");
+        Mapping = mapping;
+        Ops = ops;
+        Device = device;
+        Pgoff = pgoff;
+        Length = Geometry.PageAlignUp(length);
+        Protection = protection;
+        Shared = shared;
+        long colour = (pgoff << Geometry.PageShift) & Geometry.PmdMask;
+        long reserve = Geometry.PmdAlignDown(Length + 2 * Geometry.PmdSize);
+        Start = Interlocked.Add(ref nextVirtualBase, reserve) - reserve + colour;
+        long firstSlot = Start >> Geometry.PmdShift, lastSlot = (End - 1) >> Geometry.PmdShift;
+        pmds = new ulong[lastSlot - firstSlot + 1];
+        pteTables = new ulong[]?[pmds.Length];
+        Seam = seam;
+        Ptl = seam.NewSpinLock("ptl");
+        MmapLock = seam.NewRwSemaphore("mmap_lock");
+    }
+
+    public AddressSpace Mapping { get; }
+    public IVmOperations Ops { get; }
+    public PmemDevice Device { get; }
+
+    /// <summary>vm_pgoff: the file page mapped at <see cref="Start"/>.</summary>
+    public long Pgoff { get; }
+    public long Start { get; }
+    public long Length { get; }
+    public long End => Start + Length;
+    public MapProtection Protection { get; }
+    public bool Shared { get; }
+    public Seam Seam { get; }
+    public Spinlock Ptl { get; }
+    public RwSemaphore MmapLock { get; }
+
+    /// <summary>Set by munmap under the write mmap_lock; accesses then get SIGSEGV.</summary>
+    public bool Unmapped { get; internal set; }
+
+    public long MinorFaults;
+    public long MajorFaults;
+
+    public long PgoffOf(long address) => Pgoff + ((address - Start) >> Geometry.PageShift);
+
+    public long AddressOf(long pgoff) => Start + ((pgoff - Pgoff) << Geometry.PageShift);
+
+    private int SlotOf(long address) => (int)((address >> Geometry.PmdShift) - (Start >> Geometry.PmdShift));
+
+    /// <summary>The PMD-level entry for <paramref name="address"/>: none, huge, or <see cref="PteTableMarker"/>.</summary>
+    public Pte ReadPmd(long address) => new(Volatile.Read(ref pmds[SlotOf(address)]));
+
+    /// <summary>The value a PMD slot holds when it points at a PTE table.</summary>
+    public static readonly Pte PteTableMarker = new(1UL << 63);
+
+    /// <summary>The PTE for <paramref name="address"/>, or none if the slot holds no PTE table.</summary>
+    public Pte ReadPte(long address)
+    {
+        var table = Volatile.Read(ref pteTables[SlotOf(address)]);
+        return table is null ? Pte.None : new Pte(Volatile.Read(ref table[PteIndex(address)]));
+    }
+
+    private static int PteIndex(long address) => (int)((address >> Geometry.PageShift) & (Geometry.PagesPerPmd - 1));
+
+    /// <summary>
+    /// Walks the table as the MMU does: the host address of <paramref name="address"/> and
+    /// whether it may be written, or null on a miss. Context: inside a TLB access.
+    /// </summary>
+    public byte* Translate(long address, bool write)
+    {
+        int slot = SlotOf(address);
+        var pmd = new Pte(Volatile.Read(ref pmds[slot]));
+        Pte pte;
+        long offsetInPage;
+        if (pmd.IsHuge)
+        {
+            pte = pmd;
+            offsetInPage = address & Geometry.PmdMask;
+        }
+        else
+        {
+            var table = Volatile.Read(ref pteTables[slot]);
+            if (table is null)
+                return null;
+            pte = new Pte(Volatile.Read(ref table[PteIndex(address)]));
+            offsetInPage = address & Geometry.PageMask;
+        }
+        if (!pte.IsPresent || (write && !pte.IsWritable))
+            return null;
+        return FrameAddress(pte) + offsetInPage;
+    }
+
+    private byte* FrameAddress(Pte pte) => pte.Kind switch
+    {
+        PageKind.Device => Device.Base + (pte.Frame << Geometry.PageShift),
+        PageKind.ZeroPage => pte.IsHuge ? ZeroPages.Huge : ZeroPages.Small,
+        _ => (byte*)Volatile.Read(ref anonPages)[pte.Frame],
+    };
+
+    /// <summary>
+    /// Installs a PTE (insert_pfn). If one is present already, only makes it writable when
+    /// <paramref name="mkwrite"/> asks and it maps the same frame: another fault won the race.
+    /// Returns false if a huge PMD now covers the address (the caller retries).
+    /// Context: ptl not held; takes it.
+    /// </summary>
+    public bool SetPte(long address, Pte pte, bool mkwrite)
+    {
+        using var ptl = Ptl.Hold();
+        int slot = SlotOf(address);
+        if (new Pte(pmds[slot]).IsHuge)
+            return false;
+        var table = pteTables[slot];
+        if (table is null)
+        {
+            table = new ulong[Geometry.PagesPerPmd];
+            Volatile.Write(ref pteTables[slot], table);
+            Volatile.Write(ref pmds[slot], PteTableMarker.Value);
+        }
+        ref ulong entry = ref table[PteIndex(address)];
+        var old = new Pte(entry);
+        if (old.IsNone)
+            Volatile.Write(ref entry, pte.Value);
+        else if (mkwrite && old.Kind == pte.Kind && old.Frame == pte.Frame)
+            Volatile.Write(ref entry, old.MadeWritable.Value);
+        return true;
+    }
+
+    /// <summary>
+    /// Installs a huge PMD (insert_pfn_pmd). Fails if the slot holds a PTE table or another
+    /// huge entry, except a write upgrade of the same frame. Context: takes ptl.
+    /// </summary>
+    public bool SetPmd(long address, Pte pmd, bool mkwrite)
+    {
+        Debug.Assert(pmd.IsHuge, "SetPmd with a PTE");
+        using var ptl = Ptl.Hold();
+        ref ulong slot = ref pmds[SlotOf(address)];
+        var old = new Pte(slot);
+        if (old.IsNone)
+        {
+            Volatile.Write(ref slot, pmd.Value);
+            return true;
+        }
+        if (mkwrite && old.IsHuge && old.Kind == pmd.Kind && old.Frame == pmd.Frame)
+        {
+            Volatile.Write(ref slot, old.MadeWritable.Value);
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>Whether the 2 MiB slot of <paramref name="address"/> has a PTE table (pmd_none fails, not huge).</summary>
+    public bool HasPteTable(long address) => Volatile.Read(ref pteTables[SlotOf(address)]) is not null;
+
+    /// <summary>
+    /// zap_page_range for [start, end): clears entries and retires them. A huge PMD touched at
+    /// all is cleared whole (splitting a file PMD zaps it; later faults map PTEs). Private
+    /// pages go only when <paramref name="evenCows"/>. Context: takes ptl.
+    /// </summary>
+    public void Zap(long start, long end, bool evenCows)
+    {
+        start = Math.Max(start, Start);
+        end = Math.Min(end, End);
+        if (start >= end)
+            return;
+        List<int>? freedAnon = null;
+        using (Ptl.Hold())
+        {
+            for (long address = start; address < end;)
+            {
+                int slot = SlotOf(address);
+                long slotEnd = Math.Min(end, Geometry.PmdAlignDown(address) + Geometry.PmdSize);
+                if (new Pte(pmds[slot]).IsHuge)
+                    Volatile.Write(ref pmds[slot], 0);
+                else if (pteTables[slot] is { } table)
+                    ZapPtes(table, address, slotEnd, evenCows, ref freedAnon);
+                address = slotEnd;
+            }
+        }
+        Tlb.Flush();
+        if (freedAnon is not null)
+            FreeAnonPages(freedAnon);
+    }
+
+    private static void ZapPtes(ulong[] table, long start, long end, bool evenCows, ref List<int>? freedAnon)
+    {
+        for (long address = start; address < end; address += Geometry.PageSize)
+        {
+            ref ulong entry = ref table[PteIndex(address)];
+            var pte = new Pte(entry);
+            if (pte.IsNone || (pte.Kind == PageKind.Anon && !evenCows))
+                continue;
+            if (pte.Kind == PageKind.Anon)
+                (freedAnon ??= []).Add((int)pte.Frame);
+            Volatile.Write(ref entry, 0);
+        }
+    }
+
+    /// <summary>
+    /// Write-protects every entry mapping file page <paramref name="pgoff"/> (a PMD entry when
+    /// <paramref name="pmd"/>), as dax_entry_mkclean does on writeback. Context: takes ptl.
+    /// </summary>
+    public void WriteProtect(long pgoff, bool pmd)
+    {
+        long address = AddressOf(pgoff);
+        long span = pmd ? Geometry.PmdSize : Geometry.PageSize;
+        long start = Math.Max(address, Start), end = Math.Min(address + span, End);
+        if (start >= end)
+            return;
+        using (Ptl.Hold())
+        {
+            for (long a = start; a < end;)
+            {
+                int slot = SlotOf(a);
+                long slotEnd = Math.Min(end, Geometry.PmdAlignDown(a) + Geometry.PmdSize);
+                var huge = new Pte(pmds[slot]);
+                if (huge.IsHuge && huge.IsWritable)
+                    Volatile.Write(ref pmds[slot], huge.WriteProtected.Value);
+                else if (pteTables[slot] is { } table)
+                    WriteProtectPtes(table, a, slotEnd);
+                a = slotEnd;
+            }
+        }
+        Tlb.Flush();
+    }
+
+    private static void WriteProtectPtes(ulong[] table, long start, long end)
+    {
+        for (long a = start; a < end; a += Geometry.PageSize)
+        {
+            ref ulong entry = ref table[PteIndex(a)];
+            var pte = new Pte(entry);
+            if (pte.IsPresent && pte.IsWritable && pte.Kind == PageKind.Device)
+                Volatile.Write(ref entry, pte.WriteProtected.Value);
+        }
+    }
+
+    /// <summary>A new private page holding a copy of <paramref name="source"/> (4 KiB), or zeros when null.</summary>
+    public static byte* NewPrivatePage(byte* source)
+    {
+        var page = (byte*)NativeMemory.AlignedAlloc(Geometry.PageSize, Geometry.PageSize);
+        if (source is null)
+            NativeMemory.Clear(page, Geometry.PageSize);
+        else
+            Buffer.MemoryCopy(source, page, Geometry.PageSize, Geometry.PageSize);
+        return page;
+    }
+
+    /// <summary>
+    /// Maps a private <paramref name="page"/> (from <see cref="NewPrivatePage"/>) writable at
+    /// <paramref name="address"/>, the end of a copy-on-write, unless the PTE changed from
+    /// <paramref name="expected"/> meanwhile: then the page is freed and the caller retries.
+    /// Context: takes ptl.
+    /// </summary>
+    public bool MapPrivateCopy(long address, Pte expected, byte* page)
+    {
+        bool installed;
+        using (Ptl.Hold())
+        {
+            int slot = SlotOf(address);
+            installed = !new Pte(pmds[slot]).IsHuge && ReadPteLocked(slot, address) == expected;
+            if (installed)
+            {
+                int frame = AllocAnonSlot((nint)page);
+                var table = EnsurePteTable(slot);
+                Volatile.Write(ref table[PteIndex(address)], Pte.Make(PageKind.Anon, frame, writable: true, huge: false).Value);
+            }
+        }
+        if (!installed)
+        {
+            NativeMemory.AlignedFree(page);
+            return false;
+        }
+        if (!expected.IsNone)
+            Tlb.Flush();
+        return true;
+    }
+
+    private Pte ReadPteLocked(int slot, long address) =>
+        pteTables[slot] is { } table ? new Pte(table[PteIndex(address)]) : Pte.None;
+
+    private ulong[] EnsurePteTable(int slot)
+    {
+        var table = pteTables[slot];
+        if (table is not null)
+            return table;
+        table = new ulong[Geometry.PagesPerPmd];
+        Volatile.Write(ref pteTables[slot], table);
+        Volatile.Write(ref pmds[slot], PteTableMarker.Value);
+        return table;
+    }
+
+    /// <summary>The host address of the page a present PTE maps (for copy-on-write).</summary>
+    public byte* PageAddress(Pte pte, long address) =>
+        pte.IsHuge ? FrameAddress(pte) + (address & Geometry.PmdMask & ~Geometry.PageMask) : FrameAddress(pte);
+
+    private int AllocAnonSlot(nint page)
+    {
+        if (freeAnonSlots.TryPop(out int reused))
+        {
+            anonPages[reused] = page;
+            return reused;
+        }
+        if (anonCount == anonPages.Length)
+        {
+            var grown = new nint[anonPages.Length * 2];
+            anonPages.CopyTo(grown, 0);
+            Volatile.Write(ref anonPages, grown);
+        }
+        anonPages[anonCount] = page;
+        return anonCount++;
+    }
+
+    private void FreeAnonPages(List<int> frames)
+    {
+        using var ptl = Ptl.Hold();
+        foreach (int frame in frames)
+        {
+            NativeMemory.AlignedFree((void*)anonPages[frame]);
+            anonPages[frame] = 0;
+            freeAnonSlots.Push(frame);
+        }
+    }
+
+    /// <summary>Frees what munmap leaves: the private pages. Context: mmap_lock held for write, table zapped.</summary>
+    internal void ReleasePrivatePages()
+    {
+        using var ptl = Ptl.Hold();
+        for (int i = 0; i < anonCount; i++)
+        {
+            if (anonPages[i] != 0)
+                NativeMemory.AlignedFree((void*)anonPages[i]);
+            anonPages[i] = 0;
+        }
+        anonCount = 0;
+        freeAnonSlots.Clear();
+    }
+
+    /// <summary>Every present entry, for the checker's oracle and tests: (address, entry).</summary>
+    public IEnumerable<(long Address, Pte Entry)> PresentEntries()
+    {
+        for (int slot = 0; slot < pmds.Length; slot++)
+        {
+            long slotBase = ((Start >> Geometry.PmdShift) + slot) << Geometry.PmdShift;
+            var pmd = new Pte(Volatile.Read(ref pmds[slot]));
+            if (pmd.IsHuge)
+            {
+                yield return (slotBase, pmd);
+                continue;
+            }
+            if (Volatile.Read(ref pteTables[slot]) is not { } table)
+                continue;
+            for (int i = 0; i < table.Length; i++)
+            {
+                var pte = new Pte(Volatile.Read(ref table[i]));
+                if (pte.IsPresent)
+                    yield return (slotBase + ((long)i << Geometry.PageShift), pte);
+            }
+        }
+    }
+}
+
+/// <summary>The shared zero page and huge zero page: read-only zeros, never freed.</summary>
+public static unsafe class ZeroPages
+{
+    public static readonly byte* Small = Allocate(Geometry.PageSize);
+    public static readonly byte* Huge = Allocate((int)Geometry.PmdSize);
+
+    private static byte* Allocate(int size)
+    {
+        var page = (byte*)NativeMemory.AlignedAlloc((nuint)size, (nuint)Geometry.PageSize);
+        NativeMemory.Clear(page, (nuint)size);
+        return page;
+    }
+}

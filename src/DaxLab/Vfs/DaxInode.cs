@@ -1,0 +1,48 @@
+using DaxLab.Dax;
+using DaxLab.Fs;
+using DaxLab.Index;
+using DaxLab.Mm;
+using DaxLab.Sync;
+
+namespace DaxLab.Vfs;
+
+/// <summary>
+/// The VFS half of an inode: the locks of struct inode and xfs_inode that the file operations
+/// take, its address_space, and the fault entry point of its mappings.
+/// </summary>
+/// <remarks>
+/// Locks declared here (order in <see cref="DaxCore"/>):
+/// <list type="bullet">
+/// <item><see cref="IRwsem"/> (i_rwsem): write(2), truncate, fallocate exclusive; read(2)
+/// shared. Guards i_size changes and the unflushed-write record.</item>
+/// <item><see cref="MmapSem"/> (i_mmap_sem, XFS_MMAPLOCK): faults shared; truncate, hole
+/// punch and zero range exclusive, so no fault maps blocks that are being freed.</item>
+/// </list>
+/// </remarks>
+public sealed class DaxInode : IVmOperations
+{
+    public DaxInode(DaxCore core, Inode inode)
+    {
+        Core = core;
+        Inode = inode;
+        Mapping = new AddressSpace(core.Seam, inode);
+        IRwsem = core.Seam.NewRwSemaphore("i_rwsem");
+        MmapSem = core.Seam.NewRwSemaphore("i_mmap_sem");
+    }
+
+    public DaxCore Core { get; }
+    public Inode Inode { get; }
+    public AddressSpace Mapping { get; }
+    public RwSemaphore IRwsem { get; }
+    public RwSemaphore MmapSem { get; }
+
+    /// <summary>Device ranges written by write(2) or zeroing and not yet flushed.</summary>
+    public DeviceRanges Unflushed { get; } = new();
+
+    /// <summary>xfs_filemap_fault / xfs_filemap_huge_fault: the DAX handlers under i_mmap_sem.</summary>
+    public VmFault Fault(in FaultContext vmf, PageEntrySize size)
+    {
+        using var mmapSem = MmapSem.Read();
+        return size == PageEntrySize.Pmd ? Core.IomapPmdFault(vmf) : Core.IomapPteFault(vmf);
+    }
+}

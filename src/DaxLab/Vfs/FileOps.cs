@@ -1,0 +1,201 @@
+using DaxLab.Mm;
+
+namespace DaxLab.Vfs;
+
+/// <summary>
+/// The file operations of the DAX file system (xfs_file.c, xfs_iops.c): each system call's
+/// checks and locks around the DAX core.
+/// </summary>
+public static class FileOps
+{
+    /// <summary>xfs_file_dax_read.</summary>
+    public static int Read(DaxInode inode, long pos, Span<byte> buffer)
+    {
+        CheckOffset(pos);
+        using var iolock = inode.IRwsem.Read();
+        return inode.Core.IomapRead(inode.Inode, pos, buffer);
+    }
+
+    /// <summary>xfs_file_dax_write: zero the old EOF block's tail, write, extend i_size.</summary>
+    public static int Write(DaxInode inode, long pos, ReadOnlySpan<byte> buffer)
+    {
+        CheckOffset(pos);
+        if (buffer.Length == 0)
+            return 0;
+        CheckEnd(pos, buffer.Length);
+        using var iolock = inode.IRwsem.Write();
+        ZeroEof(inode, pos);
+        int written = inode.Core.IomapWrite(inode.Inode, inode.Mapping, pos, buffer, inode.Unflushed);
+        if (written > 0)
+            inode.Core.Fs.ExtendSize(inode.Inode, pos + written);
+        return written;
+    }
+
+    /// <summary>xfs_setattr_size: ftruncate(2).</summary>
+    public static void Truncate(DaxInode inode, long size)
+    {
+        if (size < 0)
+            throw new ErrnoException(Errno.EINVAL, "ftruncate: negative size");
+        if (size > Geometry.MaxFileSize)
+            throw new ErrnoException(Errno.EFBIG, "ftruncate: size beyond the maximum file size");
+        using var iolock = inode.IRwsem.Write();
+        using var mmaplock = inode.MmapSem.Write();
+        long old = inode.Inode.Size;
+        if (size >= old)
+        {
+            ZeroEof(inode, size);
+            inode.Core.Fs.SetSize(inode.Inode, size);
+            return;
+        }
+        if ((size & Geometry.PageMask) != 0)
+            inode.Core.ZeroRange(inode.Inode, size, Geometry.PageAlignUp(size), inode.Unflushed);
+        DropPages(inode, Geometry.PageAlignUp(size) >> Geometry.PageShift, long.MaxValue >> Geometry.PageShift, evenCows: true);
+        inode.Core.Fs.SetSize(inode.Inode, size);
+    }
+
+    /// <summary>fallocate(2) mode 0 or FALLOC_FL_KEEP_SIZE: unwritten extents over the holes.</summary>
+    public static void Allocate(DaxInode inode, long offset, long length, bool keepSize)
+    {
+        CheckRange(offset, length);
+        using var iolock = inode.IRwsem.Write();
+        inode.Core.Fs.Allocate(inode.Inode, offset, length);
+        if (!keepSize && offset + length > inode.Inode.Size)
+        {
+            ZeroEof(inode, offset + length);
+            inode.Core.Fs.ExtendSize(inode.Inode, offset + length);
+        }
+    }
+
+    /// <summary>FALLOC_FL_PUNCH_HOLE (xfs_free_file_space): zero partial blocks, free whole ones.</summary>
+    public static void PunchHole(DaxInode inode, long offset, long length)
+    {
+        CheckRange(offset, length);
+        using var iolock = inode.IRwsem.Write();
+        using var mmaplock = inode.MmapSem.Write();
+        long end = Math.Min(offset + length, Geometry.PageAlignUp(inode.Inode.Size));
+        if (end <= offset)
+            return;
+        var (first, last) = ZeroEdges(inode, offset, end);
+        if (first > last)
+            return;
+        DropPages(inode, first, last, evenCows: false);
+        inode.Core.Fs.PunchRange(inode.Inode, first << Geometry.PageShift, (last - first + 1) << Geometry.PageShift);
+    }
+
+    /// <summary>FALLOC_FL_ZERO_RANGE: zero partial blocks, turn whole ones unwritten, maybe extend.</summary>
+    public static void ZeroRange(DaxInode inode, long offset, long length, bool keepSize)
+    {
+        CheckRange(offset, length);
+        using var iolock = inode.IRwsem.Write();
+        using var mmaplock = inode.MmapSem.Write();
+        long size = inode.Inode.Size;
+        var (first, last) = ZeroEdges(inode, offset, offset + length);
+        if (first <= last)
+        {
+            DropPages(inode, first, last, evenCows: false);
+            inode.Core.Fs.ZeroRange(inode.Inode, first << Geometry.PageShift, (last - first + 1) << Geometry.PageShift);
+        }
+        if (!keepSize && offset + length > size)
+        {
+            ZeroEof(inode, offset + length);
+            inode.Core.Fs.ExtendSize(inode.Inode, offset + length);
+        }
+    }
+
+    /// <summary>fsync(2): dirty mapped data, then written data, then metadata.</summary>
+    public static void Fsync(DaxInode inode)
+    {
+        inode.Core.WritebackMappingRange(inode.Mapping, 0, long.MaxValue >> Geometry.PageShift);
+        FlushWrites(inode);
+        inode.Core.Fs.Sync(inode.Inode);
+    }
+
+    /// <summary>msync(MS_SYNC) of file pages [first, last]: writeback of that range.</summary>
+    public static void SyncRange(DaxInode inode, long first, long last)
+    {
+        inode.Core.WritebackMappingRange(inode.Mapping, first, last);
+        FlushWrites(inode);
+    }
+
+    /// <summary>Bytes of blocks allocated below EOF (st_blocks × 512), by walking the extents.</summary>
+    public static long AllocatedBytes(DaxInode inode)
+    {
+        using var iolock = inode.IRwsem.Read();
+        long size = Geometry.PageAlignUp(inode.Inode.Size), allocated = 0;
+        for (long pos = 0; pos < size;)
+        {
+            var iomap = inode.Core.Fs.IomapBegin(inode.Inode, pos, size - pos, Fs.IomapOp.Read);
+            long end = Math.Min(iomap.End, size);
+            if (iomap.Type != Fs.IomapType.Hole)
+                allocated += end - pos;
+            inode.Core.Fs.IomapEnd(inode.Inode, pos, size - pos, end - pos, Fs.IomapOp.Read, iomap);
+            pos = end;
+        }
+        return allocated;
+    }
+
+    private static void FlushWrites(DaxInode inode)
+    {
+        if (inode.Unflushed.TakeAll(out long address, out long length))
+            inode.Core.Device.Flush(address, length);
+    }
+
+    /// <summary>
+    /// Zeroes the bytes of the old EOF block past i_size before i_size moves up to
+    /// <paramref name="newEnd"/>: stores through a mapping may have left data there.
+    /// Context: i_rwsem exclusive.
+    /// </summary>
+    private static void ZeroEof(DaxInode inode, long newEnd)
+    {
+        long size = inode.Inode.Size;
+        if (newEnd <= size || (size & Geometry.PageMask) == 0)
+            return;
+        inode.Core.ZeroRange(inode.Inode, size, Math.Min(Geometry.PageAlignUp(size), newEnd), inode.Unflushed);
+    }
+
+    /// <summary>Zeroes the partial blocks at the edges of [offset, end); returns the whole pages inside.</summary>
+    private static (long First, long Last) ZeroEdges(DaxInode inode, long offset, long end)
+    {
+        long wholeStart = Geometry.PageAlignUp(offset), wholeEnd = Geometry.PageAlignDown(end);
+        if (wholeStart >= wholeEnd)
+        {
+            inode.Core.ZeroRange(inode.Inode, offset, end, inode.Unflushed);
+            return (1, 0);
+        }
+        if (offset < wholeStart)
+            inode.Core.ZeroRange(inode.Inode, offset, wholeStart, inode.Unflushed);
+        if (wholeEnd < end)
+            inode.Core.ZeroRange(inode.Inode, wholeEnd, end, inode.Unflushed);
+        return (wholeStart >> Geometry.PageShift, (wholeEnd >> Geometry.PageShift) - 1);
+    }
+
+    /// <summary>
+    /// truncate_pagecache_range for DAX: unmap, delete the entries, unmap again (a private
+    /// copy may have been made in between). Context: i_mmap_sem exclusive.
+    /// </summary>
+    private static void DropPages(DaxInode inode, long first, long last, bool evenCows)
+    {
+        Rmap.UnmapMappingRange(inode.Mapping, first, last, evenCows);
+        inode.Core.TruncateInodePagesRange(inode.Mapping, first, last);
+        Rmap.UnmapMappingRange(inode.Mapping, first, last, evenCows);
+    }
+
+    private static void CheckOffset(long pos)
+    {
+        if (pos < 0)
+            throw new ErrnoException(Errno.EINVAL, "negative file offset");
+    }
+
+    private static void CheckEnd(long pos, long length)
+    {
+        if (pos + length > Geometry.MaxFileSize || pos + length < 0)
+            throw new ErrnoException(Errno.EFBIG, "the range ends past the maximum file size");
+    }
+
+    private static void CheckRange(long offset, long length)
+    {
+        if (offset < 0 || length <= 0)
+            throw new ErrnoException(Errno.EINVAL, "fallocate: negative offset or non-positive length");
+        CheckEnd(offset, length);
+    }
+}
