@@ -1,0 +1,1 @@
+Console.Error.WriteLine("daxlab: no command yet"); return 2;

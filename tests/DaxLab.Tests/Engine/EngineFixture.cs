@@ -1,0 +1,54 @@
+using DaxLab.Index;
+
+namespace DaxLab.Tests.Engine;
+
+/// <summary>Helpers to look inside the engine from tests.</summary>
+internal static class Inspect
+{
+    public const long MiB = 1 << 20;
+
+    public static DaxFileSystem NewFs(long size = 64 * MiB) => DaxFileSystem.CreateInMemory(size);
+
+    public static DaxEntry EntryAt(DaxFile file, long offset)
+    {
+        var mapping = file.Inode.Mapping;
+        using (mapping.XaLock.Hold())
+            return mapping.Entries.Load(offset >> Geometry.PageShift);
+    }
+
+    public static long EntryCount(DaxFile file)
+    {
+        var mapping = file.Inode.Mapping;
+        using (mapping.XaLock.Hold())
+            return mapping.Entries.Count;
+    }
+
+    /// <summary>Every entry of the file: none may be left locked when no operation runs.</summary>
+    public static List<(long Index, DaxEntry Entry)> Entries(DaxFile file)
+    {
+        var mapping = file.Inode.Mapping;
+        var list = new List<(long, DaxEntry)>();
+        using (mapping.XaLock.Hold())
+        {
+            long next = 0;
+            while (mapping.Entries.FindNext(next, long.MaxValue >> Geometry.PageShift, out long at, out var entry))
+            {
+                list.Add((at, entry));
+                next = at + entry.PageCount;
+            }
+        }
+        return list;
+    }
+
+    public static Mm.Pte PmdAt(DaxMapping map, long offset) => map.Vma.ReadPmd(map.Vma.Start + offset);
+
+    public static Mm.Pte PteAt(DaxMapping map, long offset) => map.Vma.ReadPte(map.Vma.Start + offset);
+
+    public static byte[] Pattern(int length, byte seed)
+    {
+        var data = new byte[length];
+        for (int i = 0; i < length; i++)
+            data[i] = (byte)(seed + i * 7);
+        return data;
+    }
+}
