@@ -13,6 +13,9 @@ public sealed partial class FileSystem
     public IReadOnlyList<string> Check()
     {
         var problems = new List<string>();
+        // Snapshot the allocator before taking the log lock: the allocator lock is a leaf and
+        // is never held together with the log lock.
+        ulong[] used = allocator.SnapshotBitmap();
         using (logLock.Write())
         {
             ulong[] owned = new ulong[layout.TotalBlocks / 64];
@@ -26,7 +29,7 @@ public sealed partial class FileSystem
                 problems.Add($"extent total: counted {extents}, recorded {md.ExtentTotal}, limit {layout.MaxExtents}");
             if (md.ByIno.Count > layout.MaxInodes || md.ByName.Count != md.ByIno.Count)
                 problems.Add($"inode table: {md.ByIno.Count} inodes, {md.ByName.Count} names, limit {layout.MaxInodes}");
-            CompareWithAllocator(owned, problems);
+            CompareWithAllocator(used, owned, problems);
         }
         problems.AddRange(allocator.CheckSummaries());
         return problems.Count > MaxCheckReports ? problems[..MaxCheckReports] : problems;
@@ -64,9 +67,8 @@ public sealed partial class FileSystem
     }
 
     /// <summary>Blocks the allocator holds that nobody owns are lost; owned blocks it thinks free would be handed out twice.</summary>
-    private void CompareWithAllocator(ulong[] owned, List<string> problems)
+    private void CompareWithAllocator(ulong[] used, ulong[] owned, List<string> problems)
     {
-        ulong[] used = allocator.SnapshotBitmap();
         for (long b = 0; b < layout.FirstDataBlock; b++)
         {
             if ((used[b / 64] & (1UL << (int)(b % 64))) == 0)

@@ -44,7 +44,7 @@ public sealed partial class FileSystem : IDisposable
     /// The log lock (xlog's l_icloglock, made a sleeping lock because a full log checkpoints
     /// under it). Guards <see cref="epoch"/>, <see cref="nextSeq"/>, <see cref="logTail"/>,
     /// <see cref="logFlushedTo"/>, the log and checkpoint regions, and every change of
-    /// <see cref="md"/> (taken for write only).
+    /// <see cref="md"/>: write for every change, read only to peek at the counters.
     /// </summary>
     private readonly RwSemaphore logLock;
 
@@ -90,6 +90,29 @@ public sealed partial class FileSystem : IDisposable
     }
 
     public PmemDevice Device { get; }
+
+    /// <summary>The geometry from the superblock (tests and tools).</summary>
+    internal Layout Layout => layout;
+
+    /// <summary>The current checkpoint generation, which is also the log epoch (tests: did the log wrap?).</summary>
+    internal long Generation
+    {
+        get
+        {
+            using (logLock.Read())
+                return epoch;
+        }
+    }
+
+    /// <summary>Byte offset of the log tail inside the log region (tests: where the next record goes).</summary>
+    internal long LogTail
+    {
+        get
+        {
+            using (logLock.Read())
+                return logTail;
+        }
+    }
 
     public FsSpace Space => new(allocator.DataBlocks, allocator.FreeBlocks);
 
