@@ -1,34 +1,206 @@
+using System.Diagnostics;
+using System.IO.MemoryMappedFiles;
+using System.Runtime.InteropServices;
+
 namespace DaxLab.Device;
 
 /// <summary>
 /// The persistent-memory device: a byte-addressable region the engine loads from and stores to
 /// directly. Backed by a memory-mapped file (persistent) or by anonymous memory (tests).
 /// </summary>
+/// <remarks>
+/// A MAP_SHARED file mapping keeps every store in the host page cache, so a process killed at
+/// any instruction loses nothing it stored; <see cref="Flush"/> (msync) is only needed for
+/// durability against the host losing power. Alignment is in device addresses: device address
+/// 0 is 2 MiB-aligned by definition, so a PMD mapping of device range [a, a + 2 MiB) needs only
+/// a % 2 MiB == 0, whatever the host address of <see cref="Base"/> is.
+/// </remarks>
 public sealed unsafe class PmemDevice : IDisposable
 {
+    /// <summary>The largest device: 2^28 blocks keeps block numbers, bitmaps and per-region counts in the allocator's int-indexed arrays.</summary>
+    public const long MaxSize = 1L << 40;
+
+    /// <summary>msync flag: write back and wait (MS_SYNC on Linux).</summary>
+    private const int MsSync = 4;
+
+    private readonly MemoryMappedFile? file;
+    private readonly MemoryMappedViewAccessor? view;
+    private byte* baseAddress;
+    private readonly bool anonymous;
+    private int disposed;
+
+    private PmemDevice(string? path, long size, MemoryMappedFile? file, MemoryMappedViewAccessor? view, byte* baseAddress)
+    {
+        Path = path;
+        Size = size;
+        this.file = file;
+        this.view = view;
+        this.baseAddress = baseAddress;
+        anonymous = file is null;
+    }
+
     /// <summary>Creates a sparse device file of <paramref name="size"/> bytes; refuses an existing path.</summary>
-    public static PmemDevice CreateFile(string path, long size) => throw new NotImplementedException();
+    public static PmemDevice CreateFile(string path, long size)
+    {
+        ValidateSize(size);
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException) when (File.Exists(path) || Directory.Exists(path))
+        {
+            throw new ErrnoException(Errno.EEXIST, $"{path}: device file already exists");
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new ErrnoException(Errno.EACCES, $"{path}: {e.Message}");
+        }
+        catch (DirectoryNotFoundException)
+        {
+            throw new ErrnoException(Errno.ENOENT, $"{path}: directory does not exist");
+        }
+        // SetLength makes a sparse file: no block of the device is written here.
+        stream.SetLength(size);
+        return MapStream(path, stream, size);
+    }
 
     /// <summary>Maps an existing device file.</summary>
-    public static PmemDevice OpenFile(string path) => throw new NotImplementedException();
+    public static PmemDevice OpenFile(string path)
+    {
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (FileNotFoundException)
+        {
+            throw new ErrnoException(Errno.ENOENT, $"{path}: no such device file");
+        }
+        catch (DirectoryNotFoundException)
+        {
+            throw new ErrnoException(Errno.ENOENT, $"{path}: no such device file");
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new ErrnoException(Errno.EACCES, $"{path}: {e.Message}");
+        }
+        catch (IOException e)
+        {
+            throw new ErrnoException(Errno.EBUSY, $"{path}: cannot open device file: {e.Message}");
+        }
+        long size = stream.Length;
+        if (!IsValidSize(size))
+        {
+            stream.Dispose();
+            throw new ErrnoException(Errno.EINVAL, $"{path}: {size} bytes is not a device size (a positive multiple of 2 MiB up to {MaxSize} bytes)");
+        }
+        return MapStream(path, stream, size);
+    }
 
     /// <summary>A device in anonymous memory: gone when disposed.</summary>
-    public static PmemDevice CreateAnonymous(long size) => throw new NotImplementedException();
+    public static PmemDevice CreateAnonymous(long size)
+    {
+        ValidateSize(size);
+        byte* memory = (byte*)NativeMemory.AlignedAlloc((nuint)size, (nuint)Geometry.PmdSize);
+        if (memory is null)
+            throw new ErrnoException(Errno.ENOMEM, $"cannot allocate {size} bytes of anonymous device memory");
+        NativeMemory.Clear(memory, (nuint)size);
+        return new PmemDevice(null, size, null, null, memory);
+    }
 
     /// <summary>Size in bytes, a multiple of 2 MiB.</summary>
-    public long Size => throw new NotImplementedException();
+    public long Size { get; }
 
     /// <summary>The address of device byte 0; valid until disposed.</summary>
-    public byte* Base => throw new NotImplementedException();
+    public byte* Base
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+            return baseAddress;
+        }
+    }
 
     /// <summary>The device bytes [addr, addr + length).</summary>
-    public Span<byte> Span(long addr, int length) => throw new NotImplementedException();
+    public Span<byte> Span(long addr, int length)
+    {
+        CheckRange(addr, length);
+        return new Span<byte>(Base + addr, length);
+    }
 
     /// <summary>Makes [addr, addr + length) durable (msync of the backing file; nothing for anonymous memory).</summary>
-    public void Flush(long addr, long length) => throw new NotImplementedException();
+    public void Flush(long addr, long length)
+    {
+        CheckRange(addr, length);
+        if (anonymous || length == 0)
+            return;
+        if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD())
+            MsyncRange(addr, length);
+        else
+            view!.Flush();
+    }
 
     /// <summary>The path of the backing file, or null for anonymous memory.</summary>
-    public string? Path => throw new NotImplementedException();
+    public string? Path { get; }
 
-    public void Dispose() => throw new NotImplementedException();
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) != 0)
+            return;
+        if (anonymous)
+        {
+            NativeMemory.AlignedFree(baseAddress);
+        }
+        else
+        {
+            view!.SafeMemoryMappedViewHandle.ReleasePointer();
+            view.Dispose();
+            file!.Dispose();
+        }
+        baseAddress = null;
+    }
+
+    /// <summary>Why a size is refused is the same for every constructor: say it once.</summary>
+    private static void ValidateSize(long size)
+    {
+        if (!IsValidSize(size))
+            throw new ErrnoException(Errno.EINVAL, $"device size {size} is not a positive multiple of 2 MiB up to {MaxSize} bytes");
+    }
+
+    /// <summary>PMD mappings need whole 2 MiB regions, so the device is made of them.</summary>
+    private static bool IsValidSize(long size) => size > 0 && size <= MaxSize && (size & Geometry.PmdMask) == 0;
+
+    /// <summary>Maps the whole file once and keeps the raw pointer for the device's lifetime.</summary>
+    private static PmemDevice MapStream(string path, FileStream stream, long size)
+    {
+        var file = MemoryMappedFile.CreateFromFile(stream, null, size, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: false);
+        var view = file.CreateViewAccessor(0, size, MemoryMappedFileAccess.ReadWrite);
+        byte* pointer = null;
+        view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
+        // The view may start before the requested offset (allocation granularity): skip to byte 0.
+        pointer += view.PointerOffset;
+        Debug.Assert(pointer is not null, "a mapped view has an address");
+        return new PmemDevice(path, size, file, view, pointer);
+    }
+
+    /// <summary>msync wants a host-page-aligned start; widen the range to whole host pages.</summary>
+    private void MsyncRange(long addr, long length)
+    {
+        long hostPage = Environment.SystemPageSize;
+        byte* start = Base + addr;
+        long startAligned = (long)start & ~(hostPage - 1);
+        long end = (long)start + length;
+        if (msync((nint)startAligned, (nuint)(end - startAligned), MsSync) != 0)
+            throw new ErrnoException(Errno.EIO, $"{Path}: msync failed (errno {Marshal.GetLastPInvokeError()})");
+    }
+
+    private void CheckRange(long addr, long length)
+    {
+        if (addr < 0 || length < 0 || addr > Size || length > Size - addr)
+            throw new ArgumentOutOfRangeException(nameof(addr), $"device range [{addr}, {addr}+{length}) is outside the {Size}-byte device");
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int msync(nint addr, nuint length, int flags);
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using DaxLab.Device;
 using DaxLab.Sync;
 
@@ -10,57 +11,350 @@ public readonly record struct FsSpace(long TotalBlocks, long FreeBlocks);
 /// The on-device file system: superblock, inode table, extent maps, block allocator, metadata
 /// log, and the iomap operations the DAX core calls.
 /// </summary>
-public sealed class FileSystem : IDisposable
+/// <remarks>
+/// Lock order (outermost first):
+///   i_rwsem / i_mmap_sem (VFS, taken by callers)
+///   → ILOCK (<see cref="Inode.Ilock"/>, per inode)
+///   → namespace lock (<see cref="nsLock"/>, the flat directory)
+///   → allocator lock (inside <see cref="BlockAllocator"/>, a leaf)
+///   → log lock (<see cref="logLock"/>).
+/// No function holds the allocator lock and the log lock together: blocks are allocated and
+/// zeroed before the record that maps them is committed, and freed after the record that
+/// unmaps them is committed, so a block is reused only once its freeing is in the log.
+/// Crash consistency: every change is a record appended to the log and only then applied in
+/// memory, under the log lock; see docs/fs.md.
+/// </remarks>
+public sealed partial class FileSystem : IDisposable
 {
     public const int BlockSize = Geometry.PageSize;
     public const int MaxNameBytes = 255;
 
+    /// <summary>Largest single allocation: 128 MiB bounds the zeroing done under the ILOCK by one ->iomap_begin.</summary>
+    internal const long MaxAllocBlocks = 32768;
+
+    /// <summary>Zeroed runs an inode queues for fsync before they are flushed at once, bounding the queue.</summary>
+    private const int MaxUnflushedRuns = 1024;
+
+    private readonly Seam seam;
+    private readonly Layout layout;
+    private readonly Metadata md;
+    private readonly BlockAllocator allocator;
+
+    /// <summary>
+    /// The log lock (xlog's l_icloglock, made a sleeping lock because a full log checkpoints
+    /// under it). Guards <see cref="epoch"/>, <see cref="nextSeq"/>, <see cref="logTail"/>,
+    /// <see cref="logFlushedTo"/>, the log and checkpoint regions, and every change of
+    /// <see cref="md"/>: write for every change, read only to peek at the counters.
+    /// </summary>
+    private readonly RwSemaphore logLock;
+
+    /// <summary>The namespace lock (the directory's i_rwsem): shared for lookups, exclusive for create/unlink.</summary>
+    private readonly RwSemaphore nsLock;
+
+    private long epoch;
+    private long nextSeq;
+    private long logTail;
+    private long logFlushedTo;
+    private int disposed;
+
+    private FileSystem(PmemDevice device, Seam seam, Layout layout, Metadata md, long epoch)
+    {
+        Device = device;
+        this.seam = seam;
+        this.layout = layout;
+        this.md = md;
+        this.epoch = epoch;
+        allocator = new BlockAllocator(seam, layout.TotalBlocks, layout.FirstDataBlock);
+        logLock = seam.NewRwSemaphore("log");
+        nsLock = seam.NewRwSemaphore("namespace");
+    }
+
     /// <summary>mkfs: writes a new, empty file system on the device (metadata only).</summary>
-    public static FileSystem Format(PmemDevice device, Seam seam) => throw new NotImplementedException();
+    public static FileSystem Format(PmemDevice device, Seam seam) => Format(device, seam, logBytes: null);
 
-    /// <summary>mount: reads the superblock, loads the checkpoint and replays the log. A foreign or damaged image throws <see cref="ErrnoException"/> (EUCLEAN or EINVAL) with a message saying what is wrong.</summary>
-    public static FileSystem Mount(PmemDevice device, Seam seam) => throw new NotImplementedException();
+    /// <summary>mkfs with a chosen log size (tests force checkpoints with a small log).</summary>
+    internal static FileSystem Format(PmemDevice device, Seam seam, long? logBytes)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(seam);
+        Layout layout = Layout.ForDevice(device.Size, logBytes);
+        // Kill the old superblock first: a crash mid-mkfs leaves no file system, not a mix.
+        device.Span(0, BlockSize).Clear();
+        device.Flush(0, BlockSize);
+        device.Span(layout.Slot0Offset, BlockSize).Clear();
+        device.Span(layout.Slot1Offset, BlockSize).Clear();
+        var md = new Metadata(seam, layout);
+        Checkpoint.Write(device, md, generation: 1);
+        layout.WriteSuperblock(device);
+        return new FileSystem(device, seam, layout, md, epoch: 1);
+    }
 
-    public PmemDevice Device => throw new NotImplementedException();
+    public PmemDevice Device { get; }
 
-    public FsSpace Space => throw new NotImplementedException();
+    /// <summary>The geometry from the superblock (tests and tools).</summary>
+    internal Layout Layout => layout;
 
-    public Inode? Lookup(string name) => throw new NotImplementedException();
+    /// <summary>The current checkpoint generation, which is also the log epoch (tests: did the log wrap?).</summary>
+    internal long Generation
+    {
+        get
+        {
+            using (logLock.Read())
+                return epoch;
+        }
+    }
+
+    /// <summary>Byte offset of the log tail inside the log region (tests: where the next record goes).</summary>
+    internal long LogTail
+    {
+        get
+        {
+            using (logLock.Read())
+                return logTail;
+        }
+    }
+
+    public FsSpace Space => new(allocator.DataBlocks, allocator.FreeBlocks);
+
+    /// <summary>The most inodes and extents this file system holds (sized from the device at mkfs).</summary>
+    public (int Inodes, int Extents) Limits => (layout.MaxInodes, layout.MaxExtents);
+
+    public Inode? Lookup(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        using (nsLock.Read())
+            return md.ByName.GetValueOrDefault(name);
+    }
 
     /// <summary>Creates an empty file. ENAMETOOLONG, EINVAL (empty name or '/'), EEXIST, ENOSPC (inode table full).</summary>
-    public Inode Create(string name) => throw new NotImplementedException();
+    public Inode Create(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (Metadata.NameProblem(name) is var (errno, why))
+            throw new ErrnoException(errno, why);
+        using (nsLock.Write())
+        {
+            if (md.ByName.ContainsKey(name))
+                throw new ErrnoException(Errno.EEXIST, $"'{name}' already exists");
+            if (md.ByIno.Count >= layout.MaxInodes)
+                throw new ErrnoException(Errno.ENOSPC, $"inode table full ({layout.MaxInodes} inodes)");
+            long ino = md.NextIno;
+            Commit([LogRecord.Create(ino, name)], null);
+            return md.ByIno[ino];
+        }
+    }
 
-    public IReadOnlyList<Inode> Inodes => throw new NotImplementedException();
+    public IReadOnlyList<Inode> Inodes
+    {
+        get
+        {
+            using (nsLock.Read())
+                return md.ByIno.Values.OrderBy(i => i.Ino).ToList();
+        }
+    }
 
     /// <summary>Removes a file and frees its blocks. Context: no mapping of it exists.</summary>
-    public void Unlink(Inode inode) => throw new NotImplementedException();
-
-    /// <summary>->iomap_begin: see docs/fs.md.</summary>
-    public Iomap IomapBegin(Inode inode, long pos, long length, IomapOp op) => throw new NotImplementedException();
-
-    /// <summary>->iomap_end.</summary>
-    public void IomapEnd(Inode inode, long pos, long length, long written, IomapOp op, in Iomap iomap) => throw new NotImplementedException();
+    public void Unlink(Inode inode)
+    {
+        var freed = new List<BlockRun>();
+        using (inode.Ilock.Write())
+        {
+            CheckLive(inode);
+            using (nsLock.Write())
+                Commit([LogRecord.Unlink(inode.Ino)], freed);
+            FreeRuns(freed);
+        }
+    }
 
     /// <summary>Sets i_size. Shrinking frees every block wholly past the new size.</summary>
-    public void SetSize(Inode inode, long newSize) => throw new NotImplementedException();
+    public void SetSize(Inode inode, long newSize)
+    {
+        CheckSize(newSize);
+        var freed = new List<BlockRun>();
+        using (inode.Ilock.Write())
+        {
+            CheckLive(inode);
+            Commit([LogRecord.SetSize(inode.Ino, newSize)], freed);
+            FreeRuns(freed);
+        }
+    }
 
     /// <summary>Raises i_size to <paramref name="end"/> if it is larger (a write past EOF).</summary>
-    public void ExtendSize(Inode inode, long end) => throw new NotImplementedException();
+    public void ExtendSize(Inode inode, long end)
+    {
+        CheckSize(end);
+        if (end <= inode.Size)
+            return;
+        using (inode.Ilock.Write())
+        {
+            CheckLive(inode);
+            // Another extending writer may have gone further while we waited for the ILOCK.
+            if (end > inode.Size)
+                Commit([LogRecord.SetSize(inode.Ino, end)], null);
+        }
+    }
 
     /// <summary>Frees every block wholly inside [offset, offset + length); i_size unchanged.</summary>
-    public void PunchRange(Inode inode, long offset, long length) => throw new NotImplementedException();
-
-    /// <summary>Allocates unwritten extents over the holes of [offset, offset + length); ENOSPC leaves nothing half-done.</summary>
-    public void Allocate(Inode inode, long offset, long length) => throw new NotImplementedException();
+    public void PunchRange(Inode inode, long offset, long length)
+    {
+        (long first, long end) = WholeBlocks(offset, length);
+        if (first >= end)
+            return;
+        var freed = new List<BlockRun>();
+        using (inode.Ilock.Write())
+        {
+            CheckLive(inode);
+            Commit([LogRecord.Unmap(inode.Ino, first, end - first)], freed);
+            FreeRuns(freed);
+        }
+    }
 
     /// <summary>Turns every written block wholly inside the range into an unwritten one (reads as zeros, stays allocated).</summary>
-    public void ZeroRange(Inode inode, long offset, long length) => throw new NotImplementedException();
+    public void ZeroRange(Inode inode, long offset, long length)
+    {
+        (long first, long end) = WholeBlocks(offset, length);
+        if (first >= end)
+            return;
+        using (inode.Ilock.Write())
+        {
+            CheckLive(inode);
+            Commit([LogRecord.Convert(inode.Ino, first, end - first, unwritten: true)], null);
+        }
+    }
 
     /// <summary>Makes the inode's metadata durable (fsync's metadata half).</summary>
-    public void Sync(Inode inode) => throw new NotImplementedException();
+    public void Sync(Inode inode)
+    {
+        using (inode.Ilock.Write())
+            FlushZeroed(inode);
+        SyncLog();
+    }
 
-    /// <summary>fsck: every inconsistency found (blocks lost or doubly owned, extents past the device, ...). Empty when consistent.</summary>
-    public IReadOnlyList<string> Check() => throw new NotImplementedException();
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) != 0)
+            return;
+        foreach (Inode inode in Inodes)
+        {
+            using (inode.Ilock.Write())
+                FlushZeroed(inode);
+        }
+        SyncLog();
+    }
 
-    public void Dispose() => throw new NotImplementedException();
+    /// <summary>
+    /// Appends <paramref name="records"/> to the log and applies each (xfs_trans_commit). The
+    /// extent limit is checked for all of them first, so an ENOSPC commits nothing. Blocks the
+    /// records unmap go to <paramref name="freed"/>. Context: the ILOCK of every inode named
+    /// exclusive (and the namespace lock for create/unlink); takes the log lock.
+    /// </summary>
+    private void Commit(ReadOnlySpan<LogRecord> records, List<BlockRun>? freed)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+        seam.Point("xfs_log_commit_cil");
+        using (logLock.Write())
+        {
+            long growth = 0;
+            foreach (LogRecord r in records)
+                growth += r.WorstExtentGrowth;
+            if (md.ExtentTotal + growth > layout.MaxExtents)
+                throw new ErrnoException(Errno.ENOSPC, $"extent table full ({layout.MaxExtents} extents)");
+            foreach (LogRecord r in records)
+            {
+                AppendLocked(r);
+                md.Apply(r, freed);
+            }
+        }
+    }
+
+    /// <summary>Writes one record at the log tail, checkpointing first when it would not fit. Context: log lock.</summary>
+    private void AppendLocked(in LogRecord record)
+    {
+        Debug.Assert(logLock.IsWriteLocked, "append needs the log lock");
+        int length = record.EncodedBytes;
+        if (logTail + length > layout.LogBytes)
+            CheckpointLocked();
+        Span<byte> staged = stackalloc byte[LogRecord.MaxBytes];
+        record.Encode(staged[..length], layout.FormatId, epoch, nextSeq);
+        staged[..length].CopyTo(Device.Span(layout.LogOffset + logTail, length));
+        logTail += length;
+        nextSeq++;
+        Debug.Assert(logTail <= layout.LogBytes, "the log never overflows its region");
+    }
+
+    /// <summary>
+    /// Writes the whole state as checkpoint generation epoch + 1 (into the other slot) and starts
+    /// that epoch's log at offset 0. The checkpoint is flushed before any record of the new
+    /// epoch overwrites the old one, so the device always holds a checkpoint plus the records
+    /// that follow it. Context: log lock.
+    /// </summary>
+    private void CheckpointLocked()
+    {
+        Debug.Assert(logLock.IsWriteLocked, "checkpoint needs the log lock");
+        seam.Point("xfs_log_checkpoint");
+        Checkpoint.Write(Device, md, epoch + 1);
+        epoch++;
+        logTail = 0;
+        nextSeq = 0;
+        logFlushedTo = 0;
+        if (seam.Tracing)
+            seam.Note($"writes checkpoint generation {epoch}");
+    }
+
+    /// <summary>fsync's log force: flushes the records not yet flushed.</summary>
+    private void SyncLog()
+    {
+        using (logLock.Write())
+        {
+            Debug.Assert(logFlushedTo <= logTail, "flushed part is a prefix of the log");
+            Device.Flush(layout.LogOffset + logFlushedTo, logTail - logFlushedTo);
+            logFlushedTo = logTail;
+        }
+    }
+
+    /// <summary>Flushes the new blocks zeroed for this inode, so fsync makes their zeros durable. Context: ILOCK exclusive.</summary>
+    private void FlushZeroed(Inode inode)
+    {
+        Debug.Assert(inode.Ilock.IsWriteLocked, "zeroed-run queue needs the ILOCK exclusive");
+        foreach (BlockRun run in inode.UnflushedZeroed)
+            Device.Flush(run.Start * BlockSize, run.Count * BlockSize);
+        inode.UnflushedZeroed.Clear();
+    }
+
+    private void FreeRuns(List<BlockRun> runs)
+    {
+        foreach (BlockRun run in runs)
+            allocator.Free(run);
+    }
+
+    /// <summary>Operations on an unlinked inode fail as on a stale handle. Context: ILOCK held.</summary>
+    private static void CheckLive(Inode inode)
+    {
+        Debug.Assert(inode.Ilock.IsLocked, "liveness is stable only under the ILOCK");
+        if (inode.Unlinked)
+            throw new ErrnoException(Errno.ENOENT, $"inode {inode.Ino} '{inode.Name}' was unlinked");
+    }
+
+    private static void CheckSize(long size)
+    {
+        if (size < 0)
+            throw new ErrnoException(Errno.EINVAL, $"negative size {size}");
+        if (size > Geometry.MaxFileSize)
+            throw new ErrnoException(Errno.EFBIG, $"size {size} exceeds the largest file ({Geometry.MaxFileSize})");
+    }
+
+    /// <summary>The blocks wholly inside [offset, offset + length), clamped to the largest file.</summary>
+    private static (long First, long End) WholeBlocks(long offset, long length)
+    {
+        CheckRange(offset, length);
+        long first = (offset + BlockSize - 1) / BlockSize;
+        long end = Math.Min(offset + length, Geometry.MaxFileSize) / BlockSize;
+        return (first, end);
+    }
+
+    private static void CheckRange(long offset, long length)
+    {
+        if (offset < 0 || length <= 0 || length > long.MaxValue - offset)
+            throw new ErrnoException(Errno.EINVAL, $"invalid range offset {offset} length {length}");
+    }
 }

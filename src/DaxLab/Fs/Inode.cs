@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using DaxLab.Sync;
+
 namespace DaxLab.Fs;
 
 /// <summary>
@@ -10,13 +13,49 @@ namespace DaxLab.Fs;
 /// </remarks>
 public sealed class Inode
 {
-    public long Ino => throw new NotImplementedException();
+    /// <summary>
+    /// ILOCK (xfs_inode's i_lock). Guards <see cref="Extents"/> and <see cref="Unlinked"/>:
+    /// read them with it shared, change them with it exclusive AND the log lock held (every
+    /// change is a logged record applied under the log lock, so a checkpoint, which holds only
+    /// the log lock, sees no half-applied change). Lock order: ILOCK → namespace → allocator → log.
+    /// </summary>
+    internal readonly RwSemaphore Ilock;
 
-    public string Name => throw new NotImplementedException();
+    /// <summary>The extent map. Context: see <see cref="Ilock"/>.</summary>
+    internal readonly ExtentMap Extents = new();
+
+    /// <summary>Device runs zeroed for new blocks and not yet flushed; fsync flushes them. Context: ILOCK exclusive.</summary>
+    internal readonly List<BlockRun> UnflushedZeroed = [];
+
+    private long size;
+
+    internal Inode(Seam seam, long ino, string name)
+    {
+        Debug.Assert(ino > 0, "inode numbers start at 1");
+        Ino = ino;
+        Name = name;
+        Ilock = seam.NewRwSemaphore("ILOCK#" + ino);
+    }
+
+    public long Ino { get; }
+
+    public string Name { get; }
 
     /// <summary>i_size_read.</summary>
-    public long Size => throw new NotImplementedException();
+    public long Size => Volatile.Read(ref size);
 
     /// <summary>Slot for the VFS/DAX layer's per-inode state (its address_space), set once.</summary>
     public object? Vfs { get; set; }
+
+    /// <summary>Set once the unlink record is applied; later operations get ENOENT. Context: see <see cref="Ilock"/>.</summary>
+    internal bool Unlinked { get; set; }
+
+    /// <summary>i_size_write. Context: log lock held (called from record apply only).</summary>
+    internal void SetSizeInternal(long newSize)
+    {
+        Debug.Assert(newSize >= 0 && newSize <= Geometry.MaxFileSize, "i_size within limits");
+        Volatile.Write(ref size, newSize);
+    }
+
+    public override string ToString() => $"inode {Ino} '{Name}' size {Size}";
 }
