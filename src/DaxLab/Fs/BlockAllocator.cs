@@ -28,7 +28,7 @@ internal sealed class BlockAllocator
     private const int BitsPerWord = 64;
 
     /// <summary>allocator lock (xfs's AGF buffer lock, one AG). Guards every field below. A leaf: nothing is taken under it.</summary>
-    private readonly DaxLab.Sync.SpinLock allocLock;
+    private readonly DaxLab.Sync.Spinlock allocLock;
     private readonly Seam seam;
     private readonly ulong[] bitmap;
     private readonly int[] regionFree;
