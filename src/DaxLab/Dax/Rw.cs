@@ -152,11 +152,12 @@ public sealed class DeviceRanges
     {
         lock (gate)
         {
-            address = low;
-            length = high - low;
+            bool pending = low < high;
+            address = pending ? low : 0;
+            length = pending ? high - low : 0;
             low = long.MaxValue;
             high = long.MinValue;
-            return length > 0;
+            return pending;
         }
     }
 }

@@ -40,7 +40,7 @@ public class HoleTests
         long size = mebibytes * MiB;
         for (int round = 0; round < repetitions; round++)
         {
-            using var fs = NewFs(size + 32 * MiB);
+            using var fs = NewFs(Math.Max(64, 2 * mebibytes) * MiB);
             using var file = fs.OpenFile("holetest", DaxOpenFlags.Create);
             if (holes == Holes.Truncate)
                 file.Truncate(size);
