@@ -20,6 +20,7 @@ public sealed partial class DaxCore
         var vma = vmf.Vma;
         var mapping = vma.Mapping;
         var inode = mapping.Host;
+        Seam.Access(inode, write: false);
         if (vmf.Pos >= inode.Size)
         {
             Seam.Note("dax_iomap_pte_fault - beyond EOF: SIGBUS");
@@ -95,6 +96,7 @@ public sealed partial class DaxCore
     private unsafe VmFault CowFault(in FaultContext vmf, in Iomap iomap)
     {
         Interlocked.Increment(ref vmf.Vma.MinorFaults);
+        Seam.Access(Device, write: false);
         byte* source = iomap.Type == IomapType.Mapped ? Device.Base + iomap.AddrOf(vmf.Pos) : null;
         vmf.Vma.MapPrivateCopy(vmf.Address, Pte.None, VmArea.NewPrivatePage(source));
         Seam.Note("dax_iomap_pte_fault - copies to a private page");
@@ -148,6 +150,7 @@ public sealed partial class DaxCore
             return VmFault.Fallback;
         if (write && !vma.Shared)
             return VmFault.Fallback;
+        Seam.Access(vma.Mapping.Host, write: false);
         long maxPgoff = Geometry.PageAlignUp(vma.Mapping.Host.Size) >> Geometry.PageShift;
         if (pgoff >= maxPgoff)
             return VmFault.SigBus;
@@ -218,6 +221,8 @@ public sealed partial class DaxCore
     private bool TryIomapBegin(Inode inode, long pos, long length, bool write, out Iomap iomap)
     {
         Seam.Point("->iomap_begin");
+        // A write allocates and zeroes blocks: device memory other CPUs may be loading.
+        Seam.Access(Device, write);
         try
         {
             iomap = Fs.IomapBegin(inode, pos, length, IomapOpOf(write) | IomapOp.Fault);

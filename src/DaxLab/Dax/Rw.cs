@@ -13,6 +13,7 @@ public sealed partial class DaxCore
     /// </summary>
     public unsafe int IomapRead(Inode inode, long pos, Span<byte> buffer)
     {
+        Seam.Access(inode, write: false);
         long size = inode.Size;
         if (pos >= size || buffer.Length == 0)
             return 0;
@@ -26,6 +27,7 @@ public sealed partial class DaxCore
             int chunk = (int)Math.Min(iomap.End - at, length - done);
             Debug.Assert(chunk > 0 && iomap.Offset <= at, "->iomap_begin answered an extent not covering pos");
             var destination = buffer.Slice(done, chunk);
+            Seam.Access(Device, write: false);
             if (iomap.Type == IomapType.Mapped)
                 new ReadOnlySpan<byte>(Device.Base + iomap.AddrOf(at), chunk).CopyTo(destination);
             else
@@ -49,6 +51,7 @@ public sealed partial class DaxCore
             Seam.Point("iomap_apply");
             long at = pos + done;
             Iomap iomap;
+            Seam.Access(Device, write: true);
             try
             {
                 iomap = Fs.IomapBegin(inode, at, buffer.Length - done, IomapOp.Write);
@@ -77,6 +80,7 @@ public sealed partial class DaxCore
     private unsafe void ActorWrite(AddressSpace mapping, in Iomap iomap, long at, ReadOnlySpan<byte> data)
     {
         Seam.Point("dax_iomap_actor");
+        Seam.Access(Device, write: true);
         if (iomap.IsNew)
             InvalidateInodePages2Range(mapping, at >> Geometry.PageShift, (at + data.Length - 1) >> Geometry.PageShift);
         data.CopyTo(new Span<byte>(Device.Base + iomap.AddrOf(at), data.Length));
@@ -112,6 +116,7 @@ public sealed partial class DaxCore
     /// </summary>
     public unsafe void ZeroRange(Inode inode, long pos, long end, DeviceRanges written)
     {
+        Seam.Access(Device, write: true);
         while (pos < end)
         {
             var iomap = Fs.IomapBegin(inode, pos, end - pos, IomapOp.Read);

@@ -48,6 +48,8 @@ public static unsafe class Memory
             long address = vma.Start + offset + done;
             int chunk = (int)Math.Min(length - done, Geometry.PageSize - (address & Geometry.PageMask));
             seam.Point(write ? "store" : "load");
+            seam.Access(vma.Ptl, write: false);
+            seam.Access(vma.Device, write);
             AccessPage(vma, seam, address, user + done, chunk, write);
             done += chunk;
         }
@@ -142,6 +144,7 @@ public static unsafe class Memory
     private static void WpPageCopy(in FaultContext vmf, Pte expected)
     {
         var vma = vmf.Vma;
+        vma.Seam.Access(vma.Device, write: false);
         byte* page;
         var cpu = Tlb.BeginAccess();
         try

@@ -26,4 +26,12 @@ public interface IScheduler
 
     /// <summary>Records what the running CPU saw or did, for the race diagrams.</summary>
     void Note(string what);
+
+    /// <summary>
+    /// Declares that the running CPU's current step reads or writes <paramref name="resource"/>:
+    /// the footprint partial-order reduction compares. Primitives declare themselves; engine
+    /// code declares the shared data it touches without a lock (device memory, page tables
+    /// walked by the MMU, i_size).
+    /// </summary>
+    void Access(object resource, bool write);
 }

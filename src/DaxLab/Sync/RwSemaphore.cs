@@ -61,6 +61,7 @@ public sealed class RwSemaphore
 
     public bool TryDownRead()
     {
+        scheduler?.Access(this, write: true);
         while (true)
         {
             int c = Volatile.Read(ref count);
@@ -73,6 +74,7 @@ public sealed class RwSemaphore
 
     public void UpRead()
     {
+        scheduler?.Access(this, write: true);
         int after = Interlocked.Decrement(ref count);
         Debug.Assert(after >= 0, "up_read without down_read on " + Name);
         if (after == 0)
@@ -107,6 +109,7 @@ public sealed class RwSemaphore
 
     public void UpWrite()
     {
+        scheduler?.Access(this, write: true);
         int before = Interlocked.Exchange(ref count, 0);
         Debug.Assert(before == WriterHeld, "up_write without down_write on " + Name);
         WakeSleepers();
@@ -115,17 +118,23 @@ public sealed class RwSemaphore
     /// <summary>downgrade_write: the writer becomes a reader without letting a writer in.</summary>
     public void DowngradeWrite()
     {
+        scheduler?.Access(this, write: true);
         int before = Interlocked.Exchange(ref count, 1);
         Debug.Assert(before == WriterHeld, "downgrade_write without down_write on " + Name);
         WakeSleepers();
     }
 
-    private bool TryTakeWrite() => Interlocked.CompareExchange(ref count, WriterHeld, 0) == 0;
+    private bool TryTakeWrite()
+    {
+        scheduler?.Access(this, write: true);
+        return Interlocked.CompareExchange(ref count, WriterHeld, 0) == 0;
+    }
 
     private void WakeSleepers()
     {
         if (scheduler is not null)
         {
+            scheduler.Access(this, write: true);
             scheduler.Wake(this);
             return;
         }

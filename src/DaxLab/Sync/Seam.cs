@@ -36,6 +36,10 @@ public sealed class Seam
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Note(string what) => Scheduler?.Note(what);
 
+    /// <summary>Declares shared data the current step touches without a lock (see <see cref="IScheduler.Access"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Access(object resource, bool write) => Scheduler?.Access(resource, write);
+
     public Spinlock NewSpinLock(string name) => new(this, name);
 
     public RwSemaphore NewRwSemaphore(string name) => new(this, name);

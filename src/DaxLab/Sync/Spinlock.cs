@@ -36,6 +36,7 @@ public sealed class Spinlock
         scheduler.Reschedule(lockPoint);
         while (modelHeld)
             scheduler.Block(this, lockPoint);
+        scheduler.Access(this, write: true);
         modelHeld = true;
     }
 
@@ -47,6 +48,7 @@ public sealed class Spinlock
             return;
         }
         Debug.Assert(modelHeld, "spin_unlock of an unlocked " + Name);
+        scheduler.Access(this, write: true);
         modelHeld = false;
         scheduler.Wake(this);
     }

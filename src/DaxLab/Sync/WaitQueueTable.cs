@@ -34,6 +34,7 @@ public sealed class WaitQueueTable
     {
         var bucket = BucketOf(key);
         var waiter = new Waiter(key, bucket);
+        scheduler?.Access(bucket, write: true);
         lock (bucket.Gate)
             bucket.Waiters.Add(waiter);
         return waiter;
@@ -70,6 +71,7 @@ public sealed class WaitQueueTable
     public void Wake(WaitKey key, bool all)
     {
         var bucket = BucketOf(key);
+        scheduler?.Access(bucket, write: true);
         lock (bucket.Gate)
         {
             if (bucket.Waiters.Count == 0)

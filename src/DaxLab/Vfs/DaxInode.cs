@@ -39,6 +39,20 @@ public sealed class DaxInode : IVmOperations
     /// <summary>Device ranges written by write(2) or zeroing and not yet flushed.</summary>
     public DeviceRanges Unflushed { get; } = new();
 
+    /// <summary>i_size_write through the file system (truncate). Faults read i_size without a lock.</summary>
+    public void SetSize(long size)
+    {
+        Core.Seam.Access(Inode, write: true);
+        Core.Fs.SetSize(Inode, size);
+    }
+
+    /// <summary>Raises i_size after a write or an allocation past EOF.</summary>
+    public void ExtendSize(long end)
+    {
+        Core.Seam.Access(Inode, write: true);
+        Core.Fs.ExtendSize(Inode, end);
+    }
+
     /// <summary>xfs_filemap_fault / xfs_filemap_huge_fault: the DAX handlers under i_mmap_sem.</summary>
     public VmFault Fault(in FaultContext vmf, PageEntrySize size)
     {

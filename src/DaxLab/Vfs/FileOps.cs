@@ -27,7 +27,7 @@ public static class FileOps
         ZeroEof(inode, pos);
         int written = inode.Core.IomapWrite(inode.Inode, inode.Mapping, pos, buffer, inode.Unflushed);
         if (written > 0)
-            inode.Core.Fs.ExtendSize(inode.Inode, pos + written);
+            inode.ExtendSize(pos + written);
         return written;
     }
 
@@ -44,13 +44,13 @@ public static class FileOps
         if (size >= old)
         {
             ZeroEof(inode, size);
-            inode.Core.Fs.SetSize(inode.Inode, size);
+            inode.SetSize(size);
             return;
         }
         if ((size & Geometry.PageMask) != 0)
             inode.Core.ZeroRange(inode.Inode, size, Geometry.PageAlignUp(size), inode.Unflushed);
         DropPages(inode, Geometry.PageAlignUp(size) >> Geometry.PageShift, long.MaxValue >> Geometry.PageShift, evenCows: true);
-        inode.Core.Fs.SetSize(inode.Inode, size);
+        inode.SetSize(size);
     }
 
     /// <summary>fallocate(2) mode 0 or FALLOC_FL_KEEP_SIZE: unwritten extents over the holes.</summary>
@@ -62,7 +62,7 @@ public static class FileOps
         if (!keepSize && offset + length > inode.Inode.Size)
         {
             ZeroEof(inode, offset + length);
-            inode.Core.Fs.ExtendSize(inode.Inode, offset + length);
+            inode.ExtendSize(offset + length);
         }
     }
 
@@ -98,7 +98,7 @@ public static class FileOps
         if (!keepSize && offset + length > size)
         {
             ZeroEof(inode, offset + length);
-            inode.Core.Fs.ExtendSize(inode.Inode, offset + length);
+            inode.ExtendSize(offset + length);
         }
     }
 
