@@ -1,3 +1,4 @@
+using DaxLab.Designs;
 using DaxLab.Sync;
 
 namespace DaxLab;
@@ -6,6 +7,9 @@ namespace DaxLab;
 public sealed class DaxOptions
 {
     public Seam Seam { get; init; } = Seam.RealThreads;
+
+    /// <summary>The locking design (see <see cref="DesignCatalog"/>); the fix that landed, v4.12, by default.</summary>
+    public Design Design { get; init; } = DesignCatalog.Default;
 }
 
 [Flags]

@@ -19,7 +19,7 @@ public sealed class DaxFileSystem : IDisposable
     {
         this.device = device;
         this.fs = fs;
-        Core = new DaxCore(fs, options.Seam);
+        Core = new DaxCore(fs, options.Seam, options.Design);
     }
 
     internal DaxCore Core { get; }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DaxLab.Designs;
 using DaxLab.Device;
 using DaxLab.Fs;
 using DaxLab.Index;
@@ -31,16 +32,20 @@ public sealed partial class DaxCore
 
     private readonly WaitQueueTable waitTable;
 
-    public DaxCore(FileSystem fs, Seam seam)
+    public DaxCore(FileSystem fs, Seam seam, Design design)
     {
         Fs = fs;
         Seam = seam;
+        Design = design;
         waitTable = seam.NewWaitQueueTable(WaitTableEntries);
     }
 
     public FileSystem Fs { get; }
     public PmemDevice Device => Fs.Device;
     public Seam Seam { get; }
+
+    /// <summary>The locking protocol in force: v4.12 unless the file system was mounted with another.</summary>
+    public Design Design { get; }
 
     /// <summary>The key sleepers on an entry use: a PMD entry's key is its 2 MiB-aligned index.</summary>
     private static WaitKey WaitKeyOf(AddressSpace mapping, long index, DaxEntry entry) =>

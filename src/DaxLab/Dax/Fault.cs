@@ -26,17 +26,23 @@ public sealed partial class DaxCore
             Seam.Note("dax_iomap_pte_fault - beyond EOF: SIGBUS");
             return VmFault.SigBus;
         }
+        if (Design.IomapBeforeEntryLock)
+            return PteFaultIomapFirst(vmf);
         var entry = GrabMappingEntry(mapping, vmf.Pgoff, pmd: false, out _);
         try
         {
-            // A PMD fault on another CPU may have mapped a huge page here while we waited for
-            // the entry lock (private read PMD vs COW PTE): retry, the access may now succeed.
-            if (vma.ReadPmd(vmf.Address).IsHuge)
-            {
-                Seam.Note("dax_iomap_pte_fault - huge PMD appeared, retry");
+            if (HugePmdAppeared(vmf))
                 return VmFault.NoPage;
+            if (!TryIomapBegin(inode, vmf.Pos, Geometry.PageSize, vmf.Write, out var iomap))
+                return VmFault.SigBus;
+            try
+            {
+                return MapPte(vmf, ref entry, iomap);
             }
-            return MapPte(vmf, ref entry);
+            finally
+            {
+                Fs.IomapEnd(inode, vmf.Pos, Geometry.PageSize, Geometry.PageSize, IomapOpOf(vmf.Write), iomap);
+            }
         }
         finally
         {
@@ -44,29 +50,58 @@ public sealed partial class DaxCore
         }
     }
 
-    /// <summary>The part of the PTE fault that runs under the entry lock and an iomap.</summary>
-    private unsafe VmFault MapPte(in FaultContext vmf, ref DaxEntry entry)
+    /// <summary>
+    /// The PTE fault in v4.10's order: ->iomap_begin first, the entry lock after. What the
+    /// extent map said can be stale by the time the entry is locked (the 2017 race).
+    /// </summary>
+    private VmFault PteFaultIomapFirst(in FaultContext vmf)
     {
-        var inode = vmf.Vma.Mapping.Host;
-        if (!TryIomapBegin(inode, vmf.Pos, Geometry.PageSize, vmf.Write, out var iomap))
+        var mapping = vmf.Vma.Mapping;
+        if (!TryIomapBegin(mapping.Host, vmf.Pos, Geometry.PageSize, vmf.Write, out var iomap))
             return VmFault.SigBus;
         try
         {
-            if (vmf.IsCow)
-                return CowFault(vmf, iomap);
-            if (iomap.Type == IomapType.Mapped)
-                return MapDevicePage(vmf, ref entry, iomap);
-            if (vmf.Write)
+            var entry = GrabMappingEntry(mapping, vmf.Pgoff, pmd: false, out _);
+            try
             {
-                Seam.Note("dax_iomap_pte_fault - write fault got no blocks: SIGBUS");
-                return VmFault.SigBus;
+                return HugePmdAppeared(vmf) ? VmFault.NoPage : MapPte(vmf, ref entry, iomap);
             }
-            return LoadHole(vmf, ref entry);
+            finally
+            {
+                UnlockEntry(mapping, vmf.Pgoff, entry);
+            }
         }
         finally
         {
-            Fs.IomapEnd(inode, vmf.Pos, Geometry.PageSize, Geometry.PageSize, IomapOpOf(vmf.Write), iomap);
+            Fs.IomapEnd(mapping.Host, vmf.Pos, Geometry.PageSize, Geometry.PageSize, IomapOpOf(vmf.Write), iomap);
         }
+    }
+
+    /// <summary>
+    /// A PMD fault on another CPU may have mapped a huge page here while we waited for the
+    /// entry lock (private read PMD vs COW PTE): retry, the access may now succeed.
+    /// </summary>
+    private bool HugePmdAppeared(in FaultContext vmf)
+    {
+        if (!vmf.Vma.ReadPmd(vmf.Address).IsHuge)
+            return false;
+        Seam.Note("dax_iomap_pte_fault - huge PMD appeared, retry");
+        return true;
+    }
+
+    /// <summary>The part of the PTE fault that runs under the entry lock and an iomap.</summary>
+    private VmFault MapPte(in FaultContext vmf, ref DaxEntry entry, in Iomap iomap)
+    {
+        if (vmf.IsCow)
+            return CowFault(vmf, iomap);
+        if (iomap.Type == IomapType.Mapped)
+            return MapDevicePage(vmf, ref entry, iomap);
+        if (vmf.Write)
+        {
+            Seam.Note("dax_iomap_pte_fault - write fault got no blocks: SIGBUS");
+            return VmFault.SigBus;
+        }
+        return LoadHole(vmf, ref entry);
     }
 
     private VmFault MapDevicePage(in FaultContext vmf, ref DaxEntry entry, in Iomap iomap)
@@ -115,25 +150,69 @@ public sealed partial class DaxCore
         var verdict = PmdFallbackCheck(vma, pmdAddress, vmf.Write);
         if (verdict != VmFault.NoPage)
             return verdict;
-        long pgoff = vma.PgoffOf(pmdAddress);
-        var entry = GrabMappingEntry(vma.Mapping, pgoff, pmd: true, out bool fallback);
+        var huge = vmf with { Address = pmdAddress, Pgoff = vma.PgoffOf(pmdAddress) };
+        if (Design.IomapBeforeEntryLock)
+            return PmdFaultIomapFirst(huge);
+        var entry = GrabMappingEntry(vma.Mapping, huge.Pgoff, pmd: true, out bool fallback);
         if (fallback)
             return VmFault.Fallback;
         try
         {
-            // A PTE fault filled this 2 MiB with a page table while we waited for the entry
-            // lock: retry, and the access will take the PTE path.
-            if (vma.HasPteTable(pmdAddress))
-            {
-                Seam.Note("dax_iomap_pmd_fault - PTE table appeared, retry");
+            if (PteTableAppeared(huge))
                 return VmFault.NoPage;
+            if (!TryIomapBegin(vma.Mapping.Host, huge.Pos, Geometry.PmdSize, huge.Write, out var iomap))
+                return VmFault.Fallback;
+            try
+            {
+                return MapPmd(huge, ref entry, iomap);
             }
-            return MapPmd(vmf with { Address = pmdAddress, Pgoff = pgoff }, ref entry);
+            finally
+            {
+                Fs.IomapEnd(vma.Mapping.Host, huge.Pos, Geometry.PmdSize, Geometry.PmdSize, IomapOpOf(huge.Write), iomap);
+            }
         }
         finally
         {
-            UnlockEntry(vma.Mapping, pgoff, entry);
+            UnlockEntry(vma.Mapping, huge.Pgoff, entry);
         }
+    }
+
+    /// <summary>The PMD fault in v4.10's order: ->iomap_begin first, then the entry lock.</summary>
+    private VmFault PmdFaultIomapFirst(in FaultContext huge)
+    {
+        var mapping = huge.Vma.Mapping;
+        if (!TryIomapBegin(mapping.Host, huge.Pos, Geometry.PmdSize, huge.Write, out var iomap))
+            return VmFault.Fallback;
+        try
+        {
+            var entry = GrabMappingEntry(mapping, huge.Pgoff, pmd: true, out bool fallback);
+            if (fallback)
+                return VmFault.Fallback;
+            try
+            {
+                return PteTableAppeared(huge) ? VmFault.NoPage : MapPmd(huge, ref entry, iomap);
+            }
+            finally
+            {
+                UnlockEntry(mapping, huge.Pgoff, entry);
+            }
+        }
+        finally
+        {
+            Fs.IomapEnd(mapping.Host, huge.Pos, Geometry.PmdSize, Geometry.PmdSize, IomapOpOf(huge.Write), iomap);
+        }
+    }
+
+    /// <summary>
+    /// A PTE fault filled this 2 MiB with a page table while we waited for the entry lock:
+    /// retry, and the access will take the PTE path.
+    /// </summary>
+    private bool PteTableAppeared(in FaultContext huge)
+    {
+        if (!huge.Vma.HasPteTable(huge.Address))
+            return false;
+        Seam.Note("dax_iomap_pmd_fault - PTE table appeared, retry");
+        return true;
     }
 
     /// <summary>
@@ -160,28 +239,18 @@ public sealed partial class DaxCore
     }
 
     /// <summary>The part of the PMD fault under the entry lock and an iomap.</summary>
-    private VmFault MapPmd(in FaultContext vmf, ref DaxEntry entry)
+    private VmFault MapPmd(in FaultContext vmf, ref DaxEntry entry, in Iomap iomap)
     {
-        var inode = vmf.Vma.Mapping.Host;
-        if (!TryIomapBegin(inode, vmf.Pos, Geometry.PmdSize, vmf.Write, out var iomap))
+        if (iomap.Offset > vmf.Pos || iomap.End < vmf.Pos + Geometry.PmdSize)
+        {
+            Seam.Note("dax_iomap_pmd_fault - extent shorter than 2 MiB, fall back");
             return VmFault.Fallback;
-        try
-        {
-            if (iomap.Offset > vmf.Pos || iomap.End < vmf.Pos + Geometry.PmdSize)
-            {
-                Seam.Note("dax_iomap_pmd_fault - extent shorter than 2 MiB, fall back");
-                return VmFault.Fallback;
-            }
-            if (iomap.Type == IomapType.Mapped)
-                return MapDevicePmd(vmf, ref entry, iomap);
-            if (vmf.Write)
-                return VmFault.Fallback;
-            return LoadHugeHole(vmf, ref entry);
         }
-        finally
-        {
-            Fs.IomapEnd(inode, vmf.Pos, Geometry.PmdSize, Geometry.PmdSize, IomapOpOf(vmf.Write), iomap);
-        }
+        if (iomap.Type == IomapType.Mapped)
+            return MapDevicePmd(vmf, ref entry, iomap);
+        if (vmf.Write)
+            return VmFault.Fallback;
+        return LoadHugeHole(vmf, ref entry);
     }
 
     private VmFault MapDevicePmd(in FaultContext vmf, ref DaxEntry entry, in Iomap iomap)

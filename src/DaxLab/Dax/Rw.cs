@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DaxLab.Designs;
 using DaxLab.Fs;
 using DaxLab.Index;
 using DaxLab.Mm;
@@ -82,7 +83,7 @@ public sealed partial class DaxCore
         Seam.Point("dax_iomap_actor");
         Seam.Access(Device, write: true);
         if (iomap.IsNew)
-            InvalidateInodePages2Range(mapping, at >> Geometry.PageShift, (at + data.Length - 1) >> Geometry.PageShift);
+            Design.InvalidateNewBlocks(this, mapping, at >> Geometry.PageShift, (at + data.Length - 1) >> Geometry.PageShift);
         data.CopyTo(new Span<byte>(Device.Base + iomap.AddrOf(at), data.Length));
     }
 
@@ -93,11 +94,36 @@ public sealed partial class DaxCore
     /// </summary>
     public void InvalidateInodePages2Range(AddressSpace mapping, long first, long last)
     {
+        DropCleanEntries(mapping, first, last, unmapAsDropped: null);
+        Rmap.UnmapMappingRange(mapping, first, last, evenCows: false);
+    }
+
+    /// <summary>
+    /// The loop of invalidate_inode_pages2_range: drops each clean entry of pages [first, last]
+    /// once unlocked, and unmaps a dropped entry's pages at once when
+    /// <paramref name="unmapAsDropped"/> says so (the designs before the fix).
+    /// </summary>
+    public void DropCleanEntries(AddressSpace mapping, long first, long last, Func<DaxEntry, bool>? unmapAsDropped)
+    {
         Seam.Point("invalidate_inode_pages2_range");
         bool any = false;
-        ForEachEntry(mapping, first, last, (index, _) => any |= InvalidateEntry(mapping, index, truncate: false));
+        ForEachEntry(mapping, first, last, (index, entry) =>
+        {
+            if (!InvalidateEntry(mapping, index, truncate: false))
+                return;
+            any = true;
+            if (unmapAsDropped?.Invoke(entry) == true)
+                Rmap.UnmapMappingRange(mapping, StoreIndexOf(index, entry), StoreIndexOf(index, entry) + entry.PageCount - 1, evenCows: false);
+        });
         Seam.Note(any ? "invalidate_inode_pages2_range - drops entries" : "invalidate_inode_pages2_range - there's nothing to invalidate");
-        Rmap.UnmapMappingRange(mapping, first, last, evenCows: false);
+    }
+
+    /// <summary>mapping->nrpages as v4.10 counted it: the 4 KiB zero pages, which were page-cache pages then.</summary>
+    public long ZeroPageCacheCount(AddressSpace mapping)
+    {
+        long count = 0;
+        ForEachEntry(mapping, 0, long.MaxValue >> Geometry.PageShift, (_, entry) => count += entry.IsZero && !entry.IsPmd ? 1 : 0);
+        return count;
     }
 
     /// <summary>

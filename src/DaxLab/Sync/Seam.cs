@@ -45,4 +45,6 @@ public sealed class Seam
     public RwSemaphore NewRwSemaphore(string name) => new(this, name);
 
     public WaitQueueTable NewWaitQueueTable(int bucketCount) => new(this, bucketCount);
+
+    public RangeLock NewRangeLock(string name) => new(this, name);
 }

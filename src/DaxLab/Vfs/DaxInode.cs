@@ -28,7 +28,11 @@ public sealed class DaxInode : IVmOperations
         Mapping = new AddressSpace(core.Seam, inode);
         IRwsem = core.Seam.NewRwSemaphore("i_rwsem");
         MmapSem = core.Seam.NewRwSemaphore("i_mmap_sem");
+        DesignState = core.Design.NewInodeState(core.Seam);
     }
+
+    /// <summary>What the locking design keeps per inode (a range lock, entry-lock table), or null.</summary>
+    public object? DesignState { get; }
 
     public DaxCore Core { get; }
     public Inode Inode { get; }
@@ -53,10 +57,10 @@ public sealed class DaxInode : IVmOperations
         Core.Fs.ExtendSize(Inode, end);
     }
 
-    /// <summary>xfs_filemap_fault / xfs_filemap_huge_fault: the DAX handlers under i_mmap_sem.</summary>
+    /// <summary>xfs_filemap_fault / xfs_filemap_huge_fault: the DAX handlers under what the design takes (v4.12: i_mmap_sem shared).</summary>
     public VmFault Fault(in FaultContext vmf, PageEntrySize size)
     {
-        using var mmapSem = MmapSem.Read();
+        using var held = Core.Design.LockFault(this, vmf, size);
         return size == PageEntrySize.Pmd ? Core.IomapPmdFault(vmf) : Core.IomapPteFault(vmf);
     }
 }

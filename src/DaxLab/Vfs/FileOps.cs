@@ -13,6 +13,7 @@ public static class FileOps
     {
         CheckOffset(pos);
         using var iolock = inode.IRwsem.Read();
+        using var held = inode.Core.Design.LockRead(inode, pos, buffer.Length);
         return inode.Core.IomapRead(inode.Inode, pos, buffer);
     }
 
@@ -25,7 +26,9 @@ public static class FileOps
         CheckEnd(pos, buffer.Length);
         using var iolock = inode.IRwsem.Write();
         ZeroEof(inode, pos);
-        int written = inode.Core.IomapWrite(inode.Inode, inode.Mapping, pos, buffer, inode.Unflushed);
+        int written;
+        using (inode.Core.Design.LockWrite(inode, pos, buffer.Length))
+            written = inode.Core.IomapWrite(inode.Inode, inode.Mapping, pos, buffer, inode.Unflushed);
         if (written > 0)
             inode.ExtendSize(pos + written);
         return written;
