@@ -28,7 +28,8 @@ public static class FileSpaceCommands
                 case 'k': keepSize = true; break;
                 case 'p': punch = true; break;
                 case 'c' or 'u': unsupported = true; break;
-                default: return s.UsageFailure(CommandTable.Falloc);
+                // xfs_io 6.1's falloc prints its usage for a bad option and then carries on.
+                default: s.UsageFailure(CommandTable.Falloc); break;
             }
         }
         if (!ReadWriteCommands.TryRange(s, options, CommandTable.Falloc, out long offset, out long length))
@@ -59,9 +60,11 @@ public static class FileSpaceCommands
         bool keepSize = false;
         while (options.Next() is ParsedOption option)
         {
+            // xfs_io 6.1's fzero prints its usage for a bad option and then carries on.
             if (option.Letter != 'k')
-                return s.Usage(CommandTable.Fzero);
-            keepSize = true;
+                s.Usage(CommandTable.Fzero);
+            else
+                keepSize = true;
         }
         if (options.Operands.Count != 2)
             return s.Usage(CommandTable.Fzero);
