@@ -1,0 +1,145 @@
+using DaxLab.Cli.Io.Backends;
+using DaxLab.Cli.Io.Commands;
+
+namespace DaxLab.Cli.Io;
+
+/// <summary>How a run of `daxlab io` ended.</summary>
+public enum IoDeath
+{
+    /// <summary>Exited normally, with the status in the exit code.</summary>
+    None,
+    /// <summary>xfs_io would have been killed by SIGBUS (a mapped page past EOF).</summary>
+    SigBus,
+    /// <summary>xfs_io would have been killed by SIGSEGV (a store without PROT_WRITE, or outside the mapping).</summary>
+    SigSegv,
+}
+
+/// <summary>The parsed command line of `daxlab io`.</summary>
+public sealed record IoArguments(string? DevicePath, bool Host, bool Create, IReadOnlyList<string> Commands, IReadOnlyList<string> Files);
+
+/// <summary>
+/// `daxlab io [--device PATH] [--host] [-f] -c CMD ... FILE ...`: opens the files, then runs the
+/// commands as xfs_io does. In-process and writer-based so tests can run thousands of command lists.
+/// </summary>
+public static class IoRunner
+{
+    /// <summary>The shell's exit status for a process killed by SIGBUS (128 + 7).</summary>
+    public const int SigBusExitCode = 135;
+
+    /// <summary>The shell's exit status for a process killed by SIGSEGV (128 + 11).</summary>
+    public const int SigSegvExitCode = 139;
+
+    public const string Usage =
+        "usage: daxlab io [--device PATH] [--host] [-f] [-c CMD]... FILE...\n"
+        + "  --device PATH  the DaxLab device image (default: $DAXLAB_DEVICE, else "
+        + "$XDG_DATA_HOME/daxlab/pmem0.img or ~/.local/share/daxlab/pmem0.img; created, 1 GiB sparse, if missing)\n"
+        + "  --host         run on a file of the host file system instead of the device\n"
+        + "  -f             create FILE if it does not exist\n"
+        + "  -c CMD         an xfs_io command (see 'daxlab io -c help FILE')\n";
+
+    /// <summary>Runs with the backend the arguments choose (the device, or the host with --host).</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CBuffering buffering = CBuffering.Full) =>
+        Run(args, stdout, stderr, buffering, out _);
+
+    /// <summary>As <see cref="Run(string[], TextWriter, TextWriter, CBuffering)"/>, also telling whether xfs_io would have died by a signal.</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CBuffering buffering, out IoDeath death)
+    {
+        death = IoDeath.None;
+        if (!TryParse(args, stderr, out IoArguments? parsed))
+            return 1;
+        using IIoBackend backend = parsed.Host
+            ? new HostBackend(Directory.GetCurrentDirectory())
+            : new DaxBackend(DaxFileSystem.OpenOrCreate(DevicePaths.Resolve(parsed.DevicePath), DevicePaths.DefaultSize), ownsFileSystem: true);
+        return Run(parsed, backend, stdout, stderr, buffering, out death);
+    }
+
+    /// <summary>Runs parsed arguments against a given backend (tests use this with a host directory or an in-memory device).</summary>
+    public static int Run(IoArguments arguments, IIoBackend backend, TextWriter stdout, TextWriter stderr, CBuffering buffering, out IoDeath death)
+    {
+        var output = new CStdout(stdout, buffering);
+        var session = new IoSession(backend, output, stderr);
+        death = IoDeath.None;
+        try
+        {
+            if (!OpenFiles(session, arguments))
+                return 1;
+            session.RunLines(arguments.Commands);
+        }
+        catch (SigBusException)
+        {
+            death = IoDeath.SigBus;
+        }
+        catch (SigSegvException)
+        {
+            death = IoDeath.SigSegv;
+        }
+        return Finish(session, output, death);
+    }
+
+    /// <summary>Normal exit flushes stdout; death by a signal loses whatever stdout still buffered.</summary>
+    static int Finish(IoSession session, CStdout output, IoDeath death)
+    {
+        if (death != IoDeath.None)
+        {
+            output.Discard();
+            return death == IoDeath.SigBus ? SigBusExitCode : SigSegvExitCode;
+        }
+        output.Flush();
+        session.CloseAll();
+        return session.ExitCode;
+    }
+
+    /// <summary>Opens the FILE arguments in order; the last becomes current. A failure ends the run with status 1.</summary>
+    static bool OpenFiles(IoSession session, IoArguments arguments)
+    {
+        foreach (string path in arguments.Files)
+        {
+            if (SessionCommands.TryOpen(session, path, arguments.Create) is not { } file)
+                return false;
+            session.Files.Add(file);
+            session.CurrentFileIndex = session.Files.Count - 1;
+        }
+        return true;
+    }
+
+    /// <summary>Parses the options of `daxlab io`; prints what is wrong and the usage otherwise.</summary>
+    public static bool TryParse(string[] args, TextWriter stderr, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IoArguments? parsed)
+    {
+        parsed = null;
+        string? device = null;
+        bool host = false, create = false;
+        var commands = new List<string>();
+        var files = new List<string>();
+        for (int i = 0; i < args.Length; i++)
+        {
+            string arg = args[i];
+            if (arg is "--device" or "-c" && i + 1 >= args.Length)
+                return Fail(stderr, $"option {arg} needs a value");
+            switch (arg)
+            {
+                case "--device": device = args[++i]; break;
+                case "--host": host = true; break;
+                case "-f": create = true; break;
+                case "-c": commands.Add(args[++i]); break;
+                default:
+                    if (arg.StartsWith('-') && arg != "-")
+                        return Fail(stderr, $"unknown option '{arg}'");
+                    files.Add(arg);
+                    break;
+            }
+        }
+        if (files.Count == 0)
+            return Fail(stderr, "no FILE given");
+        if (host && device is not null)
+            return Fail(stderr, "--host and --device exclude each other");
+        parsed = new IoArguments(device, host, create, commands, files);
+        return true;
+    }
+
+    /// <summary>A top-level usage error: what is wrong, then how to call it.</summary>
+    static bool Fail(TextWriter stderr, string problem)
+    {
+        stderr.Write($"daxlab io: {problem}\n{Usage}");
+        return false;
+    }
+}

@@ -1,0 +1,95 @@
+using DaxLab.Cli.Io;
+
+namespace DaxLab.Cli;
+
+/// <summary>The `daxlab` verbs: io, mkfs and help. Bad input gets a clear message and a non-zero status, never a stack trace.</summary>
+public static class TopLevel
+{
+    public const string Usage =
+        "usage: daxlab <command> [arguments]\n"
+        + "  io [--device PATH] [--host] [-f] -c CMD ... FILE   run xfs_io commands on FILE (see docs/io.md)\n"
+        + "  mkfs DEVICE [--size SIZE]                          create a new device image (default size 1g)\n"
+        + "  bench                                              single-thread cost table against a 4 KiB memcpy\n"
+        + "  help                                               this text\n";
+
+    /// <summary>Dispatches a verb; every engine failure becomes one line on stderr and status 1.</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CBuffering buffering, out IoDeath death)
+    {
+        death = IoDeath.None;
+        if (args.Length == 0)
+            return Complain(stderr, "no command given");
+        string[] rest = args[1..];
+        try
+        {
+            switch (args[0])
+            {
+                case "io": return IoRunner.Run(rest, stdout, stderr, buffering, out death);
+                case "mkfs": return Mkfs(rest, stdout, stderr);
+                case "bench": return Bench(rest, stdout, stderr);
+                case "help" or "--help" or "-h":
+                    stdout.Write(Usage);
+                    return 0;
+                default: return Complain(stderr, $"unknown command '{args[0]}'");
+            }
+        }
+        catch (ErrnoException error)
+        {
+            stderr.Write($"daxlab {args[0]}: {Io.IoSession.ErrnoText(error.Errno)} ({error.Message})\n");
+            return 1;
+        }
+        catch (NotImplementedException)
+        {
+            stderr.Write($"daxlab {args[0]}: the DaxLab engine does not implement this yet (use --host for host files)\n");
+            return 1;
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
+        {
+            stderr.Write($"daxlab {args[0]}: {error.Message}\n");
+            return 1;
+        }
+    }
+
+    /// <summary>bench: the single-thread cost table, on an in-memory device.</summary>
+    static int Bench(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        if (args.Length > 0)
+            return Complain(stderr, $"bench: unexpected argument '{args[0]}'");
+        stdout.Write("DaxLab single-thread costs (median of 5 trials, 64 MiB file, in-memory device)\n");
+        Cli.Bench.CostTable.Print(Cli.Bench.CostTable.Measure(), stdout);
+        return 0;
+    }
+
+    /// <summary>mkfs DEVICE [--size SIZE]: refuses to overwrite anything that exists.</summary>
+    static int Mkfs(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        string? device = null;
+        long size = DevicePaths.DefaultSize;
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--size" && i + 1 < args.Length)
+            {
+                size = CNumbers.Cvtnum(args[++i]);
+                if (size <= 0)
+                    return Complain(stderr, $"mkfs: bad size '{args[i]}' (examples: 64m, 1g, 1073741824)");
+            }
+            else if (device is null && !args[i].StartsWith('-'))
+                device = args[i];
+            else
+                return Complain(stderr, $"mkfs: unexpected argument '{args[i]}'");
+        }
+        if (device is null)
+            return Complain(stderr, "mkfs: no DEVICE given");
+        if (File.Exists(device) || Directory.Exists(device))
+            return Complain(stderr, $"mkfs: {device} already exists; remove it first or choose another path");
+        DaxFileSystem.Create(device, size).Dispose();
+        stdout.Write($"created {device} ({size} bytes)\n");
+        return 0;
+    }
+
+    /// <summary>A usage error: the problem, then the usage, status 1.</summary>
+    static int Complain(TextWriter stderr, string problem)
+    {
+        stderr.Write($"daxlab: {problem}\n{Usage}");
+        return 1;
+    }
+}
