@@ -42,14 +42,6 @@ internal readonly record struct LogRecord(RecordType Type, long Ino, long A = 0,
     public static LogRecord Unmap(long ino, long first, long count) => new(RecordType.Unmap, ino, first, C: count);
     public static LogRecord Convert(long ino, long first, long count, bool unwritten) => new(RecordType.Convert, ino, first, C: count, Flag: unwritten);
 
-    /// <summary>How many extents applying this record can add at most (for the extent limit).</summary>
-    public int WorstExtentGrowth => Type switch
-    {
-        RecordType.Map or RecordType.Unmap => 1,
-        RecordType.Convert => 2,
-        _ => 0,
-    };
-
     public int EncodedBytes => (HeaderBytes + PayloadBytes + (Name is null ? 0 : Encoding.UTF8.GetByteCount(Name)) + 7) & ~7;
 
     /// <summary>Encodes the record into <paramref name="dest"/> (exactly <see cref="EncodedBytes"/> long).</summary>

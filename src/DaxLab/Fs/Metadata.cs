@@ -46,6 +46,28 @@ internal sealed class Metadata(Seam seam, Layout layout)
     }
 
     /// <summary>
+    /// How many extents applying <paramref name="r"/> can add at most: a map adds one, a
+    /// conversion can split an extent in three, an unmap adds one only when it splits an extent
+    /// in two (so punching whole extents works even at the limit). Context: log lock.
+    /// </summary>
+    public int GrowthBound(in LogRecord r)
+    {
+        switch (r.Type)
+        {
+            case RecordType.Map:
+                return 1;
+            case RecordType.Convert:
+                return 2;
+            case RecordType.Unmap when ByIno.TryGetValue(r.Ino, out Inode? inode):
+                int i = inode.Extents.Search(r.A);
+                bool splits = i < inode.Extents.Count && inode.Extents[i].FileBlock < r.A && inode.Extents[i].FileEnd > r.A + r.C;
+                return splits ? 1 : 0;
+            default:
+                return 0;
+        }
+    }
+
+    /// <summary>
     /// Applies one record; blocks it unmaps are added to <paramref name="freed"/> (the caller
     /// returns them to the allocator). Throws <see cref="CorruptMetadataException"/> for a record
     /// that does not fit the state (never at run time: commit builds only fitting records).
