@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Text;
 using DaxLab.Sync;
@@ -36,10 +37,17 @@ internal sealed class Metadata(Seam seam, Layout layout)
     /// <summary>Why <paramref name="name"/> cannot name a file (with its errno), or null.</summary>
     public static (Errno, string)? NameProblem(string name)
     {
+        int used;
         if (name.Length == 0)
             return (Errno.EINVAL, "empty file name");
         if (name.Contains('/') || name.Contains('\0'))
             return (Errno.EINVAL, $"file name '{name}' contains '/' or NUL (the directory is flat)");
+        // A lone surrogate would be stored as U+FFFD and come back as a different name.
+        for (int i = 0; i < name.Length; i += used)
+        {
+            if (Rune.DecodeFromUtf16(name.AsSpan(i), out _, out used) != OperationStatus.Done)
+                return (Errno.EINVAL, "file name is not valid Unicode (lone surrogate)");
+        }
         if (Encoding.UTF8.GetByteCount(name) > FileSystem.MaxNameBytes)
             return (Errno.ENAMETOOLONG, $"file name of {Encoding.UTF8.GetByteCount(name)} UTF-8 bytes exceeds {FileSystem.MaxNameBytes}");
         return null;
