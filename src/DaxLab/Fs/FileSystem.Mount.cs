@@ -74,7 +74,7 @@ public sealed partial class FileSystem
             }
             offset += length;
         }
-        for (long probe = offset + 8; probe < layout.LogBytes; probe += 8)
+        for (long probe = offset + LogRecord.Alignment; probe < layout.LogBytes; probe += LogRecord.Alignment)
         {
             if (LogRecord.IntactEpoch(log[(int)probe..], layout.FormatId) == generation)
                 throw new ErrnoException(Errno.EUCLEAN, $"log is damaged at offset {offset}: an intact record of the same epoch follows at offset {probe}");
