@@ -60,9 +60,19 @@ public sealed unsafe class PmemDevice : IDisposable
         {
             throw new ErrnoException(Errno.ENOENT, $"{path}: directory does not exist");
         }
-        // SetLength makes a sparse file: no block of the device is written here.
-        stream.SetLength(size);
-        return MapStream(path, stream, size);
+        try
+        {
+            // SetLength makes a sparse file: no block of the device is written here.
+            stream.SetLength(size);
+            return MapStream(path, stream, size);
+        }
+        catch (IOException e)
+        {
+            // Leave no half-made device file behind (a later CreateFile would see EEXIST).
+            stream.Dispose();
+            File.Delete(path);
+            throw new ErrnoException(Errno.EIO, $"{path}: cannot create a {size}-byte device: {e.Message}");
+        }
     }
 
     /// <summary>Maps an existing device file.</summary>
@@ -95,7 +105,15 @@ public sealed unsafe class PmemDevice : IDisposable
             stream.Dispose();
             throw new ErrnoException(Errno.EINVAL, $"{path}: {size} bytes is not a device size (a positive multiple of 2 MiB up to {MaxSize} bytes)");
         }
-        return MapStream(path, stream, size);
+        try
+        {
+            return MapStream(path, stream, size);
+        }
+        catch (IOException e)
+        {
+            stream.Dispose();
+            throw new ErrnoException(Errno.EIO, $"{path}: cannot map the device: {e.Message}");
+        }
     }
 
     /// <summary>A device in anonymous memory: gone when disposed.</summary>

@@ -22,16 +22,13 @@ public sealed partial class FileSystem
         {
             throw new ErrnoException(Errno.EUCLEAN, $"checkpoint generation {generation} (slot {slot}) is inconsistent: {e.Message}");
         }
-        long tail = Replay(device, layout, md, generation);
+        Replay(device, layout, md, generation);
         var fs = new FileSystem(device, seam, layout, md, generation);
         fs.ClaimBlocks();
         // Start a fresh epoch: bytes past the replayed tail (a torn record, or records a power
         // loss kept out of order) must never be mistaken for the continuation of this epoch.
         using (fs.logLock.Write())
-        {
-            fs.logTail = tail;
             fs.CheckpointLocked();
-        }
         return fs;
     }
 
@@ -55,11 +52,10 @@ public sealed partial class FileSystem
     }
 
     /// <summary>
-    /// Applies the records of epoch <paramref name="generation"/> in sequence order and returns
-    /// the tail. The first record that is torn (bad checksum, wrong sequence) ends the log; an
+    /// Applies the records of epoch <paramref name="generation"/> in sequence order. The first record that is torn (bad checksum, wrong sequence) ends the log; an
     /// intact record of the same epoch further on means the log was damaged in the middle.
     /// </summary>
-    private static long Replay(PmemDevice device, Layout layout, Metadata md, long generation)
+    private static void Replay(PmemDevice device, Layout layout, Metadata md, long generation)
     {
         ReadOnlySpan<byte> log = device.Span(layout.LogOffset, (int)layout.LogBytes);
         long offset = 0;
@@ -78,12 +74,11 @@ public sealed partial class FileSystem
             }
             offset += length;
         }
-        for (long probe = offset + 8; probe < layout.LogBytes; probe += 8)
+        for (long probe = offset + LogRecord.Alignment; probe < layout.LogBytes; probe += LogRecord.Alignment)
         {
             if (LogRecord.IntactEpoch(log[(int)probe..], layout.FormatId) == generation)
                 throw new ErrnoException(Errno.EUCLEAN, $"log is damaged at offset {offset}: an intact record of the same epoch follows at offset {probe}");
         }
-        return offset;
     }
 
     /// <summary>Rebuilds the allocator from the extent maps; a block claimed twice or outside the data area is EUCLEAN.</summary>

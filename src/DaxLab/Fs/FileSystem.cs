@@ -72,12 +72,14 @@ public sealed partial class FileSystem : IDisposable
     /// <summary>mkfs: writes a new, empty file system on the device (metadata only).</summary>
     public static FileSystem Format(PmemDevice device, Seam seam) => Format(device, seam, logBytes: null);
 
-    /// <summary>mkfs with a chosen log size (tests force checkpoints with a small log).</summary>
-    internal static FileSystem Format(PmemDevice device, Seam seam, long? logBytes)
+    /// <summary>mkfs with a chosen log size (tests force checkpoints with a small log) and optionally a lower extent limit (tests reach it).</summary>
+    internal static FileSystem Format(PmemDevice device, Seam seam, long? logBytes, int? maxExtents = null)
     {
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(seam);
         Layout layout = Layout.ForDevice(device.Size, logBytes);
+        if (maxExtents is { } limit && limit > 0 && limit < layout.MaxExtents)
+            layout = layout with { MaxExtents = limit };
         // Kill the old superblock first: a crash mid-mkfs leaves no file system, not a mix.
         device.Span(0, BlockSize).Clear();
         device.Flush(0, BlockSize);
@@ -93,6 +95,9 @@ public sealed partial class FileSystem : IDisposable
 
     /// <summary>The geometry from the superblock (tests and tools).</summary>
     internal Layout Layout => layout;
+
+    /// <summary>The block allocator (tests damage it to exercise fsck).</summary>
+    internal BlockAllocator Allocator => allocator;
 
     /// <summary>The current checkpoint generation, which is also the log epoch (tests: did the log wrap?).</summary>
     internal long Generation
@@ -256,7 +261,7 @@ public sealed partial class FileSystem : IDisposable
         {
             long growth = 0;
             foreach (LogRecord r in records)
-                growth += r.WorstExtentGrowth;
+                growth += md.GrowthBound(r);
             if (md.ExtentTotal + growth > layout.MaxExtents)
                 throw new ErrnoException(Errno.ENOSPC, $"extent table full ({layout.MaxExtents} extents)");
             foreach (LogRecord r in records)

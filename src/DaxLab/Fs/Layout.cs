@@ -64,6 +64,15 @@ internal sealed record Layout(
     /// <summary>A checkpoint slot spends at most 1/4 of itself on inode records; the rest holds extents.</summary>
     private const int InodeShareOfSlot = 4;
 
+    /// <summary>The log gets 1/4 of the metadata area after the superblock; the two checkpoint slots split the rest.</summary>
+    private const int LogShareOfMetadata = 4;
+
+    /// <summary>A chosen log may take at most 1/2 of it, leaving each slot room for the worst-case inode table.</summary>
+    private const int MaxLogShareOfMetadata = 2;
+
+    /// <summary>Two checkpoint slots, alternating by generation parity.</summary>
+    private const int CheckpointSlots = 2;
+
     /// <summary>The smallest log: a few dozen records between checkpoints.</summary>
     public const long MinLogBytes = 4096;
 
@@ -80,15 +89,15 @@ internal sealed record Layout(
         long block = FileSystem.BlockSize;
         long metadata = Math.Clamp(deviceSize >> MetadataShareShift, MinMetadataBytes, MaxMetadataBytes) / block * block;
         long afterSuper = metadata - block;
-        long log = logBytes ?? afterSuper / 4 / block * block;
-        if (log < MinLogBytes || log % block != 0 || log > afterSuper / 2)
+        long log = logBytes ?? afterSuper / LogShareOfMetadata / block * block;
+        if (log < MinLogBytes || log % block != 0 || log > afterSuper / MaxLogShareOfMetadata)
             throw new ErrnoException(Errno.EINVAL, $"log of {log} bytes: must be whole blocks, at least {MinLogBytes} and at most half the metadata area");
-        long slot = (afterSuper - log) / 2 / block * block;
+        long slot = (afterSuper - log) / CheckpointSlots / block * block;
         int maxInodes = (int)(slot / InodeShareOfSlot / Checkpoint.MaxInodeRecordBytes);
         long extentBytes = slot - Checkpoint.HeaderBytes - (long)maxInodes * Checkpoint.MaxInodeRecordBytes;
         int maxExtents = (int)Math.Min(int.MaxValue, extentBytes / Checkpoint.ExtentRecordBytes);
         return new Layout(deviceSize, (ulong)Random.Shared.NextInt64() | 1, block, block + slot, slot,
-            block + 2 * slot, log, (block + 2 * slot + log) / block, maxInodes, maxExtents);
+            block + CheckpointSlots * slot, log, (block + CheckpointSlots * slot + log) / block, maxInodes, maxExtents);
     }
 
     /// <summary>Writes the superblock to block 0 and flushes it.</summary>

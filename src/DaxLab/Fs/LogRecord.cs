@@ -32,8 +32,11 @@ internal readonly record struct LogRecord(RecordType Type, long Ino, long A = 0,
     public const int HeaderBytes = 24;
     private const int PayloadBytes = 40;
 
+    /// <summary>Records start on 8-byte boundaries so the u64 fields are aligned and damage scans step by 8.</summary>
+    public const int Alignment = 8;
+
     /// <summary>The largest record: a Create with a 255-byte name.</summary>
-    public const int MaxBytes = (HeaderBytes + PayloadBytes + FileSystem.MaxNameBytes + 7) & ~7;
+    public const int MaxBytes = (HeaderBytes + PayloadBytes + FileSystem.MaxNameBytes + Alignment - 1) & ~(Alignment - 1);
 
     public static LogRecord Create(long ino, string name) => new(RecordType.Create, ino, Name: name);
     public static LogRecord Unlink(long ino) => new(RecordType.Unlink, ino);
@@ -42,15 +45,7 @@ internal readonly record struct LogRecord(RecordType Type, long Ino, long A = 0,
     public static LogRecord Unmap(long ino, long first, long count) => new(RecordType.Unmap, ino, first, C: count);
     public static LogRecord Convert(long ino, long first, long count, bool unwritten) => new(RecordType.Convert, ino, first, C: count, Flag: unwritten);
 
-    /// <summary>How many extents applying this record can add at most (for the extent limit).</summary>
-    public int WorstExtentGrowth => Type switch
-    {
-        RecordType.Map or RecordType.Unmap => 1,
-        RecordType.Convert => 2,
-        _ => 0,
-    };
-
-    public int EncodedBytes => (HeaderBytes + PayloadBytes + (Name is null ? 0 : Encoding.UTF8.GetByteCount(Name)) + 7) & ~7;
+    public int EncodedBytes => (HeaderBytes + PayloadBytes + (Name is null ? 0 : Encoding.UTF8.GetByteCount(Name)) + Alignment - 1) & ~(Alignment - 1);
 
     /// <summary>Encodes the record into <paramref name="dest"/> (exactly <see cref="EncodedBytes"/> long).</summary>
     public void Encode(Span<byte> dest, ulong formatId, long epoch, long seq)
@@ -86,7 +81,7 @@ internal readonly record struct LogRecord(RecordType Type, long Ino, long A = 0,
         if (src.Length < HeaderBytes + PayloadBytes)
             return null;
         int len = BinaryPrimitives.ReadUInt16LittleEndian(src[6..]);
-        if (len < HeaderBytes + PayloadBytes || len > MaxBytes || len % 8 != 0 || len > src.Length)
+        if (len < HeaderBytes + PayloadBytes || len > MaxBytes || len % Alignment != 0 || len > src.Length)
             return null;
         if (BinaryPrimitives.ReadInt64LittleEndian(src[8..]) != epoch || BinaryPrimitives.ReadInt64LittleEndian(src[16..]) != seq)
             return null;
@@ -110,7 +105,7 @@ internal readonly record struct LogRecord(RecordType Type, long Ino, long A = 0,
         if (src.Length < HeaderBytes + PayloadBytes)
             return null;
         int len = BinaryPrimitives.ReadUInt16LittleEndian(src[6..]);
-        if (len < HeaderBytes + PayloadBytes || len > MaxBytes || len % 8 != 0 || len > src.Length)
+        if (len < HeaderBytes + PayloadBytes || len > MaxBytes || len % Alignment != 0 || len > src.Length)
             return null;
         if (Crc32C.Compute(formatId, src[4..len]) != BinaryPrimitives.ReadUInt32LittleEndian(src))
             return null;

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Text;
 using DaxLab.Sync;
@@ -36,13 +37,42 @@ internal sealed class Metadata(Seam seam, Layout layout)
     /// <summary>Why <paramref name="name"/> cannot name a file (with its errno), or null.</summary>
     public static (Errno, string)? NameProblem(string name)
     {
+        int used;
         if (name.Length == 0)
             return (Errno.EINVAL, "empty file name");
         if (name.Contains('/') || name.Contains('\0'))
             return (Errno.EINVAL, $"file name '{name}' contains '/' or NUL (the directory is flat)");
+        // A lone surrogate would be stored as U+FFFD and come back as a different name.
+        for (int i = 0; i < name.Length; i += used)
+        {
+            if (Rune.DecodeFromUtf16(name.AsSpan(i), out _, out used) != OperationStatus.Done)
+                return (Errno.EINVAL, "file name is not valid Unicode (lone surrogate)");
+        }
         if (Encoding.UTF8.GetByteCount(name) > FileSystem.MaxNameBytes)
             return (Errno.ENAMETOOLONG, $"file name of {Encoding.UTF8.GetByteCount(name)} UTF-8 bytes exceeds {FileSystem.MaxNameBytes}");
         return null;
+    }
+
+    /// <summary>
+    /// How many extents applying <paramref name="r"/> can add at most: a map adds one, a
+    /// conversion can split an extent in three, an unmap adds one only when it splits an extent
+    /// in two (so punching whole extents works even at the limit). Context: log lock.
+    /// </summary>
+    public int GrowthBound(in LogRecord r)
+    {
+        switch (r.Type)
+        {
+            case RecordType.Map:
+                return 1;
+            case RecordType.Convert:
+                return 2;
+            case RecordType.Unmap when ByIno.TryGetValue(r.Ino, out Inode? inode):
+                int i = inode.Extents.Search(r.A);
+                bool splits = i < inode.Extents.Count && inode.Extents[i].FileBlock < r.A && inode.Extents[i].FileEnd > r.A + r.C;
+                return splits ? 1 : 0;
+            default:
+                return 0;
+        }
     }
 
     /// <summary>

@@ -96,6 +96,34 @@ public sealed class CrashTests : IDisposable
     }
 
     [Fact]
+    public void KillDuringAMultiRecordFallocateGivesAPrefixOfItsRecords()
+    {
+        var fs = FileSystem.Format(PmemDevice.CreateAnonymous(DeviceSize), Seam.RealThreads);
+        var a = fs.Create("a");
+        Write(fs, a, 4096, 4096);
+        Write(fs, a, 3 * 4096, 4096);
+        byte[] before = Snapshot(fs.Device);
+        string oldState = Describe(fs);
+        long start = fs.Layout.LogOffset + fs.LogTail;
+        fs.Allocate(a, 0, 5 * 4096);   // three holes: three Map records
+        long end = fs.Layout.LogOffset + fs.LogTail;
+        byte[] after = Snapshot(fs.Device);
+        string newState = Describe(fs);
+        long meta = fs.Layout.FirstDataBlock * Block;
+        var seen = new List<string> { oldState };
+        for (long k = start; k <= end; k++)
+        {
+            string state = MountImage(after, meta, image => Take(image, before, k, end));
+            // States only move forward, one record at a time.
+            if (state != seen[^1])
+                seen.Add(state);
+        }
+        Assert.Equal(4, seen.Count);
+        Assert.Equal(newState, seen[^1]);
+        fs.Destroy();
+    }
+
+    [Fact]
     public void KillDuringACheckpointGivesTheStateBeforeIt()
     {
         var fs = FileSystem.Format(PmemDevice.CreateAnonymous(DeviceSize), Seam.RealThreads, logBytes: 4096);

@@ -205,7 +205,9 @@ public class IomapTests
         Assert.Equal(Errno.EINVAL, Assert.Throws<ErrnoException>(() => fs.Create("")).Errno);
         Assert.Equal(Errno.EINVAL, Assert.Throws<ErrnoException>(() => fs.Create("a/b")).Errno);
         Assert.Equal(Errno.ENAMETOOLONG, Assert.Throws<ErrnoException>(() => fs.Create(new string('é', 128))).Errno);
+        Assert.Equal(Errno.EINVAL, Assert.Throws<ErrnoException>(() => fs.Create("bad\uD800")).Errno);
         fs.Create(new string('é', 127));
+        fs.Create("ok\uD83D\uDE00");
         fs.Destroy();
     }
 
