@@ -25,6 +25,10 @@ public class SeamTests
         }
 
         public void Note(string what) => Notes.Add(what);
+
+        public void Access(object resource, bool write)
+        {
+        }
     }
 
     [Fact]

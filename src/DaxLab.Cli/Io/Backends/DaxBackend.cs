@@ -72,19 +72,19 @@ public sealed class DaxIoFile(string path, DaxFile file) : IIoFile
     {
         DaxMapping mapping = file.Map(offset, length, protection, MapSharing.Shared);
         ulong address = ModelMappingBase + (ulong)Interlocked.Increment(ref mappingsMade) * ModelMappingStride;
-        return new DaxIoMapping(mapping, address);
+        return new DaxIoMapping(mapping, address, length);
     }
 
     /// <summary>close(2); mappings stay valid.</summary>
     public void Dispose() => file.Dispose();
 }
 
-/// <summary>A mapping on the DaxLab device, at a model address.</summary>
-public sealed class DaxIoMapping(DaxMapping mapping, ulong address) : IIoMapping
+/// <summary>A mapping on the DaxLab device, at a model address; its length is the one mmap was asked for, as xfs_io prints it.</summary>
+public sealed class DaxIoMapping(DaxMapping mapping, ulong address, long length) : IIoMapping
 {
     public long FileOffset => mapping.FileOffset;
 
-    public long Length => mapping.Length;
+    public long Length => length;
 
     public ulong Address => address;
 
