@@ -10,6 +10,7 @@ public static class TopLevel
         + "  io [--device PATH] [--host] [-f] -c CMD ... FILE   run xfs_io commands on FILE (see docs/io.md)\n"
         + "  mkfs DEVICE [--size SIZE]                          create a new device image (default size 1g)\n"
         + "  bench                                              single-thread cost table against a 4 KiB memcpy\n"
+        + "  torture DEVICE [--seed N] [--ops N]                random metadata-heavy work; safe to kill -9\n"
         + "  help                                               this text\n";
 
     /// <summary>Dispatches a verb; every engine failure becomes one line on stderr and status 1.</summary>
@@ -26,6 +27,7 @@ public static class TopLevel
                 case "io": return IoRunner.Run(rest, stdout, stderr, buffering, out death);
                 case "mkfs": return Mkfs(rest, stdout, stderr);
                 case "bench": return Bench(rest, stdout, stderr);
+                case "torture": return TortureVerb(rest, stdout, stderr);
                 case "help" or "--help" or "-h":
                     stdout.Write(Usage);
                     return 0;
@@ -57,6 +59,28 @@ public static class TopLevel
         stdout.Write("DaxLab single-thread costs (median of 5 trials, 64 MiB file, in-memory device)\n");
         Cli.Bench.CostTable.Print(Cli.Bench.CostTable.Measure(), stdout);
         return 0;
+    }
+
+    /// <summary>torture DEVICE [--seed N] [--ops N]: see <see cref="Torture"/>.</summary>
+    static int TortureVerb(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        string? device = null;
+        int seed = 1;
+        long operations = long.MaxValue;
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--seed" && i + 1 < args.Length && int.TryParse(args[i + 1], out seed))
+                i++;
+            else if (args[i] == "--ops" && i + 1 < args.Length && long.TryParse(args[i + 1], out operations) && operations > 0)
+                i++;
+            else if (device is null && !args[i].StartsWith('-'))
+                device = args[i];
+            else
+                return Complain(stderr, $"torture: unexpected or bad argument '{args[i]}'");
+        }
+        if (device is null)
+            return Complain(stderr, "torture: no DEVICE given");
+        return Torture.Run(device, seed, operations, stdout);
     }
 
     /// <summary>mkfs DEVICE [--size SIZE]: refuses to overwrite anything that exists.</summary>
