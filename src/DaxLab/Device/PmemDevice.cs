@@ -116,14 +116,17 @@ public sealed unsafe class PmemDevice : IDisposable
         }
     }
 
-    /// <summary>A device in anonymous memory: gone when disposed.</summary>
+    /// <summary>
+    /// A device in anonymous memory: gone when disposed. calloc hands large sizes straight from
+    /// mmap, so the zeroed pages cost nothing until touched: the checker makes a device per run.
+    /// Device alignment is about device addresses, so the host address needs none.
+    /// </summary>
     public static PmemDevice CreateAnonymous(long size)
     {
         ValidateSize(size);
-        byte* memory = (byte*)NativeMemory.AlignedAlloc((nuint)size, (nuint)Geometry.PmdSize);
+        byte* memory = (byte*)NativeMemory.AllocZeroed((nuint)size);
         if (memory is null)
             throw new ErrnoException(Errno.ENOMEM, $"cannot allocate {size} bytes of anonymous device memory");
-        NativeMemory.Clear(memory, (nuint)size);
         return new PmemDevice(null, size, null, null, memory);
     }
 
@@ -168,7 +171,7 @@ public sealed unsafe class PmemDevice : IDisposable
             return;
         if (anonymous)
         {
-            NativeMemory.AlignedFree(baseAddress);
+            NativeMemory.Free(baseAddress);
         }
         else
         {
