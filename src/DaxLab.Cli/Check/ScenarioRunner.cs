@@ -1,0 +1,135 @@
+using DaxLab.Checker;
+using DaxLab.Cli.Io;
+using DaxLab.Designs;
+using DaxLab.Sync;
+
+namespace DaxLab.Cli.Check;
+
+/// <summary>Turns a scenario and a design into runs for the checker, and judges each run's end state.</summary>
+public sealed class ScenarioRunner(Scenario scenario, Design design) : IDisposable
+{
+    private ScenarioWorld? lastWorld;
+
+    /// <summary>The checker's factory: a fresh world per run, the setup done, one body per CPU.</summary>
+    public RunSetup Build(Seam seam)
+    {
+        lastWorld?.Dispose();
+        var world = new ScenarioWorld(new DaxOptions { Seam = seam, Design = design });
+        lastWorld = world;
+        var setup = new ScenarioCommands(world, cpu: -1);
+        foreach (string command in scenario.Setup)
+            setup.Run(command);
+        world.StartCpus();
+        var cpus = scenario.Cpus.Select((cpu, i) => new CpuBody($"CPU{i + 1} - {cpu.Label}", () => RunCpu(world, i, cpu))).ToList();
+        return new RunSetup(cpus, () => Judge(world));
+    }
+
+    private static void RunCpu(ScenarioWorld world, int index, ScenarioCpu cpu)
+    {
+        var commands = new ScenarioCommands(world, index);
+        commands.InheritMapping();
+        try
+        {
+            foreach (string command in cpu.Commands)
+                commands.Run(command);
+        }
+        catch (Exception e) when (e is SigBusException or SigSegvException)
+        {
+            // The signal ends this CPU's process; the others go on.
+        }
+    }
+
+    /// <summary>The oracle, the scenario's own checks, and read atomicity; null when all hold.</summary>
+    private string? Judge(ScenarioWorld world)
+    {
+        var problems = Oracle.Check(world.Fs, world.File, world.Mappings);
+        problems.AddRange(scenario.Checks.Select(c => CheckExpectation(world, c)).OfType<string>());
+        problems.AddRange(ReadAtomicity.Violations(world));
+        return problems.Count == 0 ? null : string.Join("; ", problems);
+    }
+
+    /// <summary>`size N` or `bytes OFF LEN = BYTE`, checked through read(2) and every shared mapping.</summary>
+    private static string? CheckExpectation(ScenarioWorld world, string check)
+    {
+        var words = check.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (words is ["size", var size])
+        {
+            long expected = CNumbers.Cvtnum(size);
+            return world.File.Length == expected ? null : $"size is {world.File.Length}, expected {expected}";
+        }
+        if (words is ["bytes", var off, var len, "=", var value])
+            return CheckBytes(world, CNumbers.Cvtnum(off), (int)CNumbers.Cvtnum(len), (byte)CNumbers.Cvtnum(value));
+        throw new ScenarioError($"check '{check}' is neither 'size N' nor 'bytes OFF LEN = BYTE'");
+    }
+
+    private static string? CheckBytes(ScenarioWorld world, long offset, int length, byte value)
+    {
+        var read = new byte[length];
+        int got = world.File.Read(offset, read);
+        if (got != length || read.Any(b => b != value))
+            return $"read(2) of {length} bytes at {offset} does not show 0x{value:x2}";
+        return null;
+    }
+
+    /// <summary>Runs the scenario <paramref name="repetitions"/> times on real threads with the same oracle.</summary>
+    public (int Runs, List<string> Failures) Stress(int repetitions)
+    {
+        var failures = new List<string>();
+        for (int run = 0; run < repetitions; run++)
+        {
+            var setup = Build(Seam.RealThreads);
+            using var start = new Barrier(setup.Cpus.Count);
+            var threads = setup.Cpus.Select(cpu => new Thread(() =>
+            {
+                start.SignalAndWait();
+                cpu.Body();
+            })).ToList();
+            threads.ForEach(t => t.Start());
+            threads.ForEach(t => t.Join());
+            if (setup.EndCheck() is { } problem && failures.Count < MaxStressFailuresKept)
+                failures.Add($"run {run}: {problem}");
+        }
+        return (repetitions, failures);
+    }
+
+    /// <summary>How many failing stress runs are reported: enough to see a pattern, few enough to read.</summary>
+    public const int MaxStressFailuresKept = 5;
+
+    public void Dispose() => lastWorld?.Dispose();
+}
+
+/// <summary>
+/// Each byte a read returns was the value before the read (the last write that ended before it
+/// began, or the initial value), or was written by a write that overlapped it in time.
+/// </summary>
+public static class ReadAtomicity
+{
+    public static IEnumerable<string> Violations(ScenarioWorld world)
+    {
+        var writes = world.Log.Where(o => o.IsWrite).ToList();
+        foreach (var read in world.Log.Where(o => !o.IsWrite))
+        {
+            for (int i = 0; i < read.Data.Length; i++)
+            {
+                long at = read.Offset + i;
+                if (!Allowed(world, writes, read, at).Contains(read.Data[i]))
+                {
+                    yield return $"CPU{read.Cpu + 1}'s '{read.Command}' returned 0x{read.Data[i]:x2} at byte {at}, a value no write there could have left";
+                    break;
+                }
+            }
+        }
+    }
+
+    private static HashSet<byte> Allowed(ScenarioWorld world, List<LoggedOp> writes, LoggedOp read, long at)
+    {
+        var covering = writes.Where(w => at >= w.Offset && at < w.Offset + w.Data.Length && w.Start < read.End).ToList();
+        var before = covering.Where(w => w.End < read.Start).ToList();
+        var latest = before.Where(w => !before.Any(later => later.Start > w.End)).ToList();
+        var allowed = covering.Where(w => w.End >= read.Start).Select(w => w.Data[at - w.Offset]).ToHashSet();
+        allowed.UnionWith(latest.Select(w => w.Data[at - w.Offset]));
+        if (latest.Count == 0)
+            allowed.Add(at < world.Initial.Length ? world.Initial[at] : (byte)0);
+        return allowed;
+    }
+}

@@ -1,0 +1,91 @@
+using DaxLab.Cli.Io;
+
+namespace DaxLab.Cli.Check;
+
+/// <summary>
+/// The state of one run of a scenario: a fresh in-memory file system with the design under
+/// test, the scenario's file, the mappings made so far, and the log of every read and write
+/// with its logical start and end times, for the read-atomicity check.
+/// </summary>
+public sealed class ScenarioWorld : IDisposable
+{
+    /// <summary>The device each run gets: the smallest the file system takes, enough for 4 MiB files.</summary>
+    public const long DeviceSize = 16L << 20;
+
+    public const string FileName = "testfile";
+
+    private readonly List<DaxMapping> mappings = [];
+    private readonly Lock gate = new();
+    private long clock;
+
+    public ScenarioWorld(DaxOptions options)
+    {
+        Fs = DaxFileSystem.CreateInMemory(DeviceSize, options);
+        File = Fs.OpenFile(FileName, DaxOpenFlags.Create);
+    }
+
+    public DaxFileSystem Fs { get; }
+    public DaxFile File { get; }
+
+    /// <summary>What each completed operation read or wrote, in the order they ended.</summary>
+    public List<LoggedOp> Log { get; } = [];
+
+    /// <summary>read(2)'s view of the file when the CPUs start: what a byte held before any write.</summary>
+    public byte[] Initial { get; private set; } = [];
+
+    public IReadOnlyList<DaxMapping> Mappings
+    {
+        get
+        {
+            lock (gate)
+                return [.. mappings];
+        }
+    }
+
+    public int AddMapping(DaxMapping map)
+    {
+        lock (gate)
+        {
+            mappings.Add(map);
+            return mappings.Count - 1;
+        }
+    }
+
+    public DaxMapping MappingAt(int index)
+    {
+        lock (gate)
+        {
+            if (index < 0 || index >= mappings.Count)
+                throw new ScenarioError($"no mapping {index} (there are {mappings.Count})");
+            return mappings[index];
+        }
+    }
+
+    /// <summary>Ends the setup: records the file's content as every byte's initial value.</summary>
+    public void StartCpus()
+    {
+        Initial = new byte[File.Length];
+        File.Read(0, Initial);
+        Log.Clear();
+    }
+
+    /// <summary>A logical timestamp: the order of operation starts and ends across CPUs.</summary>
+    public long Tick() => Interlocked.Increment(ref clock);
+
+    public void Record(LoggedOp op)
+    {
+        lock (gate)
+            Log.Add(op);
+    }
+
+    public void Dispose() => Fs.Dispose();
+}
+
+/// <summary>
+/// One read or write of file bytes [Offset, Offset + Data.Length) by a CPU, between logical
+/// times Start and End. Truncate, punch and zero range log the zeros they write.
+/// </summary>
+public sealed record LoggedOp(int Cpu, string Command, bool IsWrite, long Offset, byte[] Data, long Start, long End);
+
+/// <summary>A scenario command that cannot run: bad syntax or a missing mapping. Not a finding.</summary>
+public sealed class ScenarioError(string message) : Exception(message);
