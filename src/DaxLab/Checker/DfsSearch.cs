@@ -1,0 +1,184 @@
+using System.Diagnostics;
+
+namespace DaxLab.Checker;
+
+/// <summary>
+/// Stateless exhaustive search (Godefroid's VeriSoft; CHESS): the tree of schedules is kept as
+/// a stack of decision nodes and every schedule re-executes the scenario from scratch, replaying
+/// the stack's prefix and extending it. Schedules with more preemptions than the bound are not
+/// explored; with reduction on, sleep sets skip schedules equivalent to explored ones.
+/// </summary>
+/// <remarks>
+/// Sleep sets (Godefroid, LNCS 1032, 1996): once the subtree after CPU p's step from a node is
+/// explored, p sleeps in the node's later subtrees until a step dependent on p's step runs. A
+/// run where every enabled CPU sleeps only reorders independent steps of an explored run and is
+/// abandoned. Dependence is <see cref="Footprint.Dependent"/> on the recorded step footprints.
+/// Sharding: the subtrees rooted at the nodes with <see cref="shardLevel"/> branching nodes above
+/// them (and the runs that end above that level) are numbered in DFS order and dealt round-robin;
+/// every shard walks the levels above identically and skips the units that are not its own.
+/// </remarks>
+internal sealed class DfsSearch : IChooser
+{
+    private sealed class Node(Decision decision)
+    {
+        public readonly int[] Enabled = [.. decision.Enabled];
+        public readonly int Current = decision.Current;
+        public readonly bool CurrentRunnable = decision.CurrentRunnable;
+        public readonly int PreemptionsBefore = decision.Preemptions;
+        /// <summary>Sleeping CPUs with the footprint of the step each would take from here.</summary>
+        public readonly List<(int Cpu, Footprint Footprint)> Sleep = [];
+        public readonly List<int> Done = [];
+        /// <summary>The CPU whose step the current run takes from here; -1 when the run stopped here.</summary>
+        public int Choice = -1;
+        public Footprint? ChoiceFootprint;
+        public bool Branching;
+        public int BranchingAbove;
+        /// <summary>A shard unit's root that belongs to another shard.</summary>
+        public bool Skipped;
+        public bool UnitRoot;
+
+        public bool IsPreemption(int cpu) => CurrentRunnable && cpu != Current;
+    }
+
+    private readonly List<Node> stack = [];
+    private readonly int? bound;
+    private readonly bool reduction;
+    private readonly bool trustEmpty;
+    private readonly (int Index, int Count)? shard;
+    private readonly int shardLevel;
+    private long units;
+
+    public DfsSearch(int? bound, bool reduction, bool trustEmpty, (int Index, int Count)? shard)
+    {
+        this.bound = bound;
+        this.reduction = reduction;
+        this.trustEmpty = trustEmpty;
+        this.shard = shard;
+        shardLevel = shard is { } s ? (int)Math.Ceiling(Math.Log2(Limits.ShardSubtreesPerShard * s.Count)) : 0;
+    }
+
+    public int Choose(in Decision decision)
+    {
+        if (decision.Index < stack.Count)
+            return Replay(stack[decision.Index], decision);
+        Debug.Assert(decision.Index == stack.Count);
+        var node = NewNode(decision);
+        stack.Add(node);
+        if (node.UnitRoot && !Mine(units++))
+        {
+            node.Skipped = true;
+            return IChooser.Prune;
+        }
+        node.Choice = NextCandidate(node);
+        return node.Choice >= 0 ? node.Choice : IChooser.Prune;
+    }
+
+    /// <summary>Whether a finished run belongs to this shard (and so is counted and reported).</summary>
+    public bool Owns(RunResult run)
+    {
+        Debug.Assert(stack.Count >= run.Trace.Count);
+        if (shard is null)
+            return true;
+        foreach (var node in stack)
+        {
+            if (node.UnitRoot)
+                return !node.Skipped;
+        }
+        return Mine(units++);
+    }
+
+    /// <summary>Moves to the next schedule after <paramref name="run"/>; false when the tree is exhausted.</summary>
+    public bool Backtrack(RunResult run)
+    {
+        for (int i = 0; i < run.Footprints.Count; i++)
+            stack[i].ChoiceFootprint = run.Footprints[i];
+        while (stack.Count > 0)
+        {
+            var node = stack[^1];
+            if (node.Choice >= 0 && !node.Skipped)
+            {
+                Debug.Assert(node.ChoiceFootprint is not null, "every chosen step ran");
+                node.Done.Add(node.Choice);
+                if (reduction)
+                    node.Sleep.Add((node.Choice, node.ChoiceFootprint));
+                node.Choice = NextCandidate(node);
+                if (node.Choice >= 0)
+                    return true;
+            }
+            stack.RemoveAt(stack.Count - 1);
+        }
+        return false;
+    }
+
+    /// <summary>Follows the prefix; the scenario must present the same choices as when the node was made.</summary>
+    private static int Replay(Node node, in Decision decision)
+    {
+        if (!node.Enabled.SequenceEqual(decision.Enabled))
+            throw new InvalidOperationException(
+                $"the scenario is not deterministic: at step {decision.Index} CPUs [{string.Join(", ", node.Enabled)}] were enabled "
+                + $"in an earlier run, [{string.Join(", ", decision.Enabled)}] now. It depends on something outside the seam "
+                + "(time, unseeded randomness, hash order of objects, its own threads) or on state kept between runs.");
+        Debug.Assert(node.Choice >= 0);
+        return node.Choice;
+    }
+
+    private Node NewNode(in Decision decision)
+    {
+        var node = new Node(decision);
+        if (stack.Count > 0)
+        {
+            var parent = stack[^1];
+            node.BranchingAbove = parent.BranchingAbove + (parent.Branching ? 1 : 0);
+            if (reduction)
+                InheritSleep(node, parent, decision.Footprints[decision.Index - 1]);
+        }
+        node.Branching = Candidates(node).Count(c => Allowed(node, c)) >= 2;
+        node.UnitRoot = shard is not null && node.Branching && node.BranchingAbove == shardLevel;
+        return node;
+    }
+
+    /// <summary>A CPU sleeping at the parent keeps sleeping unless the step just taken depends on its step.</summary>
+    private void InheritSleep(Node node, Node parent, Footprint taken)
+    {
+        foreach (var (cpu, footprint) in parent.Sleep)
+        {
+            if (Array.IndexOf(node.Enabled, cpu) >= 0 && !Footprint.Dependent(footprint, taken, trustEmpty))
+                node.Sleep.Add((cpu, footprint));
+        }
+    }
+
+    /// <summary>The next CPU to explore from the node, or -1: the running CPU first (no preemption), then by index.</summary>
+    private int NextCandidate(Node node)
+    {
+        foreach (int cpu in Candidates(node))
+        {
+            if (Allowed(node, cpu))
+                return cpu;
+        }
+        return -1;
+    }
+
+    private static IEnumerable<int> Candidates(Node node)
+    {
+        if (Array.IndexOf(node.Enabled, node.Current) >= 0)
+            yield return node.Current;
+        foreach (int cpu in node.Enabled)
+        {
+            if (cpu != node.Current)
+                yield return cpu;
+        }
+    }
+
+    private bool Allowed(Node node, int cpu)
+    {
+        if (node.Done.Contains(cpu) || node.Sleep.Exists(s => s.Cpu == cpu))
+            return false;
+        return bound is not { } b || node.PreemptionsBefore + (node.IsPreemption(cpu) ? 1 : 0) <= b;
+    }
+
+    private bool Mine(long unit)
+    {
+        Debug.Assert(shard is not null);
+        return unit % shard.Value.Count == shard.Value.Index - 1;
+    }
+}

@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using DaxLab.Sync;
+
+namespace DaxLab.Checker;
+
+/// <summary>
+/// Explores the interleavings of a scenario: the factory builds fresh state for every run
+/// (called once per run with a new <see cref="Seam"/>), a strategy chooses the schedules.
+/// </summary>
+public static class Explorer
+{
+    public static ExploreResult Explore(Func<Seam, RunSetup> factory, ExploreOptions options, CancellationToken ct = default)
+    {
+        options.Validate();
+        var tally = new Tally(options, ct);
+        bool exhausted = options.Strategy == StrategyKind.Dfs ? ExploreDfs(factory, options, tally) : ExploreRandom(factory, options, tally);
+        return new ExploreResult(options, tally.Schedules, tally.Pruned, exhausted, tally.Elapsed, tally.Failures);
+    }
+
+    /// <summary>Re-executes exactly the schedule of <paramref name="token"/> (from a <see cref="Failure"/>).</summary>
+    /// <exception cref="InvalidOperationException">The run departs from the token: the scenario is not deterministic.</exception>
+    public static RunResult Replay(Func<Seam, RunSetup> factory, string token)
+    {
+        var schedule = ReplayToken.Decode(token);
+        var chooser = new ReplayChooser(schedule);
+        // The original's step count as the limit: a step-limit failure recurs at the same step.
+        var run = ScheduledRun.Execute(factory, chooser, schedule.Header, schedule.Steps);
+        chooser.CheckComplete(run);
+        return run;
+    }
+
+    /// <summary>
+    /// DFS with iterative preemption bounding: bound 0, 1, ... up to the option's bound, so the
+    /// first example of each failure has the fewest preemptions. Returns whether the last bound's
+    /// tree was exhausted.
+    /// </summary>
+    private static bool ExploreDfs(Func<Seam, RunSetup> factory, ExploreOptions options, Tally tally)
+    {
+        int?[] bounds = options.PreemptionBound is int max ? [.. Enumerable.Range(0, max + 1).Select(b => (int?)b)] : [null];
+        var header = new ReplayToken.Header(StrategyKind.Dfs, 0);
+        foreach (int? bound in bounds)
+        {
+            var dfs = new DfsSearch(bound, options.Reduction, options.TrustEmptyFootprints, options.Shard);
+            bool more = true;
+            while (more)
+            {
+                if (tally.OutOfBudget)
+                    return false;
+                var run = ScheduledRun.Execute(factory, dfs, header, options.MaxStepsPerRun);
+                if (dfs.Owns(run))
+                    tally.Record(run);
+                more = dfs.Backtrack(run);
+            }
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// PCT or random walk: independent seeded runs until the budget ends. PCT's first run has no
+    /// change points and measures k, the run length; later runs raise k to the longest seen.
+    /// </summary>
+    private static bool ExploreRandom(Func<Seam, RunSetup> factory, ExploreOptions options, Tally tally)
+    {
+        var header = new ReplayToken.Header(options.Strategy, options.Seed);
+        int expectedSteps = 1;
+        for (long r = 0; !tally.OutOfBudget; r++)
+        {
+            var rng = SplitMix64.ForRun(options.Seed, r);
+            IChooser chooser = options.Strategy == StrategyKind.Random
+                ? new RandomChooser(rng)
+                : new PctChooser(rng, r == 0 ? 1 : options.PctDepth, expectedSteps);
+            var run = ScheduledRun.Execute(factory, chooser, header, options.MaxStepsPerRun);
+            expectedSteps = Math.Max(expectedSteps, run.Trace.Count);
+            tally.Record(run);
+        }
+        return false;
+    }
+
+    /// <summary>Counts runs against the budget and keeps one example of each failure, the one with the fewest preemptions.</summary>
+    private sealed class Tally(ExploreOptions options, CancellationToken ct)
+    {
+        private readonly Stopwatch clock = Stopwatch.StartNew();
+        private readonly List<Failure> failures = [];
+
+        public long Schedules { get; private set; }
+
+        public long Pruned { get; private set; }
+
+        public TimeSpan Elapsed => clock.Elapsed;
+
+        public IReadOnlyList<Failure> Failures => failures;
+
+        public bool OutOfBudget =>
+            Schedules >= options.MaxSchedules
+            || (options.TimeBudget is { } budget && clock.Elapsed >= budget)
+            || ct.IsCancellationRequested
+            || (options.StopOnFailure && failures.Count > 0);
+
+        public void Record(RunResult run)
+        {
+            Schedules++;
+            if (run.Pruned)
+                Pruned++;
+            if (run.Failure is not { } failure)
+                return;
+            int same = failures.FindIndex(f => f.Message == failure.Message);
+            if (same < 0)
+                failures.Add(failure);
+            else if (IsSmaller(failure, failures[same]))
+                failures[same] = failure;
+        }
+
+        /// <summary>Fewer preemptions, then fewer steps: the easier counterexample to read.</summary>
+        private static bool IsSmaller(Failure a, Failure b) =>
+            a.Preemptions < b.Preemptions || (a.Preemptions == b.Preemptions && a.Trace.Count < b.Trace.Count);
+    }
+}

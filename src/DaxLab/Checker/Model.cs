@@ -1,0 +1,249 @@
+using System.Text;
+
+namespace DaxLab.Checker;
+
+/// <summary>One simulated CPU of a scenario: a label for reports and the code it runs.</summary>
+/// <param name="Label">What the CPU does, as in the 2017 diagrams: "CPU1 - write(2)".</param>
+public sealed record CpuBody(string Label, Action Body);
+
+/// <summary>
+/// What a scenario factory builds for one run, from fresh state: the CPU bodies, and the check
+/// evaluated after every CPU finished (a failure message, or null when the run is correct).
+/// </summary>
+public sealed class RunSetup
+{
+    public RunSetup(IReadOnlyList<CpuBody> cpus, Func<string?>? endCheck = null)
+    {
+        if (cpus.Count is 0 or > Limits.MaxCpus)
+            throw new ArgumentException($"a scenario has 1 to {Limits.MaxCpus} CPUs (Limits.MaxCpus), not {cpus.Count}", nameof(cpus));
+        Cpus = cpus;
+        EndCheck = endCheck ?? (() => null);
+    }
+
+    public IReadOnlyList<CpuBody> Cpus { get; }
+
+    public Func<string?> EndCheck { get; }
+}
+
+public enum StrategyKind
+{
+    /// <summary>Exhaustive stateless DFS under a preemption bound, with sleep-set reduction.</summary>
+    Dfs,
+    /// <summary>Probabilistic concurrency testing (Burckhardt et al., ASPLOS 2010).</summary>
+    Pct,
+    /// <summary>A uniform random choice among the runnable CPUs at every point.</summary>
+    Random,
+}
+
+/// <summary>How to search. Budgets: <see cref="MaxSchedules"/> runs and, if set, <see cref="TimeBudget"/>.</summary>
+/// <param name="PreemptionBound">DFS: the most preemptions a schedule may have; null for no bound.</param>
+/// <param name="Reduction">DFS: prune with sleep sets (switch off to compare counts).</param>
+/// <param name="TrustEmptyFootprints">
+/// DFS: treat a step that declared no access as independent of every other step. Only for
+/// programs that declare every shared access outside locks (see docs/checker.md); by default
+/// such a step conflicts with every step.
+/// </param>
+/// <param name="Shard">DFS: explore only shard Index of Count (1-based), see <see cref="ParseShard"/>.</param>
+/// <param name="StopOnFailure">Stop at the first failure instead of collecting distinct ones.</param>
+public sealed record ExploreOptions(
+    StrategyKind Strategy,
+    int? PreemptionBound = Limits.DefaultPreemptionBound,
+    bool Reduction = true,
+    int PctDepth = Limits.DefaultPctDepth,
+    long Seed = 1,
+    long MaxSchedules = Limits.DefaultMaxSchedules,
+    TimeSpan? TimeBudget = null,
+    (int Index, int Count)? Shard = null,
+    int MaxStepsPerRun = Limits.DefaultMaxStepsPerRun,
+    bool TrustEmptyFootprints = false,
+    bool StopOnFailure = false)
+{
+    /// <summary>Parses the command-line form "i/n" (1 ≤ i ≤ n): shard i of n.</summary>
+    public static (int Index, int Count) ParseShard(string text)
+    {
+        var parts = text.Split('/');
+        if (parts.Length != 2 || !int.TryParse(parts[0], out int index) || !int.TryParse(parts[1], out int count))
+            throw new FormatException($"--shard wants i/n, such as 2/4, not '{text}'");
+        var shard = (index, count);
+        Validate(shard);
+        return shard;
+    }
+
+    internal void Validate()
+    {
+        if (PreemptionBound < 0)
+            throw new ArgumentException("the preemption bound is at least 0 (null for no bound)");
+        if (PctDepth < 1)
+            throw new ArgumentException("the PCT depth is at least 1");
+        if (MaxSchedules < 1 || MaxStepsPerRun < 1)
+            throw new ArgumentException("the schedule and step budgets are at least 1");
+        if (Shard is { } shard)
+        {
+            Validate(shard);
+            if (Strategy != StrategyKind.Dfs)
+                throw new ArgumentException("only DFS can be sharded: random strategies shard by seed");
+        }
+    }
+
+    private static void Validate((int Index, int Count) shard)
+    {
+        if (shard.Count < 1 || shard.Count > Limits.MaxShards || shard.Index < 1 || shard.Index > shard.Count)
+            throw new ArgumentException($"shard {shard.Index}/{shard.Count}: want 1 ≤ i ≤ n ≤ {Limits.MaxShards}");
+    }
+}
+
+/// <summary>
+/// One step of a run: CPU <paramref name="Cpu"/> resumed at scheduling point
+/// <paramref name="Point"/> and ran to its next one.
+/// </summary>
+/// <param name="Notes">What the CPU noted during the step.</param>
+/// <param name="Preempted">The step preempted the previous CPU, which was still runnable.</param>
+/// <param name="BlockedOn">What the CPU went to sleep on at the end of the step, if it did.</param>
+public sealed record TraceEvent(int Cpu, string Point, IReadOnlyList<string> Notes, bool Preempted, string? BlockedOn = null)
+{
+    /// <summary>Records compare their lists by reference; a trace compares by content.</summary>
+    public bool Equals(TraceEvent? other) =>
+        other is not null && Cpu == other.Cpu && Point == other.Point && Preempted == other.Preempted
+        && BlockedOn == other.BlockedOn && Notes.SequenceEqual(other.Notes);
+
+    public override int GetHashCode() => HashCode.Combine(Cpu, Point, Preempted, BlockedOn, Notes.Count);
+}
+
+public enum FailureKind
+{
+    /// <summary>A CPU body threw.</summary>
+    Exception,
+    /// <summary>No CPU could run and some were asleep.</summary>
+    Deadlock,
+    /// <summary>The run exceeded its step limit: probably a spin loop without a blocking call.</summary>
+    StepLimit,
+    /// <summary>The scenario's end-of-run check rejected the final state (or threw).</summary>
+    EndCheck,
+}
+
+/// <summary>A failing run: what went wrong, how to rerun it exactly, and the interleaving.</summary>
+public sealed class Failure
+{
+    internal Failure(FailureKind kind, string message, string? detail, int cpu, RunResult run)
+    {
+        Kind = kind;
+        Message = message;
+        Detail = detail;
+        Cpu = cpu;
+        ReplayToken = run.ReplayToken;
+        Preemptions = run.Preemptions;
+        Trace = run.Trace;
+        CpuLabels = run.CpuLabels;
+        Schedule = run.Schedule;
+    }
+
+    public FailureKind Kind { get; }
+
+    /// <summary>What went wrong, free of step numbers so that equal failures compare equal.</summary>
+    public string Message { get; }
+
+    /// <summary>More to read: an exception's stack, every CPU's position at a step limit.</summary>
+    public string? Detail { get; }
+
+    /// <summary>The CPU that failed, or -1 when the failure is the whole run's.</summary>
+    public int Cpu { get; }
+
+    /// <summary>Pass to <see cref="Explorer.Replay"/> with the same factory to rerun exactly this schedule.</summary>
+    public string ReplayToken { get; }
+
+    public int Preemptions { get; }
+
+    public IReadOnlyList<TraceEvent> Trace { get; }
+
+    public IReadOnlyList<string> CpuLabels { get; }
+
+    /// <summary>The CPU chosen at every decision point, in order.</summary>
+    public IReadOnlyList<int> Schedule { get; }
+
+    /// <summary>How to rerun this failure, for test output and logs.</summary>
+    public string RerunHint => $"rerun: Explorer.Replay(factory, \"{ReplayToken}\")";
+
+    public override string ToString()
+    {
+        var text = new StringBuilder();
+        text.AppendLine($"{Kind}: {Message}");
+        text.AppendLine($"{Preemptions} preemption(s), {Trace.Count} steps; {RerunHint}");
+        text.Append(Diagram.Render(this));
+        if (Detail is not null)
+            text.AppendLine().AppendLine(Detail);
+        return text.ToString();
+    }
+}
+
+/// <summary>One run's outcome: its trace and schedule, and its failure if it failed.</summary>
+public sealed class RunResult
+{
+    internal RunResult(IReadOnlyList<string> labels, IReadOnlyList<TraceEvent> trace, IReadOnlyList<int> schedule,
+        int preemptions, string replayToken, bool pruned)
+    {
+        CpuLabels = labels;
+        Trace = trace;
+        Schedule = schedule;
+        Preemptions = preemptions;
+        ReplayToken = replayToken;
+        Pruned = pruned;
+    }
+
+    public IReadOnlyList<string> CpuLabels { get; }
+
+    public IReadOnlyList<TraceEvent> Trace { get; }
+
+    public IReadOnlyList<int> Schedule { get; }
+
+    public int Preemptions { get; }
+
+    public string ReplayToken { get; }
+
+    /// <summary>The search abandoned the run part-way (a sleep set or another shard covers the rest).</summary>
+    public bool Pruned { get; }
+
+    public Failure? Failure { get; internal set; }
+
+    /// <summary>Each step's footprint, for the DFS's sleep sets.</summary>
+    internal IReadOnlyList<Footprint> Footprints { get; init; } = [];
+}
+
+/// <summary>What a search did and found.</summary>
+public sealed class ExploreResult
+{
+    internal ExploreResult(ExploreOptions options, long schedules, long pruned, bool exhausted, TimeSpan elapsed,
+        IReadOnlyList<Failure> failures)
+    {
+        Options = options;
+        Schedules = schedules;
+        PrunedSchedules = pruned;
+        Exhausted = exhausted;
+        Elapsed = elapsed;
+        Failures = failures;
+    }
+
+    public ExploreOptions Options { get; }
+
+    /// <summary>Runs executed (for a shard: runs of its own part), pruned ones included.</summary>
+    public long Schedules { get; }
+
+    /// <summary>Runs the sleep sets cut short because an equivalent run was already explored.</summary>
+    public long PrunedSchedules { get; }
+
+    /// <summary>DFS covered its whole space (under the preemption bound); never true for PCT or random.</summary>
+    public bool Exhausted { get; }
+
+    public TimeSpan Elapsed { get; }
+
+    /// <summary>Distinct by message, each the example with the fewest preemptions found.</summary>
+    public IReadOnlyList<Failure> Failures { get; }
+
+    public override string ToString()
+    {
+        var o = Options;
+        string bound = o.Strategy == StrategyKind.Dfs ? $", preemption bound {o.PreemptionBound?.ToString() ?? "none"}, reduction {(o.Reduction ? "on" : "off")}" : $", seed {o.Seed}";
+        string shard = o.Shard is { } s ? $", shard {s.Index}/{s.Count}" : "";
+        return $"{o.Strategy}{bound}{shard}: {Schedules} schedules ({PrunedSchedules} pruned), "
+            + $"{(Exhausted ? "exhausted" : "not exhausted")}, {Failures.Count} failure(s), {Elapsed.TotalSeconds:F2} s";
+    }
+}

@@ -1,0 +1,355 @@
+using System.Diagnostics;
+using System.Text;
+using DaxLab.Sync;
+
+namespace DaxLab.Checker;
+
+/// <summary>What a chooser sees at one decision point of a run.</summary>
+/// <param name="Index">Steps executed so far: decision i chooses step i.</param>
+/// <param name="Enabled">The CPUs that can run, in ascending order.</param>
+/// <param name="Current">The CPU that ran the last step, or -1 before the first.</param>
+/// <param name="CurrentRunnable">The last CPU stopped at a Reschedule (not asleep, not finished): choosing another preempts it.</param>
+/// <param name="Footprints">The footprint of every step executed so far.</param>
+internal readonly record struct Decision(
+    int Index, int CpuCount, IReadOnlyList<int> Enabled, int Current, bool CurrentRunnable, int Preemptions,
+    IReadOnlyList<Footprint> Footprints)
+{
+    public bool IsPreemption(int cpu) => CurrentRunnable && cpu != Current;
+}
+
+/// <summary>Picks the CPU for every decision of a run: a strategy, or a replayed schedule.</summary>
+internal interface IChooser
+{
+    /// <summary>Returned instead of a CPU to abandon the run (sleep-set blocked, or another shard's part).</summary>
+    const int Prune = -1;
+
+    /// <summary>One of <see cref="Decision.Enabled"/>, or <see cref="Prune"/>.</summary>
+    int Choose(in Decision decision);
+}
+
+/// <summary>
+/// One run of a scenario under the deterministic scheduler: one host thread per simulated CPU,
+/// exactly one of them running at a time.
+/// </summary>
+/// <remarks>
+/// The controller (the caller's thread) releases the chosen CPU's semaphore and waits on
+/// <see cref="parked"/>; the CPU runs its step and releases <see cref="parked"/> when it reaches a
+/// scheduling point, blocks, finishes or throws. These semaphore hand-offs are the only
+/// happens-before between host threads, so the scenario's state needs no other locking.
+/// When a run stops early every unfinished CPU is released in turn and its pending Reschedule
+/// or Block throws <see cref="RunAborted"/>, which unwinds the body up to <see cref="CpuMain"/>.
+/// </remarks>
+internal sealed class ScheduledRun : IScheduler
+{
+    private const string StartPoint = "(start)";
+
+    private enum Phase { Setup, Running, Unwinding, EndCheck }
+
+    private enum CpuStatus { Runnable, Blocked, Finished }
+
+    private sealed class Cpu(int index, CpuBody body)
+    {
+        public readonly int Index = index;
+        public readonly CpuBody Body = body;
+        public readonly SemaphoreSlim Go = new(0);
+        public Thread Thread = null!;
+        public CpuStatus Status = CpuStatus.Runnable;
+        public string Point = StartPoint;
+        public object? Channel;
+        public bool Woken;
+    }
+
+    /// <summary>Thrown into an unfinished CPU to unwind it when the run stops early.</summary>
+    private sealed class RunAborted : Exception;
+
+    private readonly SemaphoreSlim parked = new(0);
+    private readonly List<Cpu> cpus = [];
+    private readonly List<TraceEvent> trace = [];
+    private readonly List<Footprint> footprints = [];
+    private readonly List<int> schedule = [];
+    private readonly List<int> branchChoices = [];
+    private volatile Phase phase = Phase.Setup;
+    private int running = -1;
+    private List<string> notes = [];
+    private readonly Dictionary<object, int> resourceIds = [];
+    private Footprint footprint = new(0);
+    private Exception? thrown;
+    private int preemptions;
+
+    /// <summary>Builds the scenario from fresh state and runs it with <paramref name="chooser"/> deciding.</summary>
+    public static RunResult Execute(Func<Seam, RunSetup> factory, IChooser chooser, ReplayToken.Header header, int maxSteps)
+    {
+        var run = new ScheduledRun();
+        var setup = factory(new Seam(run));
+        run.StartCpus(setup);
+        (FailureKind Kind, string Message, string? Detail, int Cpu)? failure;
+        bool pruned;
+        try
+        {
+            run.phase = Phase.Running;
+            (failure, pruned) = run.Loop(chooser, maxSteps);
+        }
+        finally
+        {
+            run.Unwind();
+        }
+        if (failure is null && !pruned)
+            failure = run.EndCheck(setup);
+        var result = new RunResult(setup.Cpus.Select(c => c.Label).ToArray(), run.trace, run.schedule, run.preemptions,
+            ReplayToken.Encode(header, run.trace.Count, run.branchChoices), pruned) { Footprints = run.footprints };
+        if (failure is { } f)
+            result.Failure = new Failure(f.Kind, f.Message, f.Detail, f.Cpu, result);
+        return result;
+    }
+
+    private void StartCpus(RunSetup setup)
+    {
+        Debug.Assert(cpus.Count == 0 && phase == Phase.Setup);
+        foreach (var body in setup.Cpus)
+        {
+            var cpu = new Cpu(cpus.Count, body);
+            cpu.Thread = new Thread(() => CpuMain(cpu)) { IsBackground = true, Name = "checker " + body.Label };
+            cpus.Add(cpu);
+            cpu.Thread.Start();
+        }
+    }
+
+    /// <summary>A CPU's host thread: waits for its first turn, runs the body, reports how it ended.</summary>
+    private void CpuMain(Cpu cpu)
+    {
+        cpu.Go.Wait();
+        try
+        {
+            if (phase == Phase.Running)
+                cpu.Body.Body();
+        }
+        catch (Exception e) when (e is not RunAborted && phase == Phase.Running)
+        {
+            thrown = e;
+        }
+        catch (Exception)
+        {
+            // Unwinding a discarded run: whatever the aborted body throws on the way out is a
+            // consequence of the abort, and an escaping exception would end the host process.
+        }
+        finally
+        {
+            cpu.Status = CpuStatus.Finished;
+            parked.Release();
+        }
+    }
+
+    /// <summary>Decides, runs one step, repeats, until the run ends; returns its failure if any.</summary>
+    private ((FailureKind, string, string?, int)? Failure, bool Pruned) Loop(IChooser chooser, int maxSteps)
+    {
+        int current = -1;
+        bool currentRunnable = false;
+        while (true)
+        {
+            var enabled = Enabled();
+            if (enabled.Count == 0)
+                return (cpus.Any(c => c.Status == CpuStatus.Blocked) ? Deadlock() : null, false);
+            if (trace.Count == maxSteps)
+                return (StepLimit(maxSteps), false);
+            var decision = new Decision(trace.Count, cpus.Count, enabled, current, currentRunnable, preemptions, footprints);
+            int choice = chooser.Choose(decision);
+            if (choice == IChooser.Prune)
+                return (null, true);
+            if (!enabled.Contains(choice))
+                throw new InvalidOperationException($"checker bug: chose CPU {choice}, enabled are [{string.Join(", ", enabled)}]");
+            RunStep(choice, decision.IsPreemption(choice), branching: enabled.Count > 1);
+            if (thrown is { } e)
+                return ((FailureKind.Exception, $"{cpus[choice].Body.Label} threw {e.GetType().Name}: {e.Message}", e.ToString(), choice), false);
+            current = choice;
+            currentRunnable = cpus[choice].Status == CpuStatus.Runnable;
+        }
+    }
+
+    /// <summary>The CPUs at a scheduling point, unstarted, or asleep and woken since.</summary>
+    private List<int> Enabled()
+    {
+        var enabled = new List<int>(cpus.Count);
+        foreach (var cpu in cpus)
+        {
+            if (cpu.Status == CpuStatus.Runnable || (cpu.Status == CpuStatus.Blocked && cpu.Woken))
+                enabled.Add(cpu.Index);
+        }
+        return enabled;
+    }
+
+    /// <summary>Hands the baton to CPU <paramref name="choice"/> and waits until its step ends.</summary>
+    private void RunStep(int choice, bool preempted, bool branching)
+    {
+        var cpu = cpus[choice];
+        Debug.Assert(running == -1 && cpu.Status != CpuStatus.Finished);
+        if (preempted)
+            preemptions++;
+        schedule.Add(choice);
+        if (branching)
+            branchChoices.Add(choice);
+        notes = [];
+        footprint = new Footprint(resourceIds.Count);
+        string point = cpu.Point;
+        cpu.Status = CpuStatus.Runnable;
+        cpu.Channel = null;
+        running = choice;
+        cpu.Go.Release();
+        parked.Wait();
+        running = -1;
+        Debug.Assert(cpu.Status != CpuStatus.Blocked || cpu.Channel is not null);
+        footprints.Add(footprint);
+        string? blockedOn = cpu.Status == CpuStatus.Blocked ? Describe(cpu.Channel!) : null;
+        trace.Add(new TraceEvent(choice, point, notes, preempted, blockedOn));
+    }
+
+    /// <summary>Releases every unfinished CPU in turn so that it unwinds, then joins all host threads.</summary>
+    private void Unwind()
+    {
+        phase = Phase.Unwinding;
+        foreach (var cpu in cpus)
+        {
+            if (cpu.Status == CpuStatus.Finished)
+                continue;
+            running = cpu.Index;
+            cpu.Go.Release();
+            parked.Wait();
+            Debug.Assert(cpu.Status == CpuStatus.Finished);
+        }
+        running = -1;
+        foreach (var cpu in cpus)
+            cpu.Thread.Join();
+    }
+
+    private (FailureKind, string, string?, int)? EndCheck(RunSetup setup)
+    {
+        phase = Phase.EndCheck;
+        string? message;
+        try
+        {
+            message = setup.EndCheck();
+        }
+        catch (Exception e)
+        {
+            return (FailureKind.EndCheck, $"end check threw {e.GetType().Name}: {e.Message}", e.ToString(), -1);
+        }
+        return message is null ? null : (FailureKind.EndCheck, "end check: " + message, null, -1);
+    }
+
+    private (FailureKind, string, string?, int) Deadlock()
+    {
+        var text = new StringBuilder("deadlock: no CPU can run.");
+        foreach (var cpu in cpus)
+            text.Append("\n  ").Append(Position(cpu));
+        return (FailureKind.Deadlock, text.ToString(), null, -1);
+    }
+
+    private (FailureKind, string, string?, int) StepLimit(int maxSteps)
+    {
+        string message = $"step limit: the run took {maxSteps} steps without finishing (MaxStepsPerRun). A CPU probably "
+            + "spins in a loop that reschedules without a blocking call: a re-check loop must Block on a channel that "
+            + "the releaser wakes. If the scenario is just long, raise MaxStepsPerRun.";
+        return (FailureKind.StepLimit, message, string.Join("\n", cpus.Select(Position)), -1);
+    }
+
+    private static string Position(Cpu cpu) => cpu.Status switch
+    {
+        CpuStatus.Finished => $"{cpu.Body.Label}: finished",
+        CpuStatus.Blocked => $"{cpu.Body.Label}: asleep at {cpu.Point} on {Describe(cpu.Channel!)}{(cpu.Woken ? " (woken)" : "")}",
+        _ => $"{cpu.Body.Label}: runnable at {cpu.Point}",
+    };
+
+    /// <summary>Names a wait channel for reports: the primitive and its name where it has one.</summary>
+    internal static string Describe(object channel) => channel switch
+    {
+        Spinlock s => "spinlock " + s.Name,
+        RwSemaphore r => "rw_semaphore " + r.Name,
+        WaitQueueTable.Waiter w => $"wait queue entry for index {w.Key.Index} of {w.Key.Mapping}",
+        _ => channel.ToString() ?? channel.GetType().Name,
+    };
+
+    public void Reschedule(string point)
+    {
+        if (phase == Phase.Unwinding)
+            throw new RunAborted();
+        if (Caller() is not { } cpu)
+            return;
+        cpu.Point = point;
+        Park(cpu);
+    }
+
+    public void Block(object channel, string point)
+    {
+        if (phase == Phase.Unwinding)
+            throw new RunAborted();
+        if (Caller() is not { } cpu)
+            throw new InvalidOperationException($"blocked on {Describe(channel)} at {point} outside every CPU (scenario setup or end check): nothing could wake it");
+        footprint.Add(IdOf(channel), write: true);
+        cpu.Status = CpuStatus.Blocked;
+        cpu.Channel = channel;
+        cpu.Woken = false;
+        cpu.Point = point;
+        Park(cpu);
+    }
+
+    public void Wake(object channel)
+    {
+        if (Caller() is null)
+            return;
+        footprint.Add(IdOf(channel), write: true);
+        foreach (var cpu in cpus)
+        {
+            if (cpu.Status == CpuStatus.Blocked && Equals(cpu.Channel, channel))
+                cpu.Woken = true;
+        }
+    }
+
+    public void Note(string what)
+    {
+        if (Caller() is not null)
+            notes.Add(what);
+    }
+
+    public void Access(object resource, bool write)
+    {
+        if (Caller() is not null)
+            footprint.Add(IdOf(resource), write);
+    }
+
+    /// <summary>
+    /// The running CPU, or null outside the CPUs' steps: during setup and the end check nothing
+    /// else can run, and while unwinding the run is being discarded.
+    /// </summary>
+    private Cpu? Caller()
+    {
+        if (phase != Phase.Running)
+            return null;
+        if (running < 0 || cpus[running].Thread != Thread.CurrentThread)
+            throw new InvalidOperationException("a scheduler call from a host thread that is not the running CPU: scenario code must not start its own threads or tasks");
+        return cpus[running];
+    }
+
+    /// <summary>
+    /// A resource's number in this run: the order of its first access. Runs that share a prefix
+    /// number the resources touched in it alike, which is what lets footprints recorded in one
+    /// run be compared with steps of another (see <see cref="Footprint"/>). Default equality:
+    /// two equal keys are one resource, the conservative reading.
+    /// </summary>
+    private int IdOf(object resource)
+    {
+        if (!resourceIds.TryGetValue(resource, out int id))
+        {
+            id = resourceIds.Count;
+            resourceIds.Add(resource, id);
+        }
+        return id;
+    }
+
+    /// <summary>Gives the baton back to the controller and waits for this CPU's next turn.</summary>
+    private void Park(Cpu cpu)
+    {
+        parked.Release();
+        cpu.Go.Wait();
+        if (phase == Phase.Unwinding)
+            throw new RunAborted();
+    }
+}
