@@ -9,6 +9,9 @@ public static class TopLevel
         "usage: daxlab <command> [arguments]\n"
         + "  io [--device PATH] [--host] [-f] -c CMD ... FILE   run xfs_io commands on FILE (see docs/io.md)\n"
         + "  mkfs DEVICE [--size SIZE]                          create a new device image (default size 1g)\n"
+        + "  check [options]                                    explore scenarios x designs; the verdict matrix (default)\n"
+        + "  designs                                            the locking designs, with their sources\n"
+        + "  scenarios                                          the built-in scenarios\n"
         + "  bench                                              single-thread cost table against a 4 KiB memcpy\n"
         + "  torture DEVICE [--seed N] [--ops N]                random metadata-heavy work; safe to kill -9\n"
         + "  help                                               this text\n";
@@ -27,6 +30,9 @@ public static class TopLevel
                 case "io": return IoRunner.Run(rest, stdout, stderr, buffering, out death);
                 case "mkfs": return Mkfs(rest, stdout, stderr);
                 case "bench": return Bench(rest, stdout, stderr);
+                case "check": return Check.CheckCommand.Run(rest, stdout, stderr);
+                case "designs": return ListDesigns(stdout);
+                case "scenarios": return ListScenarios(stdout);
                 case "torture": return TortureVerb(rest, stdout, stderr);
                 case "help" or "--help" or "-h":
                     stdout.Write(Usage);
@@ -49,6 +55,20 @@ public static class TopLevel
             stderr.Write($"daxlab {args[0]}: {error.Message}\n");
             return 1;
         }
+    }
+
+    static int ListDesigns(TextWriter stdout)
+    {
+        foreach (var design in Designs.DesignCatalog.All)
+            stdout.Write($"{design.Name,-15} {design.Summary}\n{"",-15} source: {design.Source}\n");
+        return 0;
+    }
+
+    static int ListScenarios(TextWriter stdout)
+    {
+        foreach (var scenario in Check.BuiltInScenarios.All)
+            stdout.Write($"{scenario.Name,-28} {scenario.Title}\n");
+        return 0;
     }
 
     /// <summary>bench: the single-thread cost table, on an in-memory device.</summary>

@@ -99,6 +99,17 @@ public sealed class DaxFileSystem : IDisposable
     /// <summary>fsck: the inconsistencies found, empty when the metadata is consistent.</summary>
     public IReadOnlyList<string> Check() => fs.Check();
 
+    /// <summary>
+    /// Frees the device without taking a lock: for a checker run that is over, whose scheduler
+    /// no longer runs anyone, so the orderly <see cref="Dispose"/> could not take its locks.
+    /// Nothing may touch the file system or its mappings afterwards.
+    /// </summary>
+    internal void Abandon()
+    {
+        disposed = true;
+        device.Dispose();
+    }
+
     /// <summary>Unmounts: unmaps every mapping still present (their accesses then get SIGSEGV), then releases the device.</summary>
     public void Dispose()
     {

@@ -65,7 +65,7 @@ public sealed record Scenario(
             return checks;
         if (line.StartsWith("cpu ") && line.EndsWith(':'))
         {
-            var cpu = new ScenarioCpu(line[4..^1].Trim(), []);
+            var cpu = new ScenarioCpu(line[4..^1].Trim(), new List<string>());
             cpus.Add(cpu);
             return (List<string>)cpu.Commands;
         }

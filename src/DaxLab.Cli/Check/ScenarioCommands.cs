@@ -164,7 +164,7 @@ public sealed class ScenarioCommands(ScenarioWorld world, int cpu)
     private DaxMapping Current() =>
         current >= 0 ? world.MappingAt(current) : throw new ScenarioError("no mapping: mmap first");
 
-    private static long Number(string[] args, Index at)
+    private static long Number(string[] args, System.Index at)
     {
         var operands = args.Where((a, i) => !a.StartsWith('-') && (i == 0 || args[i - 1] != "-S")).ToArray();
         if (operands.Length < 2 && at.Value == 2 || operands.Length < 1)

@@ -78,7 +78,8 @@ public sealed class ScenarioWorld : IDisposable
             Log.Add(op);
     }
 
-    public void Dispose() => Fs.Dispose();
+    /// <summary>The run is over and its scheduler gone: free the device without the engine's locks.</summary>
+    public void Dispose() => Fs.Abandon();
 }
 
 /// <summary>

@@ -1,0 +1,73 @@
+using DaxLab.Checker;
+using DaxLab.Designs;
+
+namespace DaxLab.Cli.Check;
+
+/// <summary>The parsed options of `daxlab check`.</summary>
+public sealed record CheckArguments(
+    IReadOnlyList<Design> Designs,
+    IReadOnlyList<Scenario> Scenarios,
+    ExploreOptions Explore,
+    bool Json,
+    int? Stress,
+    string? Replay)
+{
+    public static CheckArguments Parse(string[] args)
+    {
+        var designs = new List<Design>();
+        var scenarios = new List<Scenario>();
+        var strategy = StrategyKind.Dfs;
+        int? bound = Limits.DefaultPreemptionBound;
+        bool reduction = true, json = false;
+        int pctDepth = Limits.DefaultPctDepth;
+        long seed = 1, schedules = Limits.DefaultMaxSchedules;
+        double seconds = CheckCommand.DefaultCellBudget.TotalSeconds;
+        (int, int)? shard = null;
+        int? stress = null;
+        string? replay = null;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--design": designs.AddRange(Value().Split(',').Select(DesignCatalog.Find)); break;
+                case "--scenario": scenarios.Add(LoadScenario(Value())); break;
+                case "--strategy": strategy = ParseStrategy(Value()); break;
+                case "--preemptions": bound = PositiveOrZero(Value(), "--preemptions"); break;
+                case "--no-reduction": reduction = false; break;
+                case "--pct-depth": pctDepth = PositiveOrZero(Value(), "--pct-depth"); break;
+                case "--seed": seed = long.TryParse(Value(), out long s) ? s : throw new ArgumentException("--seed wants an integer"); break;
+                case "--seconds": seconds = double.TryParse(Value(), out double t) && t > 0 ? t : throw new ArgumentException("--seconds wants a positive number"); break;
+                case "--schedules": schedules = long.TryParse(Value(), out long n) && n > 0 ? n : throw new ArgumentException("--schedules wants a positive integer"); break;
+                case "--shard": shard = ExploreOptions.ParseShard(Value()); break;
+                case "--stress": stress = PositiveOrZero(Value(), "--stress"); break;
+                case "--json": json = true; break;
+                case "--replay": replay = Value(); break;
+                default: throw new ArgumentException($"unknown argument '{args[i]}'");
+            }
+        }
+        var explore = new ExploreOptions(strategy, bound, reduction, pctDepth, seed, schedules, TimeSpan.FromSeconds(seconds), shard);
+        return new CheckArguments(
+            designs.Count > 0 ? designs : DesignCatalog.All,
+            scenarios.Count > 0 ? scenarios : BuiltInScenarios.All,
+            explore, json, stress, replay);
+    }
+
+    private static Scenario LoadScenario(string nameOrPath)
+    {
+        if (!File.Exists(nameOrPath))
+            return BuiltInScenarios.Find(nameOrPath);
+        return Scenario.Parse(File.ReadAllText(nameOrPath), nameOrPath);
+    }
+
+    private static StrategyKind ParseStrategy(string text) => text switch
+    {
+        "dfs" => StrategyKind.Dfs,
+        "pct" => StrategyKind.Pct,
+        "random" => StrategyKind.Random,
+        _ => throw new ArgumentException($"--strategy is dfs, pct or random, not '{text}'"),
+    };
+
+    private static int PositiveOrZero(string text, string option) =>
+        int.TryParse(text, out int value) && value >= 0 ? value : throw new ArgumentException($"{option} wants a whole number ≥ 0, not '{text}'");
+}

@@ -1,0 +1,194 @@
+using System.Text.Json;
+using DaxLab.Checker;
+using DaxLab.Designs;
+
+namespace DaxLab.Cli.Check;
+
+/// <summary>
+/// `daxlab check`: runs scenarios against designs under the checker and prints the verdict
+/// matrix, then the diagram of each distinct failure. With no arguments: every built-in scenario
+/// against every design within the default budget.
+/// </summary>
+public static class CheckCommand
+{
+    /// <summary>The default budget of one cell (scenario × design): the whole matrix stays near a minute.</summary>
+    public static readonly TimeSpan DefaultCellBudget = TimeSpan.FromSeconds(1);
+
+    public const string Usage =
+        "usage: daxlab check [--design NAME[,NAME...]] [--scenario NAME|FILE ...] [--strategy dfs|pct|random]\n"
+        + "                    [--preemptions N] [--no-reduction] [--pct-depth D] [--seed N] [--seconds S]\n"
+        + "                    [--schedules N] [--shard I/N] [--stress N] [--json] [--replay TOKEN]\n";
+
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        CheckArguments options;
+        try
+        {
+            options = CheckArguments.Parse(args);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or ScenarioError)
+        {
+            stderr.Write($"daxlab check: {e.Message}\n{Usage}");
+            return 1;
+        }
+        if (options.Replay is { } token)
+            return Replay(token, options, stdout, stderr);
+        if (options.Stress is int repetitions)
+            return Stress(options, repetitions, stdout);
+        return Matrix(options, stdout);
+    }
+
+    /// <summary>The verdict matrix: scenarios as rows, designs as columns.</summary>
+    private static int Matrix(CheckArguments options, TextWriter stdout)
+    {
+        var cells = new List<Cell>();
+        foreach (var scenario in options.Scenarios)
+        {
+            foreach (var design in options.Designs)
+            {
+                using var runner = new ScenarioRunner(scenario, design);
+                var result = Explorer.Explore(runner.Build, options.Explore);
+                cells.Add(new Cell(scenario, design, result));
+            }
+        }
+        if (options.Json)
+            stdout.Write(MatrixJson(cells) + "\n");
+        else
+            PrintMatrix(cells, options, stdout);
+        return cells.Any(c => c.Result.Failures.Count > 0) ? 1 : 0;
+    }
+
+    private sealed record Cell(Scenario Scenario, Design Design, ExploreResult Result)
+    {
+        public string Verdict => Result.Failures.Count > 0
+            ? $"FAIL ({Result.Failures.Count})"
+            : Result.Exhausted
+                ? $"pass (exhaustive, {Result.Schedules} schedules)"
+                : $"pass ({Result.Schedules} schedules, not exhaustive)";
+    }
+
+    private static void PrintMatrix(List<Cell> cells, CheckArguments options, TextWriter stdout)
+    {
+        var designs = options.Designs;
+        var scenarios = options.Scenarios;
+        int first = Math.Max("scenario".Length, scenarios.Max(s => s.Name.Length));
+        var widths = designs.Select(d => Math.Max(d.Name.Length, cells.Where(c => c.Design == d).Max(c => c.Verdict.Length))).ToArray();
+        stdout.Write($"DaxLab check: {options.Explore.Strategy.ToString().ToLowerInvariant()}, preemption bound {options.Explore.PreemptionBound?.ToString() ?? "none"}, "
+            + $"reduction {(options.Explore.Reduction ? "on" : "off")}, budget {options.Explore.TimeBudget?.TotalSeconds ?? 0:0.#} s per cell\n\n");
+        stdout.Write("scenario".PadRight(first) + string.Concat(designs.Select((d, i) => "  " + d.Name.PadRight(widths[i]))) + "\n");
+        foreach (var scenario in scenarios)
+        {
+            var row = designs.Select((d, i) => "  " + cells.First(c => c.Scenario == scenario && c.Design == d).Verdict.PadRight(widths[i]));
+            stdout.Write(scenario.Name.PadRight(first) + string.Concat(row) + "\n");
+        }
+        PrintFailures(cells, stdout);
+    }
+
+    /// <summary>The diagram of each distinct failure, with the token that reruns it.</summary>
+    private static void PrintFailures(List<Cell> cells, TextWriter stdout)
+    {
+        foreach (var cell in cells)
+        {
+            foreach (var failure in cell.Result.Failures)
+            {
+                stdout.Write($"\n== {cell.Design.Name} fails {cell.Scenario.Name}: {cell.Scenario.Title}\n");
+                stdout.Write($"{failure.Kind}: {failure.Message}\n");
+                stdout.Write($"{failure.Preemptions} preemption(s), {failure.Trace.Count} steps\n\n");
+                stdout.Write(Diagram.Render(failure));
+                stdout.Write($"\nreplay: daxlab check --replay {CliToken.Encode(cell.Design, cell.Scenario, failure.ReplayToken)}\n");
+            }
+        }
+    }
+
+    private static string MatrixJson(List<Cell> cells) => JsonSerializer.Serialize(cells.Select(c => new
+    {
+        scenario = c.Scenario.Name,
+        design = c.Design.Name,
+        verdict = c.Result.Failures.Count > 0 ? "fail" : "pass",
+        exhaustive = c.Result.Exhausted,
+        schedules = c.Result.Schedules,
+        seconds = c.Result.Elapsed.TotalSeconds,
+        failures = c.Result.Failures.Select(f => new
+        {
+            kind = f.Kind.ToString(),
+            message = f.Message,
+            preemptions = f.Preemptions,
+            replay = CliToken.Encode(c.Design, c.Scenario, f.ReplayToken),
+            cpus = f.CpuLabels,
+            steps = f.Trace,
+        }),
+    }), new JsonSerializerOptions { WriteIndented = true });
+
+    private static int Replay(string token, CheckArguments options, TextWriter stdout, TextWriter stderr)
+    {
+        if (!CliToken.TryDecode(token, out var design, out var scenario, out string schedule))
+        {
+            stderr.Write($"daxlab check: '{token}' is not a replay token from daxlab check\n");
+            return 1;
+        }
+        using var runner = new ScenarioRunner(scenario, design);
+        RunResult run;
+        try
+        {
+            run = Explorer.Replay(runner.Build, schedule);
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            stderr.Write($"daxlab check: the replay departs from the token: {e.Message}\n");
+            return 1;
+        }
+        if (options.Json)
+        {
+            stdout.Write(Diagram.ToJson(run) + "\n");
+            return run.Failure is null ? 0 : 1;
+        }
+        stdout.Write($"{design.Name}, {scenario.Name}: {(run.Failure is { } f ? $"{f.Kind}: {f.Message}" : "passes")}\n\n");
+        stdout.Write(Diagram.Render(run));
+        return run.Failure is null ? 0 : 1;
+    }
+
+    private static int Stress(CheckArguments options, int repetitions, TextWriter stdout)
+    {
+        bool failed = false;
+        foreach (var scenario in options.Scenarios)
+        {
+            foreach (var design in options.Designs)
+            {
+                using var runner = new ScenarioRunner(scenario, design);
+                var (runs, failures) = runner.Stress(repetitions);
+                failed |= failures.Count > 0;
+                stdout.Write($"{scenario.Name} on {design.Name}: {runs} runs on real threads, {(failures.Count == 0 ? "all pass" : "FAIL")}\n");
+                foreach (string failure in failures)
+                    stdout.Write("  " + failure + "\n");
+            }
+        }
+        return failed ? 1 : 0;
+    }
+}
+
+/// <summary>A replay token for the command line: design, scenario and the checker's schedule token.</summary>
+public static class CliToken
+{
+    public static string Encode(Design design, Scenario scenario, string schedule) => $"{design.Name}:{scenario.Name}:{schedule}";
+
+    public static bool TryDecode(string token, out Design design, out Scenario scenario, out string schedule)
+    {
+        design = DesignCatalog.Default;
+        scenario = null!;
+        schedule = "";
+        var parts = token.Split(':', 3);
+        if (parts.Length != 3)
+            return false;
+        try
+        {
+            design = DesignCatalog.Find(parts[0]);
+            scenario = BuiltInScenarios.Find(parts[1]);
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+        schedule = parts[2];
+        return true;
+    }
+}
