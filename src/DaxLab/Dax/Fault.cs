@@ -83,7 +83,7 @@ public sealed partial class DaxCore
     /// </summary>
     private bool HugePmdAppeared(in FaultContext vmf)
     {
-        if (!vmf.Vma.ReadPmd(vmf.Address).IsHuge)
+        if (!Design.RechecksPageTableLevel || !vmf.Vma.ReadPmd(vmf.Address).IsHuge)
             return false;
         Seam.Note("dax_iomap_pte_fault - huge PMD appeared, retry");
         return true;
@@ -209,7 +209,7 @@ public sealed partial class DaxCore
     /// </summary>
     private bool PteTableAppeared(in FaultContext huge)
     {
-        if (!huge.Vma.HasPteTable(huge.Address))
+        if (!Design.RechecksPageTableLevel || !huge.Vma.HasPteTable(huge.Address))
             return false;
         Seam.Note("dax_iomap_pmd_fault - PTE table appeared, retry");
         return true;

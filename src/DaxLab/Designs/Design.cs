@@ -35,6 +35,13 @@ public abstract class Design
     /// <summary>Where the idea comes from.</summary>
     public abstract string Source { get; }
 
+    /// <summary>
+    /// Whether faults re-check the page-table level after taking the entry lock and retry (the
+    /// May 2017 fix of colliding PMD and PTE entries). Without it a PTE and a PMD fault on one
+    /// 2 MiB range can each map at their own level.
+    /// </summary>
+    public virtual bool RechecksPageTableLevel => true;
+
     /// <summary>True when faults call ->iomap_begin before grab_mapping_entry (v4.10's order).</summary>
     public virtual bool IomapBeforeEntryLock => false;
 

@@ -17,6 +17,8 @@ public sealed class RossV1 : Design
 
     public override bool IomapBeforeEntryLock => true;
 
+    public override bool RechecksPageTableLevel => false;
+
     public override void InvalidateNewBlocks(DaxCore core, AddressSpace mapping, long first, long last) =>
         core.DropCleanEntries(mapping, first, last, unmapAsDropped: _ => true);
 }

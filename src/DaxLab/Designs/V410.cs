@@ -18,6 +18,8 @@ public sealed class V410 : Design
 
     public override bool IomapBeforeEntryLock => true;
 
+    public override bool RechecksPageTableLevel => false;
+
     public override void InvalidateNewBlocks(DaxCore core, AddressSpace mapping, long first, long last)
     {
         // The nrpages guard: a 2 MiB zero page is a DAX entry, not a page, so a write into a

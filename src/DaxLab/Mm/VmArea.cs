@@ -134,15 +134,16 @@ public sealed unsafe class VmArea
     /// <summary>
     /// Installs a PTE (insert_pfn). If one is present already, only makes it writable when
     /// <paramref name="mkwrite"/> asks and it maps the same frame: another fault won the race.
-    /// Returns false if a huge PMD now covers the address (the caller retries).
+    /// A huge PMD over the slot means the fault never re-checked the page-table level: the
+    /// kernel would write a PTE into a huge page's frame, so the model stops there.
     /// Context: ptl not held; takes it.
     /// </summary>
-    public bool SetPte(long address, Pte pte, bool mkwrite)
+    public void SetPte(long address, Pte pte, bool mkwrite)
     {
         using var ptl = Ptl.Hold();
         int slot = SlotOf(address);
         if (new Pte(pmds[slot]).IsHuge)
-            return false;
+            throw new PageTableCorruptionException($"a PTE fault at file offset {PgoffOf(address) << Geometry.PageShift} found a huge PMD mapped over its page table");
         var table = pteTables[slot];
         if (table is null)
         {
@@ -156,12 +157,13 @@ public sealed unsafe class VmArea
             Volatile.Write(ref entry, pte.Value);
         else if (mkwrite && old.Kind == pte.Kind && old.Frame == pte.Frame)
             Volatile.Write(ref entry, old.MadeWritable.Value);
-        return true;
     }
 
     /// <summary>
-    /// Installs a huge PMD (insert_pfn_pmd). Fails if the slot holds a PTE table or another
-    /// huge entry, except a write upgrade of the same frame. Context: takes ptl.
+    /// Installs a huge PMD (insert_pfn_pmd). Fails if another huge entry is there, except for a
+    /// write upgrade of the same frame. A PTE table there means the fault never re-checked the
+    /// page-table level: the kernel would leak the table and map over it, so the model stops.
+    /// Context: takes ptl.
     /// </summary>
     public bool SetPmd(long address, Pte pmd, bool mkwrite)
     {
@@ -169,6 +171,8 @@ public sealed unsafe class VmArea
         using var ptl = Ptl.Hold();
         ref ulong slot = ref pmds[SlotOf(address)];
         var old = new Pte(slot);
+        if (old == PteTableMarker)
+            throw new PageTableCorruptionException($"a PMD fault at file offset {PgoffOf(address) << Geometry.PageShift} mapped a huge page over a page table");
         if (old.IsNone)
         {
             Volatile.Write(ref slot, pmd.Value);
@@ -406,3 +410,6 @@ public static unsafe class ZeroPages
         return page;
     }
 }
+
+/// <summary>The model caught a fault mapping at the wrong page-table level (the PMD/PTE collision of 2017).</summary>
+public sealed class PageTableCorruptionException(string message) : Exception(message);
