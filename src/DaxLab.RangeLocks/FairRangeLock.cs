@@ -80,7 +80,9 @@ public sealed class FairRangeLock : RangeLock
         List<Entry>? ready = null;
         lock (_gate)
         {
-            Debug.Assert(!entry.IsWrite && entry.Blockers == 0, "downgrade applies to a granted entry now marked read");
+            Debug.Assert(entry.Blockers == 0, "downgrade applies to a granted entry");
+            // Under the gate: an arrival counting conflicts sees the mode before or after, never halfway.
+            entry.SwitchToRead();
             // Later readers counted this entry while it wrote; as a reader it no longer blocks them.
             foreach (var later in _entries)
             {

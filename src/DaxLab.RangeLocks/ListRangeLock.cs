@@ -84,10 +84,20 @@ public sealed class ListRangeLock : RangeLock
     /// <summary>
     /// Whole-object fast path (FreeBSD's idea): until the first conflict the lock is a plain
     /// reader/writer word, <see cref="WholeWriter"/> or a reader count. The first conflict sets
-    /// <see cref="ListMode"/> for good; list requests then wait until the whole-object holders drain.
+    /// <see cref="ListMode"/> for good; list requests that overlap the bounds of the whole-object holds then wait until those drain.
     /// Starts as <see cref="ListMode"/> when the fast path is off.
     /// </summary>
     private long _wholeState;
+
+    /// <summary>
+    /// Lowest start and highest end of every whole-object hold ever granted, widened before the hold's
+    /// CAS on <see cref="_wholeState"/>. Never shrinks, so it is a safe over-estimate: after the switch
+    /// to list mode, a request outside it cannot conflict with a leftover whole-object holder.
+    /// </summary>
+    private long _wholeLow = long.MaxValue;
+
+    /// <summary>See <see cref="_wholeLow"/>.</summary>
+    private long _wholeHigh = long.MinValue;
 
     /// <summary>Creates a list-based range lock.</summary>
     /// <param name="wholeObjectFastPath">
@@ -99,14 +109,14 @@ public sealed class ListRangeLock : RangeLock
 
     private protected override ValueTask<RangeHolder?> AcquireCore(LockRequest request, bool synchronous)
     {
-        if (Volatile.Read(ref _wholeState) != ListMode)
+        if ((Volatile.Read(ref _wholeState) & ListMode) == 0)
         {
             var whole = TryAcquireWhole(request);
             if (whole is not null)
                 return new ValueTask<RangeHolder?>(whole);
         }
         // The uncontended case: insert, validate, no waiting, no async state machine.
-        if (Volatile.Read(ref _wholeState) == ListMode)
+        if (IsCompatible(_head, request))
         {
             var node = NewNode(request);
             if (Insert(node) is null && ValidateNow(node))
@@ -129,7 +139,7 @@ public sealed class ListRangeLock : RangeLock
     private protected override void DowngradeCore(RangeHolder holder)
     {
         var node = (Node)holder;
-        Debug.Assert(!node.IsWrite, "RangeHolder.Downgrade already switched the mode");
+        node.SwitchToRead();
         if (node.IsWhole)
         {
             // Writer bit to one reader in a single CAS, so no writer slips in between;
@@ -141,6 +151,9 @@ public sealed class ListRangeLock : RangeLock
                 Debug.Assert((state & WholeWriter) != 0, "a whole-object writer holds the word");
             }
             while (Interlocked.CompareExchange(ref _wholeState, (state & ListMode) | 1, state) != state);
+            // List readers waiting for the whole-object writer to leave may now proceed.
+            if ((state & ListMode) != 0)
+                WakeWaiters(_head);
             return;
         }
         WakeWaiters(node);
@@ -315,7 +328,15 @@ public sealed class ListRangeLock : RangeLock
     private bool IsCompatible(Node blocker, in LockRequest request)
     {
         if (ReferenceEquals(blocker, _head))
-            return Volatile.Read(ref _wholeState) == ListMode;
+        {
+            // Whole-object holders left over from before the switch to list mode: a list writer needs
+            // them all gone, a list reader only the whole-object writer (no new whole holds can start).
+            long state = Volatile.Read(ref _wholeState);
+            Debug.Assert((state & ListMode) != 0, "draining starts only after the switch to list mode");
+            if (state == ListMode || request.End <= Volatile.Read(ref _wholeLow) || request.Start >= Volatile.Read(ref _wholeHigh))
+                return true;
+            return !request.IsWrite && (state & WholeWriter) == 0;
+        }
         return blocker.IsReleased || (!request.IsWrite && !blocker.IsWrite);
     }
 
@@ -374,6 +395,8 @@ public sealed class ListRangeLock : RangeLock
                 Interlocked.Or(ref _wholeState, ListMode);
                 return null;
             }
+            // Widen first: once the CAS succeeds, a switcher must already see this range in the bounds.
+            WidenWholeBounds(request.Start, request.End);
             long desired = request.IsWrite ? WholeWriter : state + 1;
             Debug.Assert((desired & WholeReaderMask) < WholeReaderMask, "reader count stays below the mode bits");
             if (Interlocked.CompareExchange(ref _wholeState, desired, state) == state)
@@ -381,14 +404,29 @@ public sealed class ListRangeLock : RangeLock
         }
     }
 
-    /// <summary>Drops a whole-object hold; the last one out after the switch to list mode wakes the list requests.</summary>
+    /// <summary>Grows <see cref="_wholeLow"/>/<see cref="_wholeHigh"/> to cover a range; a no-op, two reads, once they already do.</summary>
+    private void WidenWholeBounds(long start, long end)
+    {
+        long low;
+        while ((low = Volatile.Read(ref _wholeLow)) > start && Interlocked.CompareExchange(ref _wholeLow, start, low) != low)
+        {
+        }
+        long high;
+        while ((high = Volatile.Read(ref _wholeHigh)) < end && Interlocked.CompareExchange(ref _wholeHigh, end, high) != high)
+        {
+        }
+        Debug.Assert(Volatile.Read(ref _wholeLow) <= start && Volatile.Read(ref _wholeHigh) >= end, "the bounds only grow");
+    }
+
+    /// <summary>Drops a whole-object hold; after the switch to list mode it wakes list requests waiting for the drain.</summary>
     private void ReleaseWhole(Node node)
     {
         long after = node.IsWrite
             ? Interlocked.And(ref _wholeState, ~WholeWriter) & ~WholeWriter
             : Interlocked.Decrement(ref _wholeState);
         Debug.Assert((after & WholeWriter) == 0 && (after & WholeReaderMask) != WholeReaderMask, "no underflow of the reader count");
-        if (after == ListMode)
+        // Waiters on the head are list requests waiting for the whole-object holders to drain.
+        if ((after & ListMode) != 0)
             WakeWaiters(_head);
     }
 }

@@ -49,17 +49,26 @@ internal abstract class RangeHolder
     }
 
     /// <summary>
-    /// Switches a write hold to read and returns the token for the new read releaser.
-    /// Context: only the owning releaser calls it; the lock-specific wake follows.
+    /// Makes the write releaser stale and returns the token for the read releaser replacing it.
+    /// Context: the lock then switches the mode with <see cref="SwitchToRead"/> under its own rules.
     /// </summary>
-    internal int Downgrade(int token)
+    internal int AdvanceTokenForDowngrade(int token)
     {
         int seen = Interlocked.CompareExchange(ref _token, token + 1, token);
         if (seen != token)
             throw StaleReleaser(seen, "downgrade");
         Debug.Assert(_isWrite, "only a write hold has a current token that a downgrade can advance");
-        _isWrite = false;
         return token + 1;
+    }
+
+    /// <summary>
+    /// Write to read. Context: the fair lock calls it under its gate, because waiters count
+    /// conflicts by mode there; the list lock calls it just before waking waiters.
+    /// </summary>
+    internal void SwitchToRead()
+    {
+        Debug.Assert(_isWrite, "a hold is downgraded once");
+        _isWrite = false;
     }
 
     // Says which of the two misuses happened, so the caller can find the extra Dispose.

@@ -76,7 +76,7 @@ public abstract class RangeLock : IRangeLock
     /// <summary>Releases a holder whose token the releaser has just retired.</summary>
     private protected abstract void ReleaseCore(RangeHolder holder);
 
-    /// <summary>Lets waiting readers past a holder that has just switched from write to read.</summary>
+    /// <summary>Switches a write holder to read (<see cref="RangeHolder.SwitchToRead"/>) and lets waiting readers past it.</summary>
     private protected abstract void DowngradeCore(RangeHolder holder);
 
     /// <summary>Called by <see cref="RangeLockReleaser.Dispose"/>; the token check throws on a second release.</summary>
@@ -89,7 +89,7 @@ public abstract class RangeLock : IRangeLock
     /// <summary>Called by <see cref="RangeLockReleaser.Downgrade"/>; the old releaser becomes stale.</summary>
     internal RangeLockReleaser Downgrade(RangeHolder holder, int token)
     {
-        int readToken = holder.Downgrade(token);
+        int readToken = holder.AdvanceTokenForDowngrade(token);
         DowngradeCore(holder);
         return new RangeLockReleaser(this, holder, readToken, isWrite: false);
     }
