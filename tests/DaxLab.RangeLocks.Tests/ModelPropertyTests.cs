@@ -18,7 +18,7 @@ public sealed class ModelPropertyTests
     private const int MaxOps = 40;
 
     /// <summary>Sequences per lock variant: keeps the test project well under its two-minute budget.</summary>
-    private const int Iterations = 150;
+    private const int Iterations = 600;
 
     private enum OpKind { Acquire, Release, Cancel }
 

@@ -14,7 +14,7 @@ public sealed class StressTests
     private const int Threads = 4;
 
     /// <summary>Acquisitions per thread: enough to mix every path, small enough for the time budget.</summary>
-    private const int Rounds = 3000;
+    private const int Rounds = 20000;
 
     private const int WriterMark = -1;
 
