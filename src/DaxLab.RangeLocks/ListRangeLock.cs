@@ -35,20 +35,24 @@ public sealed class ListRangeLock : RangeLock
     private const long WholeReaderMask = ListMode - 1;
 
     /// <summary>
-    /// A held range, or a marker. Releasing a node swings its <see cref="Next"/> to a fresh marker whose
-    /// own Next is the frozen successor; from then on no insert can land behind the released node
-    /// (its Next no longer equals what an inserter read), and traversals unlink it.
+    /// A held range. Releasing a node points its <see cref="Next"/> at itself, the mark, after saving the
+    /// successor in <see cref="FrozenNext"/>; from then on no insert can land behind the released node
+    /// (its Next no longer equals what an inserter read), and traversals unlink it. Marking in place
+    /// instead of through a separate marker object saves an allocation per release.
     /// </summary>
     private sealed class Node : RangeHolder
     {
-        /// <summary>Successor, or a marker once released. Changed only by compare-and-swap after publication.</summary>
+        /// <summary>Successor, or this node itself once released. Changed only by compare-and-swap after publication.</summary>
         internal volatile Node? Next;
+
+        /// <summary>
+        /// The successor at the moment of release. Written only by the releasing owner, before the CAS
+        /// that marks the node, so anyone who sees the mark also sees the right value.
+        /// </summary>
+        internal volatile Node? FrozenNext;
 
         /// <summary>Wakes waiters when this node is released or downgraded; created by the first waiter to park.</summary>
         internal volatile TaskCompletionSource? Signal;
-
-        /// <summary>True for a marker, which is never a member of the list, only a released node's link.</summary>
-        internal readonly bool IsMarker;
 
         /// <summary>True if granted in whole-object mode: it lives in <c>_wholeState</c>, not in the list.</summary>
         internal readonly bool IsWhole;
@@ -56,24 +60,15 @@ public sealed class ListRangeLock : RangeLock
         internal Node(long start, long end, bool isWrite, bool isWhole)
             : base(start, end, isWrite) => IsWhole = isWhole;
 
-        private Node(Node? frozenNext)
-            : base(0, 0, isWrite: false)
-        {
-            IsMarker = true;
-            Next = frozenNext;
-        }
+        internal bool IsReleased => Next == this;
 
-        internal static Node MarkerFor(Node? frozenNext) => new(frozenNext);
-
-        internal bool IsReleased => Next is { IsMarker: true };
-
-        /// <summary>The successor, looking through this node's marker if it was released.</summary>
+        /// <summary>The successor, the frozen one if this node was released.</summary>
         internal Node? Successor
         {
             get
             {
                 var next = Next;
-                return next is { IsMarker: true } ? next.Next : next;
+                return next == this ? FrozenNext : next;
             }
         }
     }
@@ -207,12 +202,13 @@ public sealed class ListRangeLock : RangeLock
                 goto restart;
             }
             var next = current.Next;
-            if (next is { IsMarker: true })
+            if (next == current)
             {
-                // Race: previous may itself be released now; then its Next is a marker and the CAS fails.
-                if (Interlocked.CompareExchange(ref previous.Next, next.Next, current) != current)
+                // Race: previous may itself be released now; then its Next is itself and the CAS fails.
+                var frozen = current.FrozenNext;
+                if (Interlocked.CompareExchange(ref previous.Next, frozen, current) != current)
                     goto restart;
-                current = next.Next;
+                current = frozen;
                 continue;
             }
             if (current.ConflictsWith(node))
@@ -236,11 +232,12 @@ public sealed class ListRangeLock : RangeLock
         {
             Debug.Assert(current is not null && current.Start <= node.Start, "a live node is reachable from the head");
             var next = current.Next;
-            if (next is { IsMarker: true })
+            if (next == current)
             {
-                if (Interlocked.CompareExchange(ref previous.Next, next.Next, current) != current)
+                var frozen = current.FrozenNext;
+                if (Interlocked.CompareExchange(ref previous.Next, frozen, current) != current)
                     goto restart;
-                current = next.Next;
+                current = frozen;
                 continue;
             }
             if (current.Overlaps(node))
@@ -348,21 +345,21 @@ public sealed class ListRangeLock : RangeLock
     }
 
     /// <summary>
-    /// Marks a linked node released: its Next becomes a marker holding the frozen successor, so no
-    /// insert can land behind it. Context: the node's owner only, once (the token guarantees it).
+    /// Marks a linked node released: the successor is frozen in FrozenNext and Next points at the node
+    /// itself, so no insert can land behind it. Context: the node's owner only, once (the token guarantees it).
     /// </summary>
     private void MarkReleased(Node node)
     {
-        var marker = Node.MarkerFor(null);
         while (true)
         {
             var next = node.Next;
-            Debug.Assert(next is not { IsMarker: true }, "a node is released once");
-            marker.Next = next;
+            Debug.Assert(next != node, "a node is released once");
+            node.FrozenNext = next;
             // Race: an insert behind us changes Next; retry with the new successor.
-            if (Interlocked.CompareExchange(ref node.Next, marker, next) == next)
+            if (Interlocked.CompareExchange(ref node.Next, node, next) == next)
                 break;
         }
+        Debug.Assert(node.IsReleased, "the mark is set");
         WakeWaiters(node);
     }
 
