@@ -1,0 +1,429 @@
+using System.Diagnostics;
+
+// Fields handed to Interlocked are volatile for their plain reads; Interlocked gives the full fence itself.
+#pragma warning disable CS0420
+
+namespace DaxLab.RangeLocks;
+
+/// <summary>
+/// Lock-free list-based range lock after Kogan, Dice and Issa (EuroSys 2020), as FreeBSD's
+/// <c>kern_rangelock.c</c> rewrite uses it. Held ranges are nodes of a singly linked list sorted by
+/// start; acquiring inserts a node with one compare-and-swap (one CAS on a free lock), releasing marks
+/// the node, and traversals unlink marked nodes. No global lock: requests on disjoint ranges only touch
+/// the nodes in front of them.
+/// </summary>
+/// <remarks>
+/// <para>Who waits for whom: a request first waits, before inserting, for each earlier node it
+/// conflicts with. Once inserted, every request scans forward and waits for later conflicting nodes
+/// (a reader only for writers). A writer also validates backward: a node ahead of it that overlaps
+/// and was inserted concurrently makes it mark itself released and retry, so waits only ever point
+/// forward along the list and cannot form a cycle.</para>
+/// <para>Not fair: a writer can be overtaken by a stream of readers. Use <see cref="FairRangeLock"/> when that matters.</para>
+/// </remarks>
+public sealed class ListRangeLock : RangeLock
+{
+    /// <summary>Checks of a blocker's state before parking: short enough to cost little, long enough to cover a short critical section.</summary>
+    private const int SpinLimit = 16;
+
+    /// <summary>Whole-object mode: a writer holds the whole object.</summary>
+    private const long WholeWriter = 1L << 62;
+
+    /// <summary>Whole-object mode is off for good: everything goes through the list.</summary>
+    private const long ListMode = 1L << 61;
+
+    /// <summary>Low bits of <see cref="_wholeState"/>: whole-object readers.</summary>
+    private const long WholeReaderMask = ListMode - 1;
+
+    /// <summary>
+    /// A held range. Releasing a node points its <see cref="Next"/> at itself, the mark, after saving the
+    /// successor in <see cref="FrozenNext"/>; from then on no insert can land behind the released node
+    /// (its Next no longer equals what an inserter read), and traversals unlink it. Marking in place
+    /// instead of through a separate marker object saves an allocation per release.
+    /// </summary>
+    private sealed class Node : RangeHolder
+    {
+        /// <summary>Successor, or this node itself once released. Changed only by compare-and-swap after publication.</summary>
+        internal volatile Node? Next;
+
+        /// <summary>
+        /// The successor at the moment of release. Written only by the releasing owner, before the CAS
+        /// that marks the node, so anyone who sees the mark also sees the right value.
+        /// </summary>
+        internal volatile Node? FrozenNext;
+
+        /// <summary>Wakes waiters when this node is released or downgraded; created by the first waiter to park.</summary>
+        internal volatile TaskCompletionSource? Signal;
+
+        /// <summary>True if granted in whole-object mode: it lives in <c>_wholeState</c>, not in the list.</summary>
+        internal readonly bool IsWhole;
+
+        internal Node(long start, long end, bool isWrite, bool isWhole)
+            : base(start, end, isWrite) => IsWhole = isWhole;
+
+        internal bool IsReleased => Next == this;
+
+        /// <summary>The successor, the frozen one if this node was released.</summary>
+        internal Node? Successor
+        {
+            get
+            {
+                var next = Next;
+                return next == this ? FrozenNext : next;
+            }
+        }
+    }
+
+    /// <summary>Sentinel before every node; its range is empty and below all others, so it never conflicts. Also the signal that whole-object holders have drained.</summary>
+    private readonly Node _head = new(long.MinValue, long.MinValue, isWrite: false, isWhole: false);
+
+    /// <summary>
+    /// Whole-object fast path (FreeBSD's idea): until the first conflict the lock is a plain
+    /// reader/writer word, <see cref="WholeWriter"/> or a reader count. The first conflict sets
+    /// <see cref="ListMode"/> for good; list requests that overlap the bounds of the whole-object holds then wait until those drain.
+    /// Starts as <see cref="ListMode"/> when the fast path is off.
+    /// </summary>
+    private long _wholeState;
+
+    /// <summary>
+    /// Lowest start and highest end of every whole-object hold ever granted, widened before the hold's
+    /// CAS on <see cref="_wholeState"/>. Never shrinks, so it is a safe over-estimate: after the switch
+    /// to list mode, a request outside it cannot conflict with a leftover whole-object holder.
+    /// </summary>
+    private long _wholeLow = long.MaxValue;
+
+    /// <summary>See <see cref="_wholeLow"/>.</summary>
+    private long _wholeHigh = long.MinValue;
+
+    /// <summary>Creates a list-based range lock.</summary>
+    /// <param name="wholeObjectFastPath">
+    /// Start in whole-object mode: until two requests conflict, each acquisition is one CAS on a
+    /// shared word regardless of range. Pays only if the lock is usually uncontended; see docs/range-locks.md.
+    /// </param>
+    public ListRangeLock(bool wholeObjectFastPath = false) =>
+        _wholeState = wholeObjectFastPath ? 0 : ListMode;
+
+    private protected override ValueTask<RangeHolder?> AcquireCore(LockRequest request, bool synchronous)
+    {
+        if ((Volatile.Read(ref _wholeState) & ListMode) == 0)
+        {
+            var whole = TryAcquireWhole(request);
+            if (whole is not null)
+                return new ValueTask<RangeHolder?>(whole);
+        }
+        // The uncontended case: insert, validate, no waiting, no async state machine.
+        if (IsCompatible(_head, request))
+        {
+            var node = NewNode(request);
+            if (Insert(node) is null && ValidateNow(node))
+                return new ValueTask<RangeHolder?>(node);
+        }
+        if (Parking.Expired(request.Deadline))
+            return new ValueTask<RangeHolder?>((RangeHolder?)null);
+        return AcquireSlowAsync(request, synchronous);
+    }
+
+    private protected override void ReleaseCore(RangeHolder holder)
+    {
+        var node = (Node)holder;
+        if (node.IsWhole)
+            ReleaseWhole(node);
+        else
+            MarkReleased(node);
+    }
+
+    private protected override void DowngradeCore(RangeHolder holder)
+    {
+        var node = (Node)holder;
+        node.SwitchToRead();
+        if (node.IsWhole)
+        {
+            // Writer bit to one reader in a single CAS, so no writer slips in between;
+            // the loop keeps a concurrent switch to list mode.
+            long state;
+            do
+            {
+                state = Volatile.Read(ref _wholeState);
+                Debug.Assert((state & WholeWriter) != 0, "a whole-object writer holds the word");
+            }
+            while (Interlocked.CompareExchange(ref _wholeState, (state & ListMode) | 1, state) != state);
+            // List readers waiting for the whole-object writer to leave may now proceed.
+            if ((state & ListMode) != 0)
+                WakeWaiters(_head);
+            return;
+        }
+        WakeWaiters(node);
+    }
+
+    /// <summary>
+    /// The waiting path: insert (waiting for earlier conflicting nodes), let a writer validate backward
+    /// and retry on a concurrent overlap, then wait for later conflicting nodes.
+    /// </summary>
+    private async ValueTask<RangeHolder?> AcquireSlowAsync(LockRequest request, bool synchronous)
+    {
+        if (!await WaitUntilCompatibleAsync(_head, request, synchronous).ConfigureAwait(false))
+            return null;
+        while (true)
+        {
+            var node = NewNode(request);
+            Node? blocker;
+            while ((blocker = Insert(node)) is not null)
+            {
+                if (!await WaitUntilCompatibleAsync(blocker, request, synchronous).ConfigureAwait(false))
+                    return null;
+            }
+            if (node.IsWrite && !ValidateBackward(node))
+            {
+                // A concurrent overlapping request got in ahead; it may be waiting for us. Step aside.
+                MarkReleased(node);
+                continue;
+            }
+            return await WaitForwardAsync(node, request, synchronous).ConfigureAwait(false) ? node : null;
+        }
+    }
+
+    /// <summary>
+    /// Links <paramref name="node"/> at its place (after every node with the same or a smaller start)
+    /// and returns null, or returns an earlier live node it conflicts with, leaving <paramref name="node"/> unlinked.
+    /// Unlinks released nodes on the way.
+    /// </summary>
+    private Node? Insert(Node node)
+    {
+        restart:
+        Node previous = _head;
+        Node? current = previous.Next;
+        while (true)
+        {
+            if (current is null || current.Start > node.Start)
+            {
+                node.Next = current;
+                if (Interlocked.CompareExchange(ref previous.Next, node, current) == current)
+                    return null;
+                // Race: a neighbour was inserted or released under us; the position is stale.
+                goto restart;
+            }
+            var next = current.Next;
+            if (next == current)
+            {
+                // Race: previous may itself be released now; then its Next is itself and the CAS fails.
+                var frozen = current.FrozenNext;
+                if (Interlocked.CompareExchange(ref previous.Next, frozen, current) != current)
+                    goto restart;
+                current = frozen;
+                continue;
+            }
+            if (current.ConflictsWith(node))
+                return current;
+            previous = current;
+            current = next;
+        }
+    }
+
+    /// <summary>
+    /// For a linked writer: true if no live node ahead of it overlaps. Such a node was inserted
+    /// concurrently (the insert waited for the ones already there), and may be waiting for this writer.
+    /// </summary>
+    private bool ValidateBackward(Node node)
+    {
+        Debug.Assert(node.IsWrite && !node.IsReleased, "only a linked, live writer validates backward");
+        restart:
+        Node previous = _head;
+        Node? current = previous.Next;
+        while (current != node)
+        {
+            Debug.Assert(current is not null && current.Start <= node.Start, "a live node is reachable from the head");
+            var next = current.Next;
+            if (next == current)
+            {
+                var frozen = current.FrozenNext;
+                if (Interlocked.CompareExchange(ref previous.Next, frozen, current) != current)
+                    goto restart;
+                current = frozen;
+                continue;
+            }
+            if (current.Overlaps(node))
+                return false;
+            previous = current;
+            current = next;
+        }
+        return true;
+    }
+
+    /// <summary>First live later node that <paramref name="node"/> must wait for, scanning from <paramref name="from"/>.</summary>
+    private static Node? FirstLaterConflict(Node node, Node? from)
+    {
+        for (var current = from; current is not null && current.Start < node.End; current = current.Successor)
+        {
+            if (!current.IsReleased && current.ConflictsWith(node))
+                return current;
+        }
+        return null;
+    }
+
+    /// <summary>The uncontended check after inserting: a writer validates backward; nobody may have to wait forward. On failure the node is released.</summary>
+    private bool ValidateNow(Node node)
+    {
+        if ((!node.IsWrite || ValidateBackward(node)) && FirstLaterConflict(node, node.Successor) is null)
+            return true;
+        MarkReleased(node);
+        return false;
+    }
+
+    /// <summary>Waits for every later conflicting node; on timeout or cancellation releases <paramref name="node"/> so nothing waits on a ghost.</summary>
+    private async ValueTask<bool> WaitForwardAsync(Node node, LockRequest request, bool synchronous)
+    {
+        try
+        {
+            Node? blocker = FirstLaterConflict(node, node.Successor);
+            while (blocker is not null)
+            {
+                if (!await WaitUntilCompatibleAsync(blocker, request, synchronous).ConfigureAwait(false))
+                {
+                    MarkReleased(node);
+                    return false;
+                }
+                blocker = FirstLaterConflict(node, blocker);
+            }
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            MarkReleased(node);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="blocker"/> no longer conflicts with <paramref name="request"/>:
+    /// released, or downgraded when the request reads. Passing <see cref="_head"/> waits for whole-object
+    /// holders to drain. Spins briefly, then parks on the blocker's signal. False on timeout.
+    /// </summary>
+    private async ValueTask<bool> WaitUntilCompatibleAsync(Node blocker, LockRequest request, bool synchronous)
+    {
+        if (IsCompatible(blocker, request))
+            return true;
+        if (Parking.Expired(request.Deadline))
+            return false;
+        var spinner = new SpinWait();
+        for (int spin = 0; spin < SpinLimit; spin++)
+        {
+            spinner.SpinOnce(sleep1Threshold: -1);
+            if (IsCompatible(blocker, request))
+                return true;
+        }
+        while (true)
+        {
+            var signal = SignalOf(blocker);
+            // Race: the blocker may have been released before the signal existed; the re-check after publishing it catches that.
+            if (IsCompatible(blocker, request))
+                return true;
+            if (!await Parking.Park(signal.Task, request.Deadline, request.CancellationToken, synchronous).ConfigureAwait(false))
+                return IsCompatible(blocker, request);
+        }
+    }
+
+    // The wait condition of WaitUntilCompatibleAsync; the head stands for the whole-object holders.
+    private bool IsCompatible(Node blocker, in LockRequest request)
+    {
+        if (ReferenceEquals(blocker, _head))
+        {
+            // Whole-object holders left over from before the switch to list mode: a list writer needs
+            // them all gone, a list reader only the whole-object writer (no new whole holds can start).
+            long state = Volatile.Read(ref _wholeState);
+            Debug.Assert((state & ListMode) != 0, "draining starts only after the switch to list mode");
+            if (state == ListMode || request.End <= Volatile.Read(ref _wholeLow) || request.Start >= Volatile.Read(ref _wholeHigh))
+                return true;
+            return !request.IsWrite && (state & WholeWriter) == 0;
+        }
+        return blocker.IsReleased || (!request.IsWrite && !blocker.IsWrite);
+    }
+
+    /// <summary>The blocker's signal, published with a full fence so that a releaser either sees it or is seen by the re-check.</summary>
+    private static TaskCompletionSource SignalOf(Node blocker)
+    {
+        var fresh = Parking.NewSignal();
+        return Interlocked.CompareExchange(ref blocker.Signal, fresh, null) ?? fresh;
+    }
+
+    /// <summary>
+    /// Marks a linked node released: the successor is frozen in FrozenNext and Next points at the node
+    /// itself, so no insert can land behind it. Context: the node's owner only, once (the token guarantees it).
+    /// </summary>
+    private void MarkReleased(Node node)
+    {
+        while (true)
+        {
+            var next = node.Next;
+            Debug.Assert(next != node, "a node is released once");
+            node.FrozenNext = next;
+            // Race: an insert behind us changes Next; retry with the new successor.
+            if (Interlocked.CompareExchange(ref node.Next, node, next) == next)
+                break;
+        }
+        Debug.Assert(node.IsReleased, "the mark is set");
+        WakeWaiters(node);
+    }
+
+    /// <summary>Wakes whoever parked on <paramref name="node"/>; they re-check, and a writer still blocked parks again on a new signal.</summary>
+    private static void WakeWaiters(Node node)
+    {
+        var signal = Interlocked.Exchange(ref node.Signal, null);
+        if (signal is not null)
+            Parking.Wake(signal);
+    }
+
+    // A fresh list node; nodes are never reused, so a traversal never meets a recycled one.
+    private static Node NewNode(in LockRequest request) =>
+        new(request.Start, request.End, request.IsWrite, isWhole: false);
+
+    /// <summary>
+    /// Whole-object mode: one CAS on <see cref="_wholeState"/>. Returns null when the lock is in list
+    /// mode or this request conflicts; the first conflict switches to list mode for good.
+    /// </summary>
+    private Node? TryAcquireWhole(in LockRequest request)
+    {
+        while (true)
+        {
+            long state = Volatile.Read(ref _wholeState);
+            if ((state & ListMode) != 0)
+                return null;
+            bool conflict = request.IsWrite ? state != 0 : (state & WholeWriter) != 0;
+            if (conflict)
+            {
+                Interlocked.Or(ref _wholeState, ListMode);
+                return null;
+            }
+            // Widen first: once the CAS succeeds, a switcher must already see this range in the bounds.
+            WidenWholeBounds(request.Start, request.End);
+            long desired = request.IsWrite ? WholeWriter : state + 1;
+            Debug.Assert((desired & WholeReaderMask) < WholeReaderMask, "reader count stays below the mode bits");
+            if (Interlocked.CompareExchange(ref _wholeState, desired, state) == state)
+                return new Node(request.Start, request.End, request.IsWrite, isWhole: true);
+        }
+    }
+
+    /// <summary>Grows <see cref="_wholeLow"/>/<see cref="_wholeHigh"/> to cover a range; a no-op, two reads, once they already do.</summary>
+    private void WidenWholeBounds(long start, long end)
+    {
+        long low;
+        while ((low = Volatile.Read(ref _wholeLow)) > start && Interlocked.CompareExchange(ref _wholeLow, start, low) != low)
+        {
+        }
+        long high;
+        while ((high = Volatile.Read(ref _wholeHigh)) < end && Interlocked.CompareExchange(ref _wholeHigh, end, high) != high)
+        {
+        }
+        Debug.Assert(Volatile.Read(ref _wholeLow) <= start && Volatile.Read(ref _wholeHigh) >= end, "the bounds only grow");
+    }
+
+    /// <summary>Drops a whole-object hold; after the switch to list mode it wakes list requests waiting for the drain.</summary>
+    private void ReleaseWhole(Node node)
+    {
+        long after = node.IsWrite
+            ? Interlocked.And(ref _wholeState, ~WholeWriter) & ~WholeWriter
+            : Interlocked.Decrement(ref _wholeState);
+        Debug.Assert((after & WholeWriter) == 0 && (after & WholeReaderMask) != WholeReaderMask, "no underflow of the reader count");
+        // Waiters on the head are list requests waiting for the whole-object holders to drain.
+        if ((after & ListMode) != 0)
+            WakeWaiters(_head);
+    }
+}

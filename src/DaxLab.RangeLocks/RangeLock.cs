@@ -1,0 +1,132 @@
+using System.Diagnostics;
+
+namespace DaxLab.RangeLocks;
+
+/// <summary>
+/// What one acquisition asks for: the range, the mode, when to give up and what cancels it.
+/// <see cref="Deadline"/> is in <see cref="Environment.TickCount64"/> milliseconds.
+/// </summary>
+internal readonly record struct LockRequest(long Start, long End, bool IsWrite, long Deadline, CancellationToken CancellationToken);
+
+/// <summary>
+/// The public surface shared by <see cref="ListRangeLock"/> and <see cref="FairRangeLock"/>: argument
+/// checks and the sync/async/try variants, all funnelled into one <see cref="AcquireCore"/> per algorithm.
+/// Only this assembly can derive from it.
+/// </summary>
+public abstract class RangeLock : IRangeLock
+{
+    private protected RangeLock()
+    {
+    }
+
+    /// <inheritdoc/>
+    public RangeLockReleaser AcquireRead(long start, long end, CancellationToken cancellationToken = default) =>
+        AcquireSync(start, end, isWrite: false, Parking.NoDeadline, cancellationToken);
+
+    /// <inheritdoc/>
+    public RangeLockReleaser AcquireWrite(long start, long end, CancellationToken cancellationToken = default) =>
+        AcquireSync(start, end, isWrite: true, Parking.NoDeadline, cancellationToken);
+
+    /// <inheritdoc/>
+    public bool TryAcquireRead(long start, long end, out RangeLockReleaser releaser) =>
+        TryAcquireRead(start, end, TimeSpan.Zero, out releaser);
+
+    /// <inheritdoc/>
+    public bool TryAcquireWrite(long start, long end, out RangeLockReleaser releaser) =>
+        TryAcquireWrite(start, end, TimeSpan.Zero, out releaser);
+
+    /// <inheritdoc/>
+    public bool TryAcquireRead(long start, long end, TimeSpan timeout, out RangeLockReleaser releaser, CancellationToken cancellationToken = default)
+    {
+        releaser = AcquireSync(start, end, isWrite: false, Parking.DeadlineFrom(timeout), cancellationToken);
+        return releaser.IsAcquired;
+    }
+
+    /// <inheritdoc/>
+    public bool TryAcquireWrite(long start, long end, TimeSpan timeout, out RangeLockReleaser releaser, CancellationToken cancellationToken = default)
+    {
+        releaser = AcquireSync(start, end, isWrite: true, Parking.DeadlineFrom(timeout), cancellationToken);
+        return releaser.IsAcquired;
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<RangeLockReleaser> AcquireReadAsync(long start, long end, CancellationToken cancellationToken = default) =>
+        AcquireAsync(start, end, isWrite: false, Parking.NoDeadline, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<RangeLockReleaser> AcquireWriteAsync(long start, long end, CancellationToken cancellationToken = default) =>
+        AcquireAsync(start, end, isWrite: true, Parking.NoDeadline, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<RangeLockReleaser> TryAcquireReadAsync(long start, long end, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        AcquireAsync(start, end, isWrite: false, Parking.DeadlineFrom(timeout), cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<RangeLockReleaser> TryAcquireWriteAsync(long start, long end, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        AcquireAsync(start, end, isWrite: true, Parking.DeadlineFrom(timeout), cancellationToken);
+
+    /// <summary>
+    /// Grants <paramref name="request"/>, or returns null once its deadline passes, or throws
+    /// <see cref="OperationCanceledException"/>. When <paramref name="synchronous"/> is true the result
+    /// must be complete on return: every wait goes through <see cref="Parking.Park"/>, which blocks then.
+    /// A request that fails leaves nothing behind.
+    /// </summary>
+    private protected abstract ValueTask<RangeHolder?> AcquireCore(LockRequest request, bool synchronous);
+
+    /// <summary>Releases a holder whose token the releaser has just retired.</summary>
+    private protected abstract void ReleaseCore(RangeHolder holder);
+
+    /// <summary>Switches a write holder to read (<see cref="RangeHolder.SwitchToRead"/>) and lets waiting readers past it.</summary>
+    private protected abstract void DowngradeCore(RangeHolder holder);
+
+    /// <summary>Called by <see cref="RangeLockReleaser.Dispose"/>; the token check throws on a second release.</summary>
+    internal void Release(RangeHolder holder, int token)
+    {
+        holder.RetireToken(token);
+        ReleaseCore(holder);
+    }
+
+    /// <summary>Called by <see cref="RangeLockReleaser.Downgrade"/>; the old releaser becomes stale.</summary>
+    internal RangeLockReleaser Downgrade(RangeHolder holder, int token)
+    {
+        int readToken = holder.AdvanceTokenForDowngrade(token);
+        DowngradeCore(holder);
+        return new RangeLockReleaser(this, holder, readToken, isWrite: false);
+    }
+
+    // Synchronous variants share the async core; with synchronous: true it never really suspends.
+    private RangeLockReleaser AcquireSync(long start, long end, bool isWrite, long deadline, CancellationToken cancellationToken)
+    {
+        var request = MakeRequest(start, end, isWrite, deadline, cancellationToken);
+        ValueTask<RangeHolder?> pending = AcquireCore(request, synchronous: true);
+        Debug.Assert(pending.IsCompleted, "a synchronous acquisition parks by blocking, so it is complete on return");
+        return Wrap(pending.GetAwaiter().GetResult());
+    }
+
+    // Avoids an async state machine when the core grants at once, the uncontended case.
+    private ValueTask<RangeLockReleaser> AcquireAsync(long start, long end, bool isWrite, long deadline, CancellationToken cancellationToken)
+    {
+        var request = MakeRequest(start, end, isWrite, deadline, cancellationToken);
+        ValueTask<RangeHolder?> pending = AcquireCore(request, synchronous: false);
+        if (pending.IsCompletedSuccessfully)
+            return new ValueTask<RangeLockReleaser>(Wrap(pending.Result));
+        return AwaitGrant(pending);
+    }
+
+    private async ValueTask<RangeLockReleaser> AwaitGrant(ValueTask<RangeHolder?> pending) =>
+        Wrap(await pending.ConfigureAwait(false));
+
+    // A null holder is a timeout; callers see it as a releaser with IsAcquired false.
+    private RangeLockReleaser Wrap(RangeHolder? holder) =>
+        holder is null ? default : new RangeLockReleaser(this, holder, token: 0, holder.IsWrite);
+
+    // Rejects empty and inverted ranges, and honours a token cancelled before the call.
+    private static LockRequest MakeRequest(long start, long end, bool isWrite, long deadline, CancellationToken cancellationToken)
+    {
+        if (start >= end)
+            throw new ArgumentOutOfRangeException(nameof(end), end,
+                $"A range [start, end) must be non-empty: start ({start}) must be less than end ({end}).");
+        cancellationToken.ThrowIfCancellationRequested();
+        return new LockRequest(start, end, isWrite, deadline, cancellationToken);
+    }
+}
