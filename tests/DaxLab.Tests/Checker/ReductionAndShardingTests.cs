@@ -7,11 +7,11 @@ namespace DaxLab.Tests.Checker;
 public class ReductionAndShardingTests(ITestOutputHelper output)
 {
     [Theory]
-    [InlineData(2)]
-    [InlineData(null)]
-    public void Sleep_sets_explore_fewer_schedules_of_independent_steps_with_the_same_verdict(int? bound)
+    [InlineData(2, 3)]
+    [InlineData(null, 2)]
+    public void Sleep_sets_explore_fewer_schedules_of_independent_steps_with_the_same_verdict(int? bound, int steps)
     {
-        Func<Seam, RunSetup> independent = seam => Toys.Independent(seam, cpus: 3, steps: 3, resources: 3);
+        Func<Seam, RunSetup> independent = seam => Toys.Independent(seam, cpus: 3, steps, resources: 3);
         var reduced = Explorer.Explore(independent, new ExploreOptions(StrategyKind.Dfs, PreemptionBound: bound));
         var full = Explorer.Explore(independent, new ExploreOptions(StrategyKind.Dfs, PreemptionBound: bound, Reduction: false));
         output.WriteLine(reduced.ToString());
