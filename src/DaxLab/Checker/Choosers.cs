@@ -73,7 +73,6 @@ internal sealed class PctChooser : IChooser
             if (changeSteps[i] == decision.Index)
                 priorities[decision.Current] = i + 1;
         }
-        Debug.Assert(priorities[decision.Current] >= 1);
     }
 }
 

@@ -22,6 +22,7 @@ internal sealed class DfsSearch : IChooser
     private sealed class Node(Decision decision)
     {
         public readonly int[] Enabled = [.. decision.Enabled];
+        public readonly string[] Points = [.. decision.Points];
         public readonly int Current = decision.Current;
         public readonly bool CurrentRunnable = decision.CurrentRunnable;
         public readonly int PreemptionsBefore = decision.Preemptions;
@@ -113,14 +114,17 @@ internal sealed class DfsSearch : IChooser
     /// <summary>Follows the prefix; the scenario must present the same choices as when the node was made.</summary>
     private static int Replay(Node node, in Decision decision)
     {
-        if (!node.Enabled.SequenceEqual(decision.Enabled))
+        if (!node.Enabled.SequenceEqual(decision.Enabled) || !node.Points.SequenceEqual(decision.Points))
             throw new InvalidOperationException(
-                $"the scenario is not deterministic: at step {decision.Index} CPUs [{string.Join(", ", node.Enabled)}] were enabled "
-                + $"in an earlier run, [{string.Join(", ", decision.Enabled)}] now. It depends on something outside the seam "
+                $"the scenario is not deterministic: at step {decision.Index} an earlier run had CPUs {Positions(node.Enabled, node.Points)} "
+                + $"enabled, this one {Positions(decision.Enabled, decision.Points)}. It depends on something outside the seam "
                 + "(time, unseeded randomness, hash order of objects, its own threads) or on state kept between runs.");
         Debug.Assert(node.Choice >= 0);
         return node.Choice;
     }
+
+    private static string Positions(IReadOnlyList<int> cpus, IReadOnlyList<string> points) =>
+        "[" + string.Join(", ", cpus.Select((cpu, i) => $"{cpu} at {points[i]}")) + "]";
 
     private Node NewNode(in Decision decision)
     {

@@ -9,10 +9,11 @@ namespace DaxLab.Checker;
 /// <param name="Enabled">The CPUs that can run, in ascending order.</param>
 /// <param name="Current">The CPU that ran the last step, or -1 before the first.</param>
 /// <param name="CurrentRunnable">The last CPU stopped at a Reschedule (not asleep, not finished): choosing another preempts it.</param>
+/// <param name="Points">Where each enabled CPU stands: the scheduling point it resumes at.</param>
 /// <param name="Footprints">The footprint of every step executed so far.</param>
 internal readonly record struct Decision(
-    int Index, int CpuCount, IReadOnlyList<int> Enabled, int Current, bool CurrentRunnable, int Preemptions,
-    IReadOnlyList<Footprint> Footprints)
+    int Index, int CpuCount, IReadOnlyList<int> Enabled, IReadOnlyList<string> Points, int Current, bool CurrentRunnable,
+    int Preemptions, IReadOnlyList<Footprint> Footprints)
 {
     public bool IsPreemption(int cpu) => CurrentRunnable && cpu != Current;
 }
@@ -151,7 +152,7 @@ internal sealed class ScheduledRun : IScheduler
                 return (cpus.Any(c => c.Status == CpuStatus.Blocked) ? Deadlock() : null, false);
             if (trace.Count == maxSteps)
                 return (StepLimit(maxSteps), false);
-            var decision = new Decision(trace.Count, cpus.Count, enabled, current, currentRunnable, preemptions, footprints);
+            var decision = new Decision(trace.Count, cpus.Count, enabled, enabled.Select(c => cpus[c].Point).ToArray(), current, currentRunnable, preemptions, footprints);
             int choice = chooser.Choose(decision);
             if (choice == IChooser.Prune)
                 return (null, true);

@@ -52,11 +52,12 @@ public class ExplorerTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void The_counter_under_a_spinlock_passes_and_the_space_is_exhausted(bool reduction)
+    [InlineData(2, null, true)]
+    [InlineData(2, null, false)]
+    [InlineData(3, 2, true)]
+    public void The_counter_under_a_spinlock_passes_and_the_space_is_exhausted(int cpus, int? bound, bool reduction)
     {
-        var result = Explorer.Explore(seam => Toys.Counter(seam, locked: true, cpus: 3), Dfs(bound: null, reduction));
+        var result = Explorer.Explore(seam => Toys.Counter(seam, locked: true, cpus: cpus), Dfs(bound, reduction));
         output.WriteLine(result.ToString());
         Assert.Empty(result.Failures);
         Assert.True(result.Exhausted);
