@@ -18,8 +18,11 @@ public sealed class ScenarioWorld : IDisposable
     private readonly Lock gate = new();
     private long clock;
 
+    private readonly Sync.Seam seam;
+
     public ScenarioWorld(DaxOptions options)
     {
+        seam = options.Seam;
         Fs = DaxFileSystem.CreateInMemory(DeviceSize, options);
         File = Fs.OpenFile(FileName, DaxOpenFlags.Create);
     }
@@ -70,7 +73,11 @@ public sealed class ScenarioWorld : IDisposable
     }
 
     /// <summary>A logical timestamp: the order of operation starts and ends across CPUs.</summary>
-    public long Tick() => Interlocked.Increment(ref clock);
+    public long Tick()
+    {
+        seam.Access(this, write: true);
+        return Interlocked.Increment(ref clock);
+    }
 
     public void Record(LoggedOp op)
     {

@@ -83,6 +83,7 @@ public sealed partial class DaxCore
     /// </summary>
     private bool HugePmdAppeared(in FaultContext vmf)
     {
+        Seam.Access(vmf.Vma.Ptl, write: false);
         if (!Design.RechecksPageTableLevel || !vmf.Vma.ReadPmd(vmf.Address).IsHuge)
             return false;
         Seam.Note("dax_iomap_pte_fault - huge PMD appeared, retry");
@@ -209,6 +210,7 @@ public sealed partial class DaxCore
     /// </summary>
     private bool PteTableAppeared(in FaultContext huge)
     {
+        Seam.Access(huge.Vma.Ptl, write: false);
         if (!Design.RechecksPageTableLevel || !huge.Vma.HasPteTable(huge.Address))
             return false;
         Seam.Note("dax_iomap_pmd_fault - PTE table appeared, retry");

@@ -88,6 +88,8 @@ public static unsafe class Memory
         if (vma.Unmapped)
             throw new SigSegvException($"access at 0x{address:x} after munmap");
         seam.Point("handle_mm_fault");
+        // The walk below reads the page table without the ptl, as the fault handler does.
+        seam.Access(vma.Ptl, write: false);
         var vmf = new FaultContext(vma, address, vma.PgoffOf(address), write);
         if (!HandlePmdLevel(vmf))
             return;

@@ -63,6 +63,7 @@ public sealed class WaitQueueTable
     /// <summary>finish_wait: removes a waiter that was prepared but need not sleep.</summary>
     public void Finish(Waiter waiter)
     {
+        scheduler?.Access(waiter.Bucket, write: true);
         lock (waiter.Bucket.Gate)
             waiter.Bucket.Waiters.Remove(waiter);
     }
