@@ -94,7 +94,7 @@ public static class CheckCommand
                 stdout.Write($"\n== {cell.Design.Name} fails {cell.Scenario.Name}: {cell.Scenario.Title}\n");
                 stdout.Write($"{failure.Kind}: {failure.Message}\n");
                 stdout.Write($"{failure.Preemptions} preemption(s), {failure.Trace.Count} steps\n\n");
-                stdout.Write(Diagram.Render(failure));
+                stdout.Write(Diagram.Render(failure.CpuLabels, Diagram.Compact(failure.Trace)));
                 stdout.Write($"\nreplay: daxlab check --replay {CliToken.Encode(cell.Design, cell.Scenario, failure.ReplayToken)}\n");
             }
         }
@@ -143,7 +143,7 @@ public static class CheckCommand
             return run.Failure is null ? 0 : 1;
         }
         stdout.Write($"{design.Name}, {scenario.Name}: {(run.Failure is { } f ? $"{f.Kind}: {f.Message}" : "passes")}\n\n");
-        stdout.Write(Diagram.Render(run));
+        stdout.Write(Diagram.Render(run.CpuLabels, Diagram.Compact(run.Trace)));
         return run.Failure is null ? 0 : 1;
     }
 

@@ -42,6 +42,17 @@ public static class Diagram
         return output.ToString();
     }
 
+    /// <summary>
+    /// The trace as the 2017 thread drew it: kernel functions and what they saw, without the
+    /// steps that only took a lock (spin_lock, down_read, ...) unless they slept or preempted.
+    /// </summary>
+    public static IReadOnlyList<TraceEvent> Compact(IReadOnlyList<TraceEvent> trace) =>
+        trace.Where(step => !IsLockStep(step) || step.Notes.Count > 0 || step.BlockedOn is not null || step.Preempted).ToList();
+
+    private static bool IsLockStep(TraceEvent step) =>
+        step.Point.StartsWith("spin_lock(") || step.Point.StartsWith("down_read(") || step.Point.StartsWith("down_write(")
+        || step.Point.StartsWith("range_lock(");
+
     public static string ToJson(Failure failure) => JsonSerializer.Serialize(
         new Data(failure.Kind.ToString(), failure.Message, failure.ReplayToken, failure.Preemptions, failure.CpuLabels, failure.Trace), JsonOptions);
 

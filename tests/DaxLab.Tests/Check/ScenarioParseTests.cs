@@ -1,0 +1,50 @@
+using DaxLab.Cli.Check;
+
+namespace DaxLab.Tests.Check;
+
+public class ScenarioParseTests
+{
+    [Fact]
+    public void A_scenario_parses_into_setup_cpus_and_checks()
+    {
+        var scenario = Scenario.Parse("""
+            # a comment
+            scenario demo
+            title a demo
+            setup:
+                truncate 8k   # trailing comment
+            cpu write(2):
+                pwrite 0 4k
+            cpu read fault:
+                mmap -r 0 8k
+                mread 0 1
+            check:
+                size 8k
+            """, "demo.scn");
+        Assert.Equal("demo", scenario.Name);
+        Assert.Equal("a demo", scenario.Title);
+        Assert.Equal(["truncate 8k"], scenario.Setup);
+        Assert.Equal(["write(2)", "read fault"], scenario.Cpus.Select(c => c.Label));
+        Assert.Equal(["mmap -r 0 8k", "mread 0 1"], scenario.Cpus[1].Commands);
+        Assert.Equal(["size 8k"], scenario.Checks);
+    }
+
+    [Theory]
+    [InlineData("setup:\n    truncate 1\ncpu a:\n    fsync\ncpu b:\n    fsync\n", "no 'scenario NAME' line")]
+    [InlineData("scenario x\ncpu a:\n    fsync\n", "2 to 4 CPUs")]
+    [InlineData("scenario x\n    fsync\n", "x.scn:2: a command outside any section")]
+    [InlineData("scenario x\nwhat is this\n", "x.scn:2: expected")]
+    [InlineData("scenario x\ncpu a:\ncpu b:\n    fsync\n", "cpu 'a' has no commands")]
+    public void Bad_scenarios_are_refused_with_the_line_and_the_reason(string text, string expected)
+    {
+        var error = Assert.Throws<FormatException>(() => Scenario.Parse(text, "x.scn"));
+        Assert.Contains(expected, error.Message);
+    }
+
+    [Fact]
+    public void Every_built_in_scenario_loads()
+    {
+        Assert.True(BuiltInScenarios.All.Count >= 11);
+        Assert.Equal(BuiltInScenarios.All.Count, BuiltInScenarios.All.Select(s => s.Name).Distinct().Count());
+    }
+}

@@ -1,0 +1,112 @@
+using DaxLab.Checker;
+using DaxLab.Cli.Check;
+using DaxLab.Designs;
+
+namespace DaxLab.Tests.Check;
+
+/// <summary>
+/// Pins the verdict matrix of the built-in scenarios: which designs fail which scenarios, and
+/// that the others pass every schedule within the default preemption bound.
+/// </summary>
+public class VerdictTests
+{
+    /// <summary>The failures found (see docs/designs.md): every other cell passes exhaustively.</summary>
+    private static readonly HashSet<(string Design, string Scenario)> Failing =
+    [
+        ("v4.10", "write-vs-read-fault-4k"),
+        ("v4.10", "write-vs-read-fault-2m"),
+        ("v4.10", "pmd-vs-pte-fault-shared"),
+        ("v4.10", "pmd-vs-pte-fault-private"),
+        ("ross-v1", "write-vs-read-fault-4k"),
+        ("ross-v1", "write-vs-read-fault-2m"),
+        ("ross-v1", "pmd-vs-pte-fault-shared"),
+        ("ross-v1", "pmd-vs-pte-fault-private"),
+        ("mmap-sem", "pmd-vs-pte-fault-shared"),
+        ("range-lock", "pmd-vs-pte-fault-shared"),
+        ("rw-entry-locks", "pmd-vs-pte-fault-shared"),
+    ];
+
+    public static IEnumerable<object[]> Cells() =>
+        from design in DesignCatalog.All
+        from scenario in BuiltInScenarios.All
+        select new object[] { design.Name, scenario.Name };
+
+    [Theory]
+    [MemberData(nameof(Cells))]
+    public void Verdict_matches_the_pinned_matrix(string designName, string scenarioName)
+    {
+        bool shouldFail = Failing.Contains((designName, scenarioName));
+        using var runner = new ScenarioRunner(BuiltInScenarios.Find(scenarioName), DesignCatalog.Find(designName));
+        var options = new ExploreOptions(StrategyKind.Dfs, StopOnFailure: shouldFail, TimeBudget: TimeSpan.FromMinutes(2));
+        var result = Explorer.Explore(runner.Build, options);
+        if (shouldFail)
+        {
+            Assert.NotEmpty(result.Failures);
+            return;
+        }
+        Assert.True(result.Failures.Count == 0, string.Join("\n\n", result.Failures));
+        Assert.True(result.Exhausted, $"{result.Schedules} schedules without exhausting the bound");
+    }
+
+    [Fact]
+    public void The_2017_race_is_drawn_as_the_thread_drew_it()
+    {
+        using var runner = new ScenarioRunner(BuiltInScenarios.Find("write-vs-read-fault-4k"), DesignCatalog.Find("v4.10"));
+        var result = Explorer.Explore(runner.Build, new ExploreOptions(StrategyKind.Dfs, StopOnFailure: true));
+        var failure = Assert.Single(result.Failures);
+        Assert.Equal(1, failure.Preemptions);
+        Assert.Equal(["CPU1 - write(2)", "CPU2 - read fault"], failure.CpuLabels);
+        string diagram = Diagram.Render(failure.CpuLabels, Diagram.Compact(failure.Trace));
+        var lines = diagram.Split('\n');
+        int Line(string text) => Array.FindIndex(lines, l => l.Contains(text));
+        int faultSeesHole = Line("->iomap_begin - sees hole");
+        int writeAllocates = Line("->iomap_begin - allocates blocks");
+        int nothingToInvalidate = Line("invalidate_inode_pages2_range - nrpages is 0");
+        int addsZeroPage = Line("dax_insert_entry - adds zero page");
+        Assert.True(faultSeesHole > 0 && faultSeesHole < writeAllocates && writeAllocates < nothingToInvalidate && nothingToInvalidate < addsZeroPage, diagram);
+        int column = lines[0].IndexOf("CPU2 - read fault", StringComparison.Ordinal);
+        Assert.True(lines[faultSeesHole].IndexOf("->iomap_begin", StringComparison.Ordinal) >= column, "the fault's lines stand in CPU2's column");
+        Assert.True(lines[writeAllocates].IndexOf("->iomap_begin", StringComparison.Ordinal) < column, "the write's lines stand in CPU1's column");
+    }
+
+    [Fact]
+    public void Replay_reruns_the_same_failure_and_trace()
+    {
+        using var runner = new ScenarioRunner(BuiltInScenarios.Find("write-vs-read-fault-2m"), DesignCatalog.Find("ross-v1"));
+        var failure = Explorer.Explore(runner.Build, new ExploreOptions(StrategyKind.Dfs, StopOnFailure: true)).Failures.Single();
+        var first = Explorer.Replay(runner.Build, failure.ReplayToken);
+        var second = Explorer.Replay(runner.Build, failure.ReplayToken);
+        Assert.Equal(failure.Message, first.Failure?.Message);
+        Assert.Equal(failure.Trace, first.Trace);
+        Assert.Equal(first.Trace, second.Trace);
+    }
+
+    [Fact]
+    public void Shards_add_up_to_the_unsharded_search()
+    {
+        var scenario = BuiltInScenarios.Find("write-vs-read-fault-4k");
+        long Count((int, int)? shard)
+        {
+            using var runner = new ScenarioRunner(scenario, DesignCatalog.Default);
+            var result = Explorer.Explore(runner.Build, new ExploreOptions(StrategyKind.Dfs, PreemptionBound: 1, Shard: shard));
+            Assert.True(result.Exhausted && result.Failures.Count == 0);
+            return result.Schedules;
+        }
+        long whole = Count(null);
+        Assert.Equal(whole, Count((1, 2)) + Count((2, 2)));
+        Assert.Equal(whole, Count((1, 3)) + Count((2, 3)) + Count((3, 3)));
+    }
+
+    [Theory]
+    [InlineData("write-vs-read-fault-4k")]
+    [InlineData("write-vs-read-fault-2m")]
+    [InlineData("pmd-vs-pte-fault-private")]
+    [InlineData("truncate-vs-fault")]
+    public void The_landed_fix_passes_on_real_threads(string scenarioName)
+    {
+        using var runner = new ScenarioRunner(BuiltInScenarios.Find(scenarioName), DesignCatalog.Default);
+        var (runs, failures) = runner.Stress(200);
+        Assert.Equal(200, runs);
+        Assert.Empty(failures);
+    }
+}
