@@ -21,7 +21,7 @@ public static class TopLevel
     {
         death = IoDeath.None;
         if (args.Length == 0)
-            return Complain(stderr, "no command given");
+            args = ["check"];
         string[] rest = args[1..];
         try
         {

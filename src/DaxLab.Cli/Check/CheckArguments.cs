@@ -8,6 +8,8 @@ public sealed record CheckArguments(
     IReadOnlyList<Design> Designs,
     IReadOnlyList<Scenario> Scenarios,
     ExploreOptions Explore,
+    TimeSpan MatrixBudget,
+    TimeSpan? CellBudget,
     bool Json,
     int? Stress,
     string? Replay)
@@ -21,7 +23,8 @@ public sealed record CheckArguments(
         bool reduction = true, json = false;
         int pctDepth = Limits.DefaultPctDepth;
         long seed = 1, schedules = Limits.DefaultMaxSchedules;
-        double seconds = CheckCommand.DefaultCellBudget.TotalSeconds;
+        double? seconds = null;
+        double budget = CheckCommand.DefaultMatrixBudget.TotalSeconds;
         (int, int)? shard = null;
         int? stress = null;
         string? replay = null;
@@ -33,11 +36,12 @@ public sealed record CheckArguments(
                 case "--design": designs.AddRange(Value().Split(',').Select(DesignCatalog.Find)); break;
                 case "--scenario": scenarios.Add(LoadScenario(Value())); break;
                 case "--strategy": strategy = ParseStrategy(Value()); break;
-                case "--preemptions": bound = PositiveOrZero(Value(), "--preemptions"); break;
+                case "--preemptions": bound = Value() is "none" ? null : PositiveOrZero(args[i], "--preemptions"); break;
                 case "--no-reduction": reduction = false; break;
                 case "--pct-depth": pctDepth = PositiveOrZero(Value(), "--pct-depth"); break;
                 case "--seed": seed = long.TryParse(Value(), out long s) ? s : throw new ArgumentException("--seed wants an integer"); break;
                 case "--seconds": seconds = double.TryParse(Value(), out double t) && t > 0 ? t : throw new ArgumentException("--seconds wants a positive number"); break;
+                case "--budget": budget = double.TryParse(Value(), out double b) && b > 0 ? b : throw new ArgumentException("--budget wants a positive number of seconds"); break;
                 case "--schedules": schedules = long.TryParse(Value(), out long n) && n > 0 ? n : throw new ArgumentException("--schedules wants a positive integer"); break;
                 case "--shard": shard = ExploreOptions.ParseShard(Value()); break;
                 case "--stress": stress = PositiveOrZero(Value(), "--stress"); break;
@@ -46,11 +50,11 @@ public sealed record CheckArguments(
                 default: throw new ArgumentException($"unknown argument '{args[i]}'");
             }
         }
-        var explore = new ExploreOptions(strategy, bound, reduction, pctDepth, seed, schedules, TimeSpan.FromSeconds(seconds), shard);
+        var explore = new ExploreOptions(strategy, bound, reduction, pctDepth, seed, schedules, null, shard);
         return new CheckArguments(
             designs.Count > 0 ? designs : DesignCatalog.All,
             scenarios.Count > 0 ? scenarios : BuiltInScenarios.All,
-            explore, json, stress, replay);
+            explore, TimeSpan.FromSeconds(budget), seconds is double perCell ? TimeSpan.FromSeconds(perCell) : null, json, stress, replay);
     }
 
     private static Scenario LoadScenario(string nameOrPath)

@@ -11,12 +11,16 @@ namespace DaxLab.Cli.Check;
 /// </summary>
 public static class CheckCommand
 {
-    /// <summary>The default budget of one cell (scenario × design): the whole matrix stays near a minute.</summary>
-    public static readonly TimeSpan DefaultCellBudget = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// The default budget of the whole matrix: about a minute. Each cell gets an equal share of
+    /// what is left, so time a cell does not need (it exhausts its space, or fails) goes to the
+    /// cells after it.
+    /// </summary>
+    public static readonly TimeSpan DefaultMatrixBudget = TimeSpan.FromSeconds(60);
 
     public const string Usage =
         "usage: daxlab check [--design NAME[,NAME...]] [--scenario NAME|FILE ...] [--strategy dfs|pct|random]\n"
-        + "                    [--preemptions N] [--no-reduction] [--pct-depth D] [--seed N] [--seconds S]\n"
+        + "                    [--preemptions N] [--no-reduction] [--pct-depth D] [--seed N] [--budget S | --seconds S]\n"
         + "                    [--schedules N] [--shard I/N] [--stress N] [--json] [--replay TOKEN]\n";
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
@@ -42,12 +46,15 @@ public static class CheckCommand
     private static int Matrix(CheckArguments options, TextWriter stdout)
     {
         var cells = new List<Cell>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        int total = options.Scenarios.Count * options.Designs.Count;
         foreach (var scenario in options.Scenarios)
         {
             foreach (var design in options.Designs)
             {
                 using var runner = new ScenarioRunner(scenario, design);
-                var result = Explorer.Explore(runner.Build, options.Explore);
+                var budget = options.CellBudget ?? (options.MatrixBudget - clock.Elapsed) / (total - cells.Count);
+                var result = Explorer.Explore(runner.Build, options.Explore with { TimeBudget = budget > TimeSpan.Zero ? budget : TimeSpan.FromMilliseconds(1) });
                 cells.Add(new Cell(scenario, design, result));
             }
         }
@@ -61,7 +68,7 @@ public static class CheckCommand
     private sealed record Cell(Scenario Scenario, Design Design, ExploreResult Result)
     {
         public string Verdict => Result.Failures.Count > 0
-            ? $"FAIL ({Result.Failures.Count})"
+            ? $"FAIL ({Result.Failures.Count} distinct in {Result.Schedules} schedules)"
             : Result.Exhausted
                 ? $"pass (exhaustive, {Result.Schedules} schedules)"
                 : $"pass ({Result.Schedules} schedules, not exhaustive)";
@@ -74,7 +81,9 @@ public static class CheckCommand
         int first = Math.Max("scenario".Length, scenarios.Max(s => s.Name.Length));
         var widths = designs.Select(d => Math.Max(d.Name.Length, cells.Where(c => c.Design == d).Max(c => c.Verdict.Length))).ToArray();
         stdout.Write($"DaxLab check: {options.Explore.Strategy.ToString().ToLowerInvariant()}, preemption bound {options.Explore.PreemptionBound?.ToString() ?? "none"}, "
-            + $"reduction {(options.Explore.Reduction ? "on" : "off")}, budget {options.Explore.TimeBudget?.TotalSeconds ?? 0:0.#} s per cell\n\n");
+            + $"reduction {(options.Explore.Reduction ? "on" : "off")}, "
+            + (options.CellBudget is { } cell ? $"budget {cell.TotalSeconds:0.#} s per cell" : $"budget {options.MatrixBudget.TotalSeconds:0.#} s in all")
+            + $"; took {cells.Sum(c => c.Result.Elapsed.TotalSeconds):0.#} s\n\n");
         stdout.Write("scenario".PadRight(first) + string.Concat(designs.Select((d, i) => "  " + d.Name.PadRight(widths[i]))) + "\n");
         foreach (var scenario in scenarios)
         {
