@@ -20,7 +20,7 @@ public sealed record CheckArguments(
         var scenarios = new List<Scenario>();
         var strategy = StrategyKind.Dfs;
         int? bound = Limits.DefaultPreemptionBound;
-        bool reduction = true, json = false;
+        bool reduction = true, json = false, trustFootprints = false, firstFailure = false;
         int pctDepth = Limits.DefaultPctDepth;
         long seed = 1, schedules = Limits.DefaultMaxSchedules;
         double? seconds = null;
@@ -38,6 +38,8 @@ public sealed record CheckArguments(
                 case "--strategy": strategy = ParseStrategy(Value()); break;
                 case "--preemptions": bound = Value() is "none" ? null : PositiveOrZero(args[i], "--preemptions"); break;
                 case "--no-reduction": reduction = false; break;
+                case "--trust-footprints": trustFootprints = true; break;
+                case "--first-failure": firstFailure = true; break;
                 case "--pct-depth": pctDepth = PositiveOrZero(Value(), "--pct-depth"); break;
                 case "--seed": seed = long.TryParse(Value(), out long s) ? s : throw new ArgumentException("--seed wants an integer"); break;
                 case "--seconds": seconds = double.TryParse(Value(), out double t) && t > 0 ? t : throw new ArgumentException("--seconds wants a positive number"); break;
@@ -50,7 +52,7 @@ public sealed record CheckArguments(
                 default: throw new ArgumentException($"unknown argument '{args[i]}'");
             }
         }
-        var explore = new ExploreOptions(strategy, bound, reduction, pctDepth, seed, schedules, null, shard);
+        var explore = new ExploreOptions(strategy, bound, reduction, pctDepth, seed, schedules, null, shard, TrustEmptyFootprints: trustFootprints, StopOnFailure: firstFailure);
         return new CheckArguments(
             designs.Count > 0 ? designs : DesignCatalog.All,
             scenarios.Count > 0 ? scenarios : BuiltInScenarios.All,
