@@ -105,22 +105,11 @@ public sealed class RwSemaphore
         }
     }
 
-    public bool TryDownWrite() => TryTakeWrite();
-
     public void UpWrite()
     {
         scheduler?.Access(this, write: true);
         int before = Interlocked.Exchange(ref count, 0);
         Debug.Assert(before == WriterHeld, "up_write without down_write on " + Name);
-        WakeSleepers();
-    }
-
-    /// <summary>downgrade_write: the writer becomes a reader without letting a writer in.</summary>
-    public void DowngradeWrite()
-    {
-        scheduler?.Access(this, write: true);
-        int before = Interlocked.Exchange(ref count, 1);
-        Debug.Assert(before == WriterHeld, "downgrade_write without down_write on " + Name);
         WakeSleepers();
     }
 
