@@ -18,27 +18,56 @@ public static unsafe class Oracle
     public static List<string> Check(DaxFileSystem fs, DaxFile file, IEnumerable<DaxMapping> mappings)
     {
         var problems = new List<string>();
-        var content = FileContent(file);
-        var entries = EntriesOf(file.Inode.Mapping);
-        problems.AddRange(LockedEntries(entries));
-        problems.AddRange(ZeroEntriesOverBlocks(fs, file, entries));
-        foreach (var map in mappings)
+        var live = mappings.Where(m => !m.Vma.Unmapped).ToList();
+        var content = FileContent(file, live);
+        try
         {
-            if (map.Vma.Unmapped)
-                continue;
-            problems.AddRange(StaleTranslations(fs, file, map, content));
-            problems.AddRange(CleanWritablePages(map, entries));
+            var entries = EntriesOf(file.Inode.Mapping);
+            problems.AddRange(LockedEntries(entries));
+            problems.AddRange(ZeroEntriesOverBlocks(fs, file, entries));
+            foreach (var map in live)
+            {
+                problems.AddRange(StaleTranslations(fs, file, map, content));
+                problems.AddRange(CleanWritablePages(map, entries));
+            }
+            problems.AddRange(fs.Check().Select(p => "fsck: " + p));
         }
-        problems.AddRange(fs.Check().Select(p => "fsck: " + p));
+        finally
+        {
+            content.Return();
+        }
         return problems;
     }
 
-    /// <summary>read(2)'s view of the whole file.</summary>
-    private static byte[] FileContent(DaxFile file)
+    /// <summary>
+    /// read(2)'s view of the part of the file that the live mappings cover (the only bytes the
+    /// checks compare), in a pooled buffer: the checker runs this once per schedule, and a
+    /// fresh array of the whole file per run cost more than the run.
+    /// </summary>
+    private static Content FileContent(DaxFile file, List<DaxMapping> live)
     {
-        var content = new byte[file.Length];
-        file.Read(0, content);
-        return content;
+        long length = file.Length;
+        long start = live.Count == 0 ? 0 : Math.Min(length, live.Min(m => m.FileOffset));
+        long end = live.Count == 0 ? 0 : Math.Min(length, live.Max(m => m.FileOffset + m.Length));
+        if (end <= start)
+            return new Content(length, start, [], 0);
+        int count = checked((int)(end - start));
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(count);
+        int got = file.Read(start, buffer.AsSpan(0, count));
+        buffer.AsSpan(got, count - got).Clear();
+        return new Content(length, start, buffer, count);
+    }
+
+    /// <summary>The file's bytes [Start, Start + Count) of a file of FileLength bytes.</summary>
+    private readonly record struct Content(long FileLength, long Start, byte[] Buffer, int Count)
+    {
+        public ReadOnlySpan<byte> Slice(long pos, int length) => Buffer.AsSpan(checked((int)(pos - Start)), length);
+
+        public void Return()
+        {
+            if (Buffer.Length > 0)
+                System.Buffers.ArrayPool<byte>.Shared.Return(Buffer);
+        }
     }
 
     private static List<(long Index, DaxEntry Entry)> EntriesOf(AddressSpace mapping)
@@ -75,7 +104,7 @@ public static unsafe class Oracle
     /// says: device pages at the file's block, the zero page only over a hole. Private copies
     /// are the mapping's own and exempt.
     /// </summary>
-    private static IEnumerable<string> StaleTranslations(DaxFileSystem fs, DaxFile file, DaxMapping map, byte[] content)
+    private static IEnumerable<string> StaleTranslations(DaxFileSystem fs, DaxFile file, DaxMapping map, Content content)
     {
         var vma = map.Vma;
         foreach (var (address, pte) in vma.PresentEntries())
@@ -89,7 +118,7 @@ public static unsafe class Oracle
                 if (pageAddress < vma.Start || pageAddress >= vma.End)
                     continue;
                 long pos = vma.PgoffOf(pageAddress) << Geometry.PageShift;
-                if (pos >= content.Length)
+                if (pos >= content.FileLength)
                     continue;
                 string? problem = CheckPage(fs, file, vma, pte, pageAddress, pos, content);
                 if (problem is not null)
@@ -101,7 +130,7 @@ public static unsafe class Oracle
         }
     }
 
-    private static string? CheckPage(DaxFileSystem fs, DaxFile file, VmArea vma, Pte pte, long pageAddress, long pos, byte[] content)
+    private static string? CheckPage(DaxFileSystem fs, DaxFile file, VmArea vma, Pte pte, long pageAddress, long pos, Content content)
     {
         var iomap = fs.Core.Fs.IomapBegin(file.Inode.Inode, pos, Geometry.PageSize, IomapOp.Read);
         fs.Core.Fs.IomapEnd(file.Inode.Inode, pos, 0, 0, IomapOp.Read, iomap);
@@ -113,9 +142,9 @@ public static unsafe class Oracle
             if (iomap.Type != IomapType.Mapped || iomap.AddrOf(pos) >> Geometry.PageShift != frame)
                 return $"page at {pos} maps device page {frame}, the extent map says {(iomap.Type == IomapType.Mapped ? (iomap.AddrOf(pos) >> Geometry.PageShift).ToString() : iomap.Type.ToString())}";
         }
-        int length = (int)Math.Min(Geometry.PageSize, content.Length - pos);
+        int length = (int)Math.Min(Geometry.PageSize, content.FileLength - pos);
         var visible = new ReadOnlySpan<byte>(vma.PageAddress(pte, pageAddress), length);
-        return visible.SequenceEqual(content.AsSpan((int)pos, length))
+        return visible.SequenceEqual(content.Slice(pos, length))
             ? null
             : $"page at {pos} shows other bytes than read(2) (stale mapping)";
     }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using System.Text;
 using DaxLab.Sync;
 
@@ -33,10 +34,14 @@ internal interface IChooser
 /// exactly one of them running at a time.
 /// </summary>
 /// <remarks>
-/// The controller (the caller's thread) releases the chosen CPU's semaphore and waits on
-/// <see cref="parked"/>; the CPU runs its step and releases <see cref="parked"/> when it reaches a
-/// scheduling point, blocks, finishes or throws. These semaphore hand-offs are the only
-/// happens-before between host threads, so the scenario's state needs no other locking.
+/// The baton passes directly from thread to thread. The thread whose turn just ended (a CPU that
+/// reached a scheduling point, went to sleep, finished or threw; the controller, the caller's
+/// thread, before the first step) records the step, asks the chooser for the next CPU and
+/// releases that CPU's <see cref="Baton"/>, then waits on its own; when the chooser picks the CPU
+/// that just stopped, it runs on without any hand-off. When the run is over the baton goes back
+/// to the controller. These hand-offs are the only happens-before between host threads, so the
+/// scenario's state (and the chooser's) needs no other locking. The host threads come from
+/// <see cref="CpuThreadPool"/> and go back to it when their body is over.
 /// When a run stops early every unfinished CPU is released in turn and its pending Reschedule
 /// or Block throws <see cref="RunAborted"/>, which unwinds the body up to <see cref="CpuMain"/>.
 /// </remarks>
@@ -48,27 +53,32 @@ internal sealed class ScheduledRun : IScheduler
 
     private enum CpuStatus { Runnable, Blocked, Finished }
 
-    private sealed class Cpu(int index, CpuBody body)
+    private sealed class Cpu(int index, CpuBody body, CpuThreadPool.Worker worker)
     {
         public readonly int Index = index;
         public readonly CpuBody Body = body;
-        public readonly SemaphoreSlim Go = new(0);
-        public Thread Thread = null!;
+        public readonly CpuThreadPool.Worker Worker = worker;
         public CpuStatus Status = CpuStatus.Runnable;
         public string Point = StartPoint;
         public object? Channel;
         public bool Woken;
+
+        /// <summary>Released when this CPU gets the baton.</summary>
+        public Baton Go => Worker.Baton;
     }
 
     /// <summary>Thrown into an unfinished CPU to unwind it when the run stops early.</summary>
     private sealed class RunAborted : Exception;
 
-    private readonly SemaphoreSlim parked = new(0);
+    /// <summary>Released when the baton comes back to the controller: the run is over, or a CPU unwound.</summary>
+    private readonly Baton controller = new();
     private readonly List<Cpu> cpus = [];
     private readonly List<TraceEvent> trace = [];
     private readonly List<Footprint> footprints = [];
     private readonly List<int> schedule = [];
     private readonly List<int> branchChoices = [];
+    private readonly IChooser chooser;
+    private readonly int maxSteps;
     private volatile Phase phase = Phase.Setup;
     private int running = -1;
     private List<string> notes = [];
@@ -76,49 +86,75 @@ internal sealed class ScheduledRun : IScheduler
     private Footprint footprint = new(0);
     private Exception? thrown;
     private int preemptions;
+    /// <summary>The CPU that ran the last step, and whether it stopped at a Reschedule (choosing another preempts it).</summary>
+    private int current = -1;
+    private bool currentRunnable;
+    /// <summary>The running step's start point and whether it preempted.</summary>
+    private string stepPoint = StartPoint;
+    private bool stepPreempted;
+    /// <summary>How the run ended: its failure, or pruned by the chooser.</summary>
+    private (FailureKind Kind, string Message, string? Detail, int Cpu)? failure;
+    private bool pruned;
+    /// <summary>A checker error (the chooser threw) raised on a CPU's thread, rethrown on the controller's.</summary>
+    private ExceptionDispatchInfo? controllerError;
+
+    private ScheduledRun(IChooser chooser, int maxSteps)
+    {
+        this.chooser = chooser;
+        this.maxSteps = maxSteps;
+    }
 
     /// <summary>Builds the scenario from fresh state and runs it with <paramref name="chooser"/> deciding.</summary>
     public static RunResult Execute(Func<Seam, RunSetup> factory, IChooser chooser, ReplayToken.Header header, int maxSteps)
     {
-        var run = new ScheduledRun();
+        var run = new ScheduledRun(chooser, maxSteps);
         var setup = factory(new Seam(run));
-        run.StartCpus(setup);
-        (FailureKind Kind, string Message, string? Detail, int Cpu)? failure;
-        bool pruned;
         try
         {
+            run.StartCpus(setup);
             run.phase = Phase.Running;
-            (failure, pruned) = run.Loop(chooser, maxSteps);
+            run.RunToEnd();
         }
         finally
         {
             run.Unwind();
         }
-        if (failure is null && !pruned)
+        run.controllerError?.Throw();
+        var failure = run.failure;
+        if (failure is null && !run.pruned)
             failure = run.EndCheck(setup);
         var result = new RunResult(setup.Cpus.Select(c => c.Label).ToArray(), run.trace, run.schedule, run.preemptions,
-            ReplayToken.Encode(header, run.trace.Count, run.branchChoices), pruned) { Footprints = run.footprints };
+            ReplayToken.Encode(header, run.trace.Count, run.branchChoices), run.pruned) { Footprints = run.footprints };
         if (failure is { } f)
             result.Failure = new Failure(f.Kind, f.Message, f.Detail, f.Cpu, result);
         return result;
     }
 
+    /// <summary>Gives every CPU a pooled host thread; each waits for its first turn.</summary>
     private void StartCpus(RunSetup setup)
     {
         Debug.Assert(cpus.Count == 0 && phase == Phase.Setup);
         foreach (var body in setup.Cpus)
         {
-            var cpu = new Cpu(cpus.Count, body);
-            cpu.Thread = new Thread(() => CpuMain(cpu)) { IsBackground = true, Name = "checker " + body.Label };
+            var cpu = new Cpu(cpus.Count, body, CpuThreadPool.Rent());
             cpus.Add(cpu);
-            cpu.Thread.Start();
+            cpu.Worker.Job = () => CpuMain(cpu);
         }
     }
 
-    /// <summary>A CPU's host thread: waits for its first turn, runs the body, reports how it ended.</summary>
+    /// <summary>The controller's part: the first decision, then wait until the baton comes back at the run's end.</summary>
+    private void RunToEnd()
+    {
+        int next = Advance();
+        if (next < 0)
+            return;
+        cpus[next].Go.Release();
+        controller.Wait();
+    }
+
+    /// <summary>A CPU's turns on its host thread (called at its first turn): runs the body, reports how it ended.</summary>
     private void CpuMain(Cpu cpu)
     {
-        cpu.Go.Wait();
         try
         {
             if (phase == Phase.Running)
@@ -136,34 +172,83 @@ internal sealed class ScheduledRun : IScheduler
         finally
         {
             cpu.Status = CpuStatus.Finished;
-            parked.Release();
+            // Back to the pool before the last hand-off: once the baton is passed the run may
+            // end and the next one may want this thread. Nothing below touches the worker.
+            CpuThreadPool.Return(cpu.Worker);
+            if (phase == Phase.Running)
+                HandOff(AdvanceOnCpu());
+            else
+                controller.Release();
         }
     }
 
-    /// <summary>Decides, runs one step, repeats, until the run ends; returns its failure if any.</summary>
-    private ((FailureKind, string, string?, int)? Failure, bool Pruned) Loop(IChooser chooser, int maxSteps)
+    /// <summary>
+    /// Ends the step that just ran (if any) and decides the next: returns the CPU to run, whose
+    /// step has begun, or -1 when the run is over (<see cref="failure"/>, <see cref="pruned"/>).
+    /// Runs on whichever thread holds the baton.
+    /// </summary>
+    private int Advance()
     {
-        int current = -1;
-        bool currentRunnable = false;
-        while (true)
+        if (running >= 0)
         {
-            var enabled = Enabled();
-            if (enabled.Count == 0)
-                return (cpus.Any(c => c.Status == CpuStatus.Blocked) ? Deadlock() : null, false);
-            if (trace.Count == maxSteps)
-                return (StepLimit(maxSteps), false);
-            var decision = new Decision(trace.Count, cpus.Count, enabled, enabled.Select(c => cpus[c].Point).ToArray(), current, currentRunnable, preemptions, footprints);
-            int choice = chooser.Choose(decision);
-            if (choice == IChooser.Prune)
-                return (null, true);
-            if (!enabled.Contains(choice))
-                throw new InvalidOperationException($"checker bug: chose CPU {choice}, enabled are [{string.Join(", ", enabled)}]");
-            RunStep(choice, decision.IsPreemption(choice), branching: enabled.Count > 1);
+            int ran = running;
+            EndStep();
             if (thrown is { } e)
-                return ((FailureKind.Exception, $"{cpus[choice].Body.Label} threw {e.GetType().Name}: {e.Message}", e.ToString(), choice), false);
-            current = choice;
-            currentRunnable = cpus[choice].Status == CpuStatus.Runnable;
+            {
+                failure = (FailureKind.Exception, $"{cpus[ran].Body.Label} threw {e.GetType().Name}: {e.Message}", e.ToString(), ran);
+                return -1;
+            }
+            current = ran;
+            currentRunnable = cpus[ran].Status == CpuStatus.Runnable;
         }
+        var enabled = Enabled();
+        if (enabled.Count == 0)
+        {
+            failure = cpus.Any(c => c.Status == CpuStatus.Blocked) ? Deadlock() : null;
+            return -1;
+        }
+        if (trace.Count == maxSteps)
+        {
+            failure = StepLimit(maxSteps);
+            return -1;
+        }
+        var points = new string[enabled.Count];
+        for (int i = 0; i < points.Length; i++)
+            points[i] = cpus[enabled[i]].Point;
+        var decision = new Decision(trace.Count, cpus.Count, enabled, points, current, currentRunnable, preemptions, footprints);
+        int choice = chooser.Choose(decision);
+        if (choice == IChooser.Prune)
+        {
+            pruned = true;
+            return -1;
+        }
+        if (!enabled.Contains(choice))
+            throw new InvalidOperationException($"checker bug: chose CPU {choice}, enabled are [{string.Join(", ", enabled)}]");
+        BeginStep(choice, decision.IsPreemption(choice), branching: enabled.Count > 1);
+        return choice;
+    }
+
+    /// <summary><see cref="Advance"/> on a CPU's thread: a checker error ends the run and goes to the controller.</summary>
+    private int AdvanceOnCpu()
+    {
+        try
+        {
+            return Advance();
+        }
+        catch (Exception e)
+        {
+            controllerError = ExceptionDispatchInfo.Capture(e);
+            return -1;
+        }
+    }
+
+    /// <summary>Passes the baton to CPU <paramref name="next"/>, or back to the controller when the run is over (-1).</summary>
+    private void HandOff(int next)
+    {
+        if (next >= 0)
+            cpus[next].Go.Release();
+        else
+            controller.Release();
     }
 
     /// <summary>The CPUs at a scheduling point, unstarted, or asleep and woken since.</summary>
@@ -178,8 +263,8 @@ internal sealed class ScheduledRun : IScheduler
         return enabled;
     }
 
-    /// <summary>Hands the baton to CPU <paramref name="choice"/> and waits until its step ends.</summary>
-    private void RunStep(int choice, bool preempted, bool branching)
+    /// <summary>Starts CPU <paramref name="choice"/>'s step; the caller then hands it the baton (or runs on, if it is the caller).</summary>
+    private void BeginStep(int choice, bool preempted, bool branching)
     {
         var cpu = cpus[choice];
         Debug.Assert(running == -1 && cpu.Status != CpuStatus.Finished);
@@ -190,20 +275,29 @@ internal sealed class ScheduledRun : IScheduler
             branchChoices.Add(choice);
         notes = [];
         footprint = new Footprint(resourceIds.Count);
-        string point = cpu.Point;
+        stepPoint = cpu.Point;
+        stepPreempted = preempted;
         cpu.Status = CpuStatus.Runnable;
         cpu.Channel = null;
         running = choice;
-        cpu.Go.Release();
-        parked.Wait();
+    }
+
+    /// <summary>Records the step of the running CPU, which has stopped.</summary>
+    private void EndStep()
+    {
+        var cpu = cpus[running];
         running = -1;
         Debug.Assert(cpu.Status != CpuStatus.Blocked || cpu.Channel is not null);
         footprints.Add(footprint);
         string? blockedOn = cpu.Status == CpuStatus.Blocked ? Describe(cpu.Channel!) : null;
-        trace.Add(new TraceEvent(choice, point, notes, preempted, blockedOn));
+        trace.Add(new TraceEvent(cpu.Index, stepPoint, notes, stepPreempted, blockedOn));
     }
 
-    /// <summary>Releases every unfinished CPU in turn so that it unwinds, then joins all host threads.</summary>
+    /// <summary>
+    /// Releases every unfinished CPU in turn so that it unwinds; each gives the baton back when
+    /// its body is over and its host thread is back in the pool. A CPU never started just
+    /// returns its thread.
+    /// </summary>
     private void Unwind()
     {
         phase = Phase.Unwinding;
@@ -213,12 +307,10 @@ internal sealed class ScheduledRun : IScheduler
                 continue;
             running = cpu.Index;
             cpu.Go.Release();
-            parked.Wait();
+            controller.Wait();
             Debug.Assert(cpu.Status == CpuStatus.Finished);
         }
         running = -1;
-        foreach (var cpu in cpus)
-            cpu.Thread.Join();
     }
 
     private (FailureKind, string, string?, int)? EndCheck(RunSetup setup)
@@ -324,7 +416,7 @@ internal sealed class ScheduledRun : IScheduler
     {
         if (phase != Phase.Running)
             return null;
-        if (running < 0 || cpus[running].Thread != Thread.CurrentThread)
+        if (running < 0 || cpus[running].Worker.Thread != Thread.CurrentThread)
             throw new InvalidOperationException("a scheduler call from a host thread that is not the running CPU: scenario code must not start its own threads or tasks");
         return cpus[running];
     }
@@ -345,10 +437,16 @@ internal sealed class ScheduledRun : IScheduler
         return id;
     }
 
-    /// <summary>Gives the baton back to the controller and waits for this CPU's next turn.</summary>
+    /// <summary>
+    /// Ends this CPU's step and decides the next: runs on if the choice is this CPU again,
+    /// otherwise passes the baton and waits for this CPU's next turn.
+    /// </summary>
     private void Park(Cpu cpu)
     {
-        parked.Release();
+        int next = AdvanceOnCpu();
+        if (next == cpu.Index)
+            return;
+        HandOff(next);
         cpu.Go.Wait();
         if (phase == Phase.Unwinding)
             throw new RunAborted();

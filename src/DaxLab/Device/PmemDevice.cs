@@ -27,6 +27,8 @@ public sealed unsafe class PmemDevice : IDisposable
     private readonly MemoryMappedViewAccessor? view;
     private byte* baseAddress;
     private readonly bool anonymous;
+    /// <summary>Anonymous memory from mmap (Linux), freed with munmap; otherwise from NativeMemory.</summary>
+    private bool anonymousMapped;
     private int disposed;
 
     private PmemDevice(string? path, long size, MemoryMappedFile? file, MemoryMappedViewAccessor? view, byte* baseAddress)
@@ -117,17 +119,29 @@ public sealed unsafe class PmemDevice : IDisposable
     }
 
     /// <summary>
-    /// A device in anonymous memory: gone when disposed. calloc hands large sizes straight from
-    /// mmap, so the zeroed pages cost nothing until touched: the checker makes a device per run.
-    /// Device alignment is about device addresses, so the host address needs none.
+    /// A device in anonymous memory: gone when disposed. On Linux it is a private anonymous mmap,
+    /// whose zeroed pages cost nothing until touched: the checker makes a device per run. (calloc
+    /// is not enough: glibc raises its mmap threshold to the size of a freed mmapped block, so from
+    /// the second device on calloc took the memory from the heap and memset all of it.) Device
+    /// alignment is about device addresses, so the host address needs none.
     /// </summary>
     public static PmemDevice CreateAnonymous(long size)
     {
         ValidateSize(size);
-        byte* memory = (byte*)NativeMemory.AllocZeroed((nuint)size);
+        byte* memory;
+        bool mapped = OperatingSystem.IsLinux();
+        if (mapped)
+        {
+            nint address = mmap(0, (nuint)size, ProtRead | ProtWrite, MapPrivate | MapAnonymous, -1, 0);
+            memory = address == -1 ? null : (byte*)address;
+        }
+        else
+        {
+            memory = (byte*)NativeMemory.AllocZeroed((nuint)size);
+        }
         if (memory is null)
             throw new ErrnoException(Errno.ENOMEM, $"cannot allocate {size} bytes of anonymous device memory");
-        return new PmemDevice(null, size, null, null, memory);
+        return new PmemDevice(null, size, null, null, memory) { anonymousMapped = mapped };
     }
 
     /// <summary>Size in bytes, a multiple of 2 MiB.</summary>
@@ -171,7 +185,10 @@ public sealed unsafe class PmemDevice : IDisposable
             return;
         if (anonymous)
         {
-            NativeMemory.Free(baseAddress);
+            if (anonymousMapped)
+                munmap((nint)baseAddress, (nuint)Size);
+            else
+                NativeMemory.Free(baseAddress);
         }
         else
         {
@@ -224,4 +241,16 @@ public sealed unsafe class PmemDevice : IDisposable
 
     [DllImport("libc", SetLastError = true)]
     private static extern int msync(nint addr, nuint length, int flags);
+
+    // Linux values of mmap's protections and flags.
+    private const int ProtRead = 1;
+    private const int ProtWrite = 2;
+    private const int MapPrivate = 0x02;
+    private const int MapAnonymous = 0x20;
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern nint mmap(nint addr, nuint length, int prot, int flags, int fd, nint offset);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int munmap(nint addr, nuint length);
 }

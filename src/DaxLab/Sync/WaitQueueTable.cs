@@ -24,9 +24,9 @@ public sealed class WaitQueueTable
     {
         Debug.Assert(bucketCount > 0 && (bucketCount & (bucketCount - 1)) == 0, "bucket count must be a power of two");
         scheduler = seam.Scheduler;
+        // Buckets are made on first use: the checker builds a table per run, and 4096 buckets
+        // up front were most of a short run's allocations.
         buckets = new Bucket[bucketCount];
-        for (int i = 0; i < buckets.Length; i++)
-            buckets[i] = new Bucket();
     }
 
     /// <summary>Queues the current CPU as a waiter for <paramref name="key"/>. Context: index lock held.</summary>
@@ -93,7 +93,17 @@ public sealed class WaitQueueTable
         }
     }
 
-    private Bucket BucketOf(WaitKey key) => buckets[key.GetHashCode() & (buckets.Length - 1)];
+    private Bucket BucketOf(WaitKey key)
+    {
+        ref var slot = ref buckets[key.GetHashCode() & (buckets.Length - 1)];
+        var bucket = Volatile.Read(ref slot);
+        if (bucket is null)
+        {
+            var created = new Bucket();
+            bucket = Interlocked.CompareExchange(ref slot, created, null) ?? created;
+        }
+        return bucket;
+    }
 
     internal sealed class Bucket
     {
