@@ -45,24 +45,48 @@ public static class CheckCommand
     /// <summary>The verdict matrix: scenarios as rows, designs as columns.</summary>
     private static int Matrix(CheckArguments options, TextWriter stdout)
     {
-        var cells = new List<Cell>();
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        int total = options.Scenarios.Count * options.Designs.Count;
-        foreach (var scenario in options.Scenarios)
+        var pairs = options.Scenarios.SelectMany(s => options.Designs.Select(d => (Scenario: s, Design: d))).ToList();
+        var cells = new List<Cell>();
+        foreach (var (scenario, design) in pairs)
         {
-            foreach (var design in options.Designs)
-            {
-                using var runner = new ScenarioRunner(scenario, design);
-                var budget = options.CellBudget ?? (options.MatrixBudget - clock.Elapsed) / (total - cells.Count);
-                var result = Explorer.Explore(runner.Build, options.Explore with { TimeBudget = budget > TimeSpan.Zero ? budget : TimeSpan.FromMilliseconds(1) });
-                cells.Add(new Cell(scenario, design, result));
-            }
+            var budget = options.CellBudget ?? (options.MatrixBudget - clock.Elapsed) / (pairs.Count - cells.Count);
+            cells.Add(Explore(scenario, design, options.Explore, budget));
         }
+        if (options.CellBudget is null)
+            GiveLeftoverTime(cells, options, clock);
         if (options.Json)
             stdout.Write(MatrixJson(cells) + "\n");
         else
-            PrintMatrix(cells, options, stdout);
+            PrintMatrix(cells, options, clock.Elapsed, stdout);
         return cells.Any(c => c.Result.Failures.Count > 0) ? 1 : 0;
+    }
+
+    private static Cell Explore(Scenario scenario, Design design, ExploreOptions explore, TimeSpan budget)
+    {
+        using var runner = new ScenarioRunner(scenario, design);
+        var floor = TimeSpan.FromMilliseconds(1);
+        return new Cell(scenario, design, Explorer.Explore(runner.Build, explore with { TimeBudget = budget > floor ? budget : floor }));
+    }
+
+    /// <summary>
+    /// Cells that finished early leave time over: the cells that ran out of time before
+    /// exhausting their space run again from the start, sharing what is left.
+    /// </summary>
+    private static void GiveLeftoverTime(List<Cell> cells, CheckArguments options, System.Diagnostics.Stopwatch clock)
+    {
+        var unfinished = cells.Select((cell, index) => (cell, index))
+            .Where(c => !c.cell.Result.Exhausted && c.cell.Result.Failures.Count == 0).ToList();
+        for (int i = 0; i < unfinished.Count; i++)
+        {
+            var budget = (options.MatrixBudget - clock.Elapsed) / (unfinished.Count - i);
+            var (cell, index) = unfinished[i];
+            if (budget <= cell.Result.Elapsed)
+                continue;
+            var again = Explore(cell.Scenario, cell.Design, options.Explore, budget);
+            if (again.Result.Schedules > cell.Result.Schedules || again.Result.Failures.Count > 0)
+                cells[index] = again;
+        }
     }
 
     private sealed record Cell(Scenario Scenario, Design Design, ExploreResult Result)
@@ -74,7 +98,7 @@ public static class CheckCommand
                 : $"pass ({Result.Schedules} schedules, not exhaustive)";
     }
 
-    private static void PrintMatrix(List<Cell> cells, CheckArguments options, TextWriter stdout)
+    private static void PrintMatrix(List<Cell> cells, CheckArguments options, TimeSpan took, TextWriter stdout)
     {
         var designs = options.Designs;
         var scenarios = options.Scenarios;
@@ -83,7 +107,7 @@ public static class CheckCommand
         stdout.Write($"DaxLab check: {options.Explore.Strategy.ToString().ToLowerInvariant()}, preemption bound {options.Explore.PreemptionBound?.ToString() ?? "none"}, "
             + $"reduction {(options.Explore.Reduction ? "on" : "off")}, "
             + (options.CellBudget is { } cell ? $"budget {cell.TotalSeconds:0.#} s per cell" : $"budget {options.MatrixBudget.TotalSeconds:0.#} s in all")
-            + $"; took {cells.Sum(c => c.Result.Elapsed.TotalSeconds):0.#} s\n\n");
+            + $"; took {took.TotalSeconds:0.#} s\n\n");
         stdout.Write("scenario".PadRight(first) + string.Concat(designs.Select((d, i) => "  " + d.Name.PadRight(widths[i]))) + "\n");
         foreach (var scenario in scenarios)
         {

@@ -32,4 +32,9 @@ public sealed class AddressSpace(Seam seam, Inode host)
 
     /// <summary>The inode this address space belongs to (for wait keys and messages).</summary>
     public Inode Host { get; } = host;
+
+    /// <summary>By inode number: deterministic across runs, unlike an object's identity hash.</summary>
+    public override int GetHashCode() => Host.Ino.GetHashCode();
+
+    public override bool Equals(object? obj) => ReferenceEquals(this, obj);
 }

@@ -19,6 +19,8 @@ namespace DaxLab.Mm;
 public static class Tlb
 {
     [ThreadStatic] private static CpuSlot? current;
+    /// <summary>Held only to be finalized with its thread (see <see cref="SlotOwner"/>).</summary>
+    [ThreadStatic] private static SlotOwner? owner;
     private static CpuSlot[] slots = [];
     private static readonly Lock RegistrationLock = new();
 
@@ -41,7 +43,7 @@ public static class Tlb
         var self = current;
         foreach (var slot in Volatile.Read(ref slots))
         {
-            if (slot == self || Volatile.Read(ref slot.InAccess) == 0)
+            if (slot == self || slot.Retired || Volatile.Read(ref slot.InAccess) == 0)
                 continue;
             var spin = new SpinWait();
             while (Volatile.Read(ref slot.InAccess) != 0)
@@ -49,18 +51,21 @@ public static class Tlb
         }
     }
 
+    /// <summary>Adds the calling thread's slot, dropping the slots of threads that have ended.</summary>
     private static CpuSlot Register()
     {
         var slot = new CpuSlot();
         lock (RegistrationLock)
-        {
-            var grown = new CpuSlot[slots.Length + 1];
-            slots.CopyTo(grown, 0);
-            grown[^1] = slot;
-            Volatile.Write(ref slots, grown);
-        }
+            Volatile.Write(ref slots, [.. slots.Where(s => !s.Retired), slot]);
         current = slot;
+        owner = new SlotOwner(slot);
         return slot;
+    }
+
+    /// <summary>Lives as long as its thread: when the thread ends and the collector finalizes it, the slot retires.</summary>
+    private sealed class SlotOwner(CpuSlot slot)
+    {
+        ~SlotOwner() => slot.Retired = true;
     }
 
     /// <summary>One host thread's access flag, alone on its cache line.</summary>
@@ -68,5 +73,6 @@ public static class Tlb
     public sealed class CpuSlot
     {
         internal long InAccess;
+        internal volatile bool Retired;
     }
 }

@@ -128,7 +128,11 @@ public sealed class WaitQueueTable
 /// <summary>A wait-queue key: the address space and the (PMD-aligned for PMD entries) page index.</summary>
 public readonly record struct WaitKey(object Mapping, long Index)
 {
-    public override int GetHashCode() => HashCode.Combine(RuntimeHelpers.GetHashCode(Mapping), Index);
+    /// <summary>
+    /// The mapping's own hash (an address space hashes by inode number): the same in every run
+    /// of a schedule, so the checker sees the same keys share a bucket each time.
+    /// </summary>
+    public override int GetHashCode() => HashCode.Combine(Mapping.GetHashCode(), Index);
 
     public bool Equals(WaitKey other) => ReferenceEquals(Mapping, other.Mapping) && Index == other.Index;
 }
