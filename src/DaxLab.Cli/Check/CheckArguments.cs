@@ -20,7 +20,7 @@ public sealed record CheckArguments(
         var scenarios = new List<Scenario>();
         var strategy = StrategyKind.Dfs;
         int? bound = Limits.DefaultPreemptionBound;
-        bool reduction = true, json = false, trustFootprints = false, firstFailure = false;
+        bool reduction = false, json = false, trustFootprints = false, firstFailure = false;
         int pctDepth = Limits.DefaultPctDepth;
         long seed = 1, schedules = Limits.DefaultMaxSchedules;
         double? seconds = null;
@@ -37,8 +37,8 @@ public sealed record CheckArguments(
                 case "--scenario": scenarios.Add(LoadScenario(Value())); break;
                 case "--strategy": strategy = ParseStrategy(Value()); break;
                 case "--preemptions": bound = Value() is "none" ? null : PositiveOrZero(args[i], "--preemptions"); break;
-                case "--no-reduction": reduction = false; break;
-                case "--trust-footprints": trustFootprints = true; break;
+                case "--reduction": reduction = true; break;
+                case "--trust-footprints": reduction = trustFootprints = true; break;
                 case "--first-failure": firstFailure = true; break;
                 case "--pct-depth": pctDepth = PositiveOrZero(Value(), "--pct-depth"); break;
                 case "--seed": seed = long.TryParse(Value(), out long s) ? s : throw new ArgumentException("--seed wants an integer"); break;

@@ -20,7 +20,7 @@ public static class CheckCommand
 
     public const string Usage =
         "usage: daxlab check [--design NAME[,NAME...]] [--scenario NAME|FILE ...] [--strategy dfs|pct|random]\n"
-        + "                    [--preemptions N] [--no-reduction] [--trust-footprints] [--first-failure] [--pct-depth D] [--seed N] [--budget S | --seconds S]\n"
+        + "                    [--preemptions N] [--reduction] [--trust-footprints] [--first-failure] [--pct-depth D] [--seed N] [--budget S | --seconds S]\n"
         + "                    [--schedules N] [--shard I/N] [--stress N] [--json] [--replay TOKEN]\n";
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
