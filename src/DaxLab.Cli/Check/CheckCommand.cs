@@ -128,7 +128,8 @@ public static class CheckCommand
                 stdout.Write($"{failure.Kind}: {failure.Message}\n");
                 stdout.Write($"{failure.Preemptions} preemption(s), {failure.Trace.Count} steps\n\n");
                 stdout.Write(Diagram.Render(failure.CpuLabels, Diagram.Compact(failure.Trace)));
-                stdout.Write($"\nreplay: daxlab check --replay {CliToken.Encode(cell.Design, cell.Scenario, failure.ReplayToken)}\n");
+                string file = BuiltInScenarios.IsBuiltIn(cell.Scenario) ? "" : $"--scenario {cell.Scenario.Origin} ";
+                stdout.Write($"\nreplay: daxlab check {file}--replay {CliToken.Encode(cell.Design, cell.Scenario, failure.ReplayToken)}\n");
             }
         }
     }
@@ -154,7 +155,7 @@ public static class CheckCommand
 
     private static int Replay(string token, CheckArguments options, TextWriter stdout, TextWriter stderr)
     {
-        if (!CliToken.TryDecode(token, out var design, out var scenario, out string schedule))
+        if (!CliToken.TryDecode(token, options.Scenarios, out var design, out var scenario, out string schedule))
         {
             stderr.Write($"daxlab check: '{token}' is not a replay token from daxlab check\n");
             return 1;
@@ -204,7 +205,8 @@ public static class CliToken
 {
     public static string Encode(Design design, Scenario scenario, string schedule) => $"{design.Name}:{scenario.Name}:{schedule}";
 
-    public static bool TryDecode(string token, out Design design, out Scenario scenario, out string schedule)
+    /// <summary>Reads a token; its scenario is a built-in one or one of <paramref name="given"/> (from --scenario FILE).</summary>
+    public static bool TryDecode(string token, IReadOnlyList<Scenario> given, out Design design, out Scenario scenario, out string schedule)
     {
         design = DesignCatalog.Default;
         scenario = null!;
@@ -215,7 +217,7 @@ public static class CliToken
         try
         {
             design = DesignCatalog.Find(parts[0]);
-            scenario = BuiltInScenarios.Find(parts[1]);
+            scenario = given.FirstOrDefault(s => s.Name == parts[1]) ?? BuiltInScenarios.Find(parts[1]);
         }
         catch (ArgumentException)
         {

@@ -9,7 +9,8 @@ public sealed record Scenario(
     string Title,
     IReadOnlyList<string> Setup,
     IReadOnlyList<ScenarioCpu> Cpus,
-    IReadOnlyList<string> Checks)
+    IReadOnlyList<string> Checks,
+    string Origin)
 {
     /// <summary>The most CPUs a scenario may have: each one multiplies the interleavings to explore.</summary>
     public const int MaxCpus = 4;
@@ -43,7 +44,7 @@ public sealed record Scenario(
             throw new FormatException($"{origin}: a scenario has 2 to {MaxCpus} CPUs, this one has {cpus.Count}");
         if (cpus.FirstOrDefault(c => c.Commands.Count == 0) is { } idle)
             throw new FormatException($"{origin}: cpu '{idle.Label}' has no commands");
-        return new Scenario(name, title ?? name, setup, cpus, checks);
+        return new Scenario(name, title ?? name, setup, cpus, checks, origin);
     }
 
     private static List<string>? StartSection(string line, string where, ref string? name, ref string? title,
@@ -86,6 +87,8 @@ public sealed record ScenarioCpu(string Label, IReadOnlyList<string> Commands);
 public static class BuiltInScenarios
 {
     public static IReadOnlyList<Scenario> All { get; } = Load();
+
+    public static bool IsBuiltIn(Scenario scenario) => All.Contains(scenario);
 
     public static Scenario Find(string name) =>
         All.FirstOrDefault(s => s.Name == name)
