@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 
 namespace DaxLab.RangeLocks;
 
@@ -10,8 +11,22 @@ namespace DaxLab.RangeLocks;
 /// conflicting requests and wakes those that reach zero. A request is therefore granted only after
 /// every earlier conflicting request, so nobody starves: a writer queued before a reader is served first.
 /// </summary>
+/// <remarks>
+/// Under an <see cref="IRangeLockParking"/> policy the small lock becomes a flag that the policy's
+/// scheduler hands over (a waiter for it parks on it), with a scheduling point before every entry,
+/// and a waiter re-checks its grant under the small lock before each park.
+/// </remarks>
 public sealed class FairRangeLock : RangeLock
 {
+    /// <summary>The small lock under a policy: a flag plus a wait object, as a scheduler sees a spinlock.</summary>
+    private sealed class ModelGate
+    {
+        /// <summary>Read and written only while the policy's scheduler runs this thread alone.</summary>
+        internal bool Held;
+
+        public override string ToString() => "fair range lock gate";
+    }
+
     /// <summary>A request; granted when <see cref="Blockers"/> is zero.</summary>
     private sealed class Entry : RangeHolder
     {
@@ -42,13 +57,25 @@ public sealed class FairRangeLock : RangeLock
     /// <summary>Guarded by <see cref="_gate"/>. Granted and waiting requests, sorted by (Start, Sequence).</summary>
     private readonly List<Entry> _entries = new();
 
+    /// <summary>Replaces <see cref="_gate"/> under a policy; null on the host path.</summary>
+    private readonly ModelGate? _modelGate;
+
     /// <summary>Guarded by <see cref="_gate"/>. Sequence of the next arrival.</summary>
     private long _nextSequence;
+
+    /// <summary>Creates a fair range lock.</summary>
+    /// <param name="parking">How to wait and wake; null (the default) for the host's own waits.</param>
+    public FairRangeLock(IRangeLockParking? parking = null)
+        : base(parking) => _modelGate = parking is null ? null : new ModelGate();
+
+    /// <summary>Whether this thread may assume the small lock is held (for assertions).</summary>
+    private bool GateHeld => _modelGate is null ? _gate.IsHeldByCurrentThread : _modelGate.Held;
 
     private protected override ValueTask<RangeHolder?> AcquireCore(LockRequest request, bool synchronous)
     {
         Entry? entry;
-        lock (_gate)
+        EnterGate();
+        try
         {
             int blockers = CountConflicts(request);
             // A try-acquire that would have to wait must not even enqueue, or it would delay later requests.
@@ -57,8 +84,14 @@ public sealed class FairRangeLock : RangeLock
             entry = new Entry(request, _nextSequence++, blockers);
             Insert(entry);
         }
+        finally
+        {
+            ExitGate();
+        }
         if (entry.Granted is null)
             return new ValueTask<RangeHolder?>(entry);
+        if (Policy is not null)
+            return new ValueTask<RangeHolder?>(WaitForGrantParked(entry, request, Policy));
         return WaitForGrantAsync(entry, request, synchronous);
     }
 
@@ -66,10 +99,15 @@ public sealed class FairRangeLock : RangeLock
     {
         var entry = (Entry)holder;
         List<Entry>? ready;
-        lock (_gate)
+        EnterGate();
+        try
         {
             Debug.Assert(entry.Blockers == 0, "only a granted entry can be released");
             ready = Remove(entry);
+        }
+        finally
+        {
+            ExitGate();
         }
         WakeAll(ready);
     }
@@ -78,7 +116,8 @@ public sealed class FairRangeLock : RangeLock
     {
         var entry = (Entry)holder;
         List<Entry>? ready = null;
-        lock (_gate)
+        EnterGate();
+        try
         {
             Debug.Assert(entry.Blockers == 0, "downgrade applies to a granted entry");
             // Under the gate: an arrival counting conflicts sees the mode before or after, never halfway.
@@ -92,7 +131,38 @@ public sealed class FairRangeLock : RangeLock
                     Unblock(later, ref ready);
             }
         }
+        finally
+        {
+            ExitGate();
+        }
         WakeAll(ready);
+    }
+
+    /// <summary>
+    /// The grant wait under a policy: re-check under the small lock, park on the entry, repeat.
+    /// No scheduling point lies between the check and the park, so a grant cannot slip in between.
+    /// On cancellation withdraws, as <see cref="WaitForGrantAsync"/> does.
+    /// </summary>
+    private Entry WaitForGrantParked(Entry entry, in LockRequest request, IRangeLockParking policy)
+    {
+        try
+        {
+            while (true)
+            {
+                EnterGate();
+                bool granted = entry.Blockers == 0;
+                ExitGate();
+                if (granted)
+                    return entry;
+                policy.Park(entry, "fair_range_lock_wait", request.CancellationToken);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Race: the grant may land just as the token fires; Withdraw releases it then, so cancel still wins.
+            Withdraw(entry, evenIfGranted: true);
+            throw;
+        }
     }
 
     // Waits for the grant; on timeout or cancellation withdraws, so no later request stays stuck behind it.
@@ -123,11 +193,16 @@ public sealed class FairRangeLock : RangeLock
     private bool Withdraw(Entry entry, bool evenIfGranted)
     {
         List<Entry>? ready;
-        lock (_gate)
+        EnterGate();
+        try
         {
             if (entry.Blockers == 0 && !evenIfGranted)
                 return false;
             ready = Remove(entry);
+        }
+        finally
+        {
+            ExitGate();
         }
         WakeAll(ready);
         return true;
@@ -136,7 +211,7 @@ public sealed class FairRangeLock : RangeLock
     /// <summary>Counts present entries conflicting with a new request. Context: holds <see cref="_gate"/>.</summary>
     private int CountConflicts(in LockRequest request)
     {
-        Debug.Assert(_gate.IsHeldByCurrentThread, "counting reads the entries");
+        Debug.Assert(GateHeld, "counting reads the entries");
         int count = 0;
         // Sorted by start: nothing from the first entry starting at or past our end can overlap.
         foreach (var present in _entries)
@@ -152,7 +227,7 @@ public sealed class FairRangeLock : RangeLock
     /// <summary>Adds the newest entry after every entry with the same or a smaller start. Context: holds <see cref="_gate"/>.</summary>
     private void Insert(Entry entry)
     {
-        Debug.Assert(_gate.IsHeldByCurrentThread, "the entries are guarded by the gate");
+        Debug.Assert(GateHeld, "the entries are guarded by the gate");
         int index = UpperBound(entry.Start);
         _entries.Insert(index, entry);
         Debug.Assert(index == 0 || _entries[index - 1].Start <= entry.Start, "entries stay sorted by start");
@@ -164,7 +239,7 @@ public sealed class FairRangeLock : RangeLock
     /// </summary>
     private List<Entry>? Remove(Entry entry)
     {
-        Debug.Assert(_gate.IsHeldByCurrentThread, "the entries are guarded by the gate");
+        Debug.Assert(GateHeld, "the entries are guarded by the gate");
         int index = IndexOf(entry);
         _entries.RemoveAt(index);
         List<Entry>? ready = null;
@@ -189,11 +264,55 @@ public sealed class FairRangeLock : RangeLock
     /// <summary>Wakes entries whose count reached zero. Context: <see cref="_gate"/> not held, so woken threads do not pile onto it.</summary>
     private void WakeAll(List<Entry>? ready)
     {
-        Debug.Assert(!_gate.IsHeldByCurrentThread, "waking happens outside the gate");
+        Debug.Assert(!GateHeld, "waking happens outside the gate");
         if (ready is null)
             return;
         foreach (var entry in ready)
-            Parking.Wake(entry.Granted!);
+        {
+            if (Policy is null)
+                Parking.Wake(entry.Granted!);
+            else
+                Policy.Unpark(entry);
+        }
+    }
+
+    /// <summary>
+    /// Takes the small lock. Under a policy: a scheduling point (another thread may take it first),
+    /// then park until the flag is free; the flag is the shared word, declared as written.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void EnterGate()
+    {
+        if (_modelGate is null)
+        {
+            _gate.Enter();
+            return;
+        }
+        EnterModelGate(_modelGate, Policy!);
+    }
+
+    /// <summary>Drops the small lock, waking a thread parked on it under a policy.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ExitGate()
+    {
+        if (_modelGate is null)
+        {
+            _gate.Exit();
+            return;
+        }
+        Debug.Assert(_modelGate.Held, "the small lock is released by its holder");
+        Policy!.Access(_modelGate, write: true);
+        _modelGate.Held = false;
+        Policy.Unpark(_modelGate);
+    }
+
+    private static void EnterModelGate(ModelGate gate, IRangeLockParking policy)
+    {
+        policy.Yield("fair_range_lock_gate");
+        while (gate.Held)
+            policy.Park(gate, "fair_range_lock_gate", CancellationToken.None);
+        policy.Access(gate, write: true);
+        gate.Held = true;
     }
 
     /// <summary>First index whose start is greater than <paramref name="start"/>. Context: holds <see cref="_gate"/>.</summary>

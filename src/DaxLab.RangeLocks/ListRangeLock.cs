@@ -19,11 +19,21 @@ namespace DaxLab.RangeLocks;
 /// and was inserted concurrently makes it mark itself released and retry, so waits only ever point
 /// forward along the list and cannot form a cycle.</para>
 /// <para>Not fair: a writer can be overtaken by a stream of readers. Use <see cref="FairRangeLock"/> when that matters.</para>
+/// <para>Under an <see cref="IRangeLockParking"/> policy: a scheduling point before every compare-and-swap
+/// and right after a node is linked or marked, every read and write of a node's words declared with
+/// <see cref="IRangeLockParking.Access"/> on the node (on the lock for the whole-object word), and
+/// waiters park on the blocker node itself, which its releaser unparks.</para>
 /// </remarks>
 public sealed class ListRangeLock : RangeLock
 {
     /// <summary>Checks of a blocker's state before parking: short enough to cost little, long enough to cover a short critical section.</summary>
     private const int SpinLimit = 16;
+
+    /// <summary>
+    /// Spin checks under a cooperative policy, each after a scheduling point: two let a scheduler
+    /// release the blocker inside the spin phase; more would only multiply the schedules to explore.
+    /// </summary>
+    private const int CooperativeSpinLimit = 2;
 
     /// <summary>Whole-object mode: a writer holds the whole object.</summary>
     private const long WholeWriter = 1L << 62;
@@ -99,11 +109,14 @@ public sealed class ListRangeLock : RangeLock
     /// Start in whole-object mode: until two requests conflict, each acquisition is one CAS on a
     /// shared word regardless of range. Pays only if the lock is usually uncontended; see docs/range-locks.md.
     /// </param>
-    public ListRangeLock(bool wholeObjectFastPath = false) =>
-        _wholeState = wholeObjectFastPath ? 0 : ListMode;
+    /// <param name="parking">How to wait, wake and yield; null (the default) for the host's own waits.</param>
+    public ListRangeLock(bool wholeObjectFastPath = false, IRangeLockParking? parking = null)
+        : base(parking) => _wholeState = wholeObjectFastPath ? 0 : ListMode;
 
     private protected override ValueTask<RangeHolder?> AcquireCore(LockRequest request, bool synchronous)
     {
+        Point("list_range_lock");
+        Touch(this, write: false);
         if ((Volatile.Read(ref _wholeState) & ListMode) == 0)
         {
             var whole = TryAcquireWhole(request);
@@ -114,7 +127,7 @@ public sealed class ListRangeLock : RangeLock
         if (IsCompatible(_head, request))
         {
             var node = NewNode(request);
-            if (Insert(node) is null && ValidateNow(node))
+            if (Insert(node) is null && Inserted() && ValidateNow(node))
                 return new ValueTask<RangeHolder?>(node);
         }
         if (Parking.Expired(request.Deadline))
@@ -134,9 +147,11 @@ public sealed class ListRangeLock : RangeLock
     private protected override void DowngradeCore(RangeHolder holder)
     {
         var node = (Node)holder;
+        Touch(node, write: true);
         node.SwitchToRead();
         if (node.IsWhole)
         {
+            Touch(this, write: true);
             // Writer bit to one reader in a single CAS, so no writer slips in between;
             // the loop keeps a concurrent switch to list mode.
             long state;
@@ -171,6 +186,7 @@ public sealed class ListRangeLock : RangeLock
                 if (!await WaitUntilCompatibleAsync(blocker, request, synchronous).ConfigureAwait(false))
                     return null;
             }
+            Inserted();
             if (node.IsWrite && !ValidateBackward(node))
             {
                 // A concurrent overlapping request got in ahead; it may be waiting for us. Step aside.
@@ -190,22 +206,28 @@ public sealed class ListRangeLock : RangeLock
     {
         restart:
         Node previous = _head;
+        Touch(previous, write: false);
         Node? current = previous.Next;
         while (true)
         {
             if (current is null || current.Start > node.Start)
             {
                 node.Next = current;
+                Point("list_range_lock_insert_cas");
+                Touch(previous, write: true);
                 if (Interlocked.CompareExchange(ref previous.Next, node, current) == current)
                     return null;
                 // Race: a neighbour was inserted or released under us; the position is stale.
                 goto restart;
             }
+            Touch(current, write: false);
             var next = current.Next;
             if (next == current)
             {
                 // Race: previous may itself be released now; then its Next is itself and the CAS fails.
                 var frozen = current.FrozenNext;
+                Point("list_range_lock_unlink_cas");
+                Touch(previous, write: true);
                 if (Interlocked.CompareExchange(ref previous.Next, frozen, current) != current)
                     goto restart;
                 current = frozen;
@@ -227,14 +249,18 @@ public sealed class ListRangeLock : RangeLock
         Debug.Assert(node.IsWrite && !node.IsReleased, "only a linked, live writer validates backward");
         restart:
         Node previous = _head;
+        Touch(previous, write: false);
         Node? current = previous.Next;
         while (current != node)
         {
             Debug.Assert(current is not null && current.Start <= node.Start, "a live node is reachable from the head");
+            Touch(current, write: false);
             var next = current.Next;
             if (next == current)
             {
                 var frozen = current.FrozenNext;
+                Point("list_range_lock_unlink_cas");
+                Touch(previous, write: true);
                 if (Interlocked.CompareExchange(ref previous.Next, frozen, current) != current)
                     goto restart;
                 current = frozen;
@@ -249,10 +275,11 @@ public sealed class ListRangeLock : RangeLock
     }
 
     /// <summary>First live later node that <paramref name="node"/> must wait for, scanning from <paramref name="from"/>.</summary>
-    private static Node? FirstLaterConflict(Node node, Node? from)
+    private Node? FirstLaterConflict(Node node, Node? from)
     {
         for (var current = from; current is not null && current.Start < node.End; current = current.Successor)
         {
+            Touch(current, write: false);
             if (!current.IsReleased && current.ConflictsWith(node))
                 return current;
         }
@@ -262,6 +289,7 @@ public sealed class ListRangeLock : RangeLock
     /// <summary>The uncontended check after inserting: a writer validates backward; nobody may have to wait forward. On failure the node is released.</summary>
     private bool ValidateNow(Node node)
     {
+        Touch(node, write: false);
         if ((!node.IsWrite || ValidateBackward(node)) && FirstLaterConflict(node, node.Successor) is null)
             return true;
         MarkReleased(node);
@@ -273,6 +301,7 @@ public sealed class ListRangeLock : RangeLock
     {
         try
         {
+            Touch(node, write: false);
             Node? blocker = FirstLaterConflict(node, node.Successor);
             while (blocker is not null)
             {
@@ -303,13 +332,10 @@ public sealed class ListRangeLock : RangeLock
             return true;
         if (Parking.Expired(request.Deadline))
             return false;
-        var spinner = new SpinWait();
-        for (int spin = 0; spin < SpinLimit; spin++)
-        {
-            spinner.SpinOnce(sleep1Threshold: -1);
-            if (IsCompatible(blocker, request))
-                return true;
-        }
+        if (Policy is not null)
+            return WaitParked(blocker, request, Policy);
+        if (SpinUntilCompatible(blocker, request))
+            return true;
         while (true)
         {
             var signal = SignalOf(blocker);
@@ -321,11 +347,55 @@ public sealed class ListRangeLock : RangeLock
         }
     }
 
+    /// <summary>Spins <see cref="SpinLimit"/> checks on the host; true once the blocker no longer conflicts.</summary>
+    private bool SpinUntilCompatible(Node blocker, in LockRequest request)
+    {
+        var spinner = new SpinWait();
+        for (int spin = 0; spin < SpinLimit; spin++)
+        {
+            spinner.SpinOnce(sleep1Threshold: -1);
+            if (IsCompatible(blocker, request))
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// <see cref="WaitUntilCompatibleAsync"/> under a policy: the spin phase yields to a cooperative
+    /// scheduler (a spin without a scheduling point would never let the blocker's owner run), then
+    /// the waiter parks on the blocker node, which <see cref="WakeWaiters"/> unparks.
+    /// </summary>
+    private bool WaitParked(Node blocker, in LockRequest request, IRangeLockParking policy)
+    {
+        if (!policy.IsCooperative)
+        {
+            if (SpinUntilCompatible(blocker, request))
+                return true;
+        }
+        else
+        {
+            for (int spin = 0; spin < CooperativeSpinLimit; spin++)
+            {
+                policy.Yield("list_range_lock_spin");
+                if (IsCompatible(blocker, request))
+                    return true;
+            }
+        }
+        while (true)
+        {
+            // No scheduling point between this check and Park: the releaser marks first and unparks after.
+            if (IsCompatible(blocker, request))
+                return true;
+            policy.Park(blocker, "list_range_lock_wait", request.CancellationToken);
+        }
+    }
+
     // The wait condition of WaitUntilCompatibleAsync; the head stands for the whole-object holders.
     private bool IsCompatible(Node blocker, in LockRequest request)
     {
         if (ReferenceEquals(blocker, _head))
         {
+            Touch(this, write: false);
             // Whole-object holders left over from before the switch to list mode: a list writer needs
             // them all gone, a list reader only the whole-object writer (no new whole holds can start).
             long state = Volatile.Read(ref _wholeState);
@@ -334,6 +404,7 @@ public sealed class ListRangeLock : RangeLock
                 return true;
             return !request.IsWrite && (state & WholeWriter) == 0;
         }
+        Touch(blocker, write: false);
         return blocker.IsReleased || (!request.IsWrite && !blocker.IsWrite);
     }
 
@@ -352,23 +423,40 @@ public sealed class ListRangeLock : RangeLock
     {
         while (true)
         {
+            Touch(node, write: false);
             var next = node.Next;
             Debug.Assert(next != node, "a node is released once");
             node.FrozenNext = next;
+            Point("list_range_lock_release_cas");
+            Touch(node, write: true);
             // Race: an insert behind us changes Next; retry with the new successor.
             if (Interlocked.CompareExchange(ref node.Next, node, next) == next)
                 break;
         }
         Debug.Assert(node.IsReleased, "the mark is set");
+        Point("list_range_lock_released");
         WakeWaiters(node);
     }
 
     /// <summary>Wakes whoever parked on <paramref name="node"/>; they re-check, and a writer still blocked parks again on a new signal.</summary>
-    private static void WakeWaiters(Node node)
+    private void WakeWaiters(Node node)
     {
+        if (Policy is not null)
+        {
+            // Waiters under a policy park on the node itself; an Unpark nobody waits for is harmless.
+            Policy.Unpark(node);
+            return;
+        }
         var signal = Interlocked.Exchange(ref node.Signal, null);
         if (signal is not null)
             Parking.Wake(signal);
+    }
+
+    /// <summary>The scheduling point right after a node is linked, before validation: a concurrent insert ahead of it lands here. Always true.</summary>
+    private bool Inserted()
+    {
+        Point("list_range_lock_inserted");
+        return true;
     }
 
     // A fresh list node; nodes are never reused, so a traversal never meets a recycled one.
@@ -383,18 +471,22 @@ public sealed class ListRangeLock : RangeLock
     {
         while (true)
         {
+            Touch(this, write: false);
             long state = Volatile.Read(ref _wholeState);
             if ((state & ListMode) != 0)
                 return null;
             bool conflict = request.IsWrite ? state != 0 : (state & WholeWriter) != 0;
             if (conflict)
             {
+                Touch(this, write: true);
                 Interlocked.Or(ref _wholeState, ListMode);
                 return null;
             }
             // Widen first: once the CAS succeeds, a switcher must already see this range in the bounds.
             WidenWholeBounds(request.Start, request.End);
             long desired = request.IsWrite ? WholeWriter : state + 1;
+            Point("list_range_lock_whole_cas");
+            Touch(this, write: true);
             Debug.Assert((desired & WholeReaderMask) < WholeReaderMask, "reader count stays below the mode bits");
             if (Interlocked.CompareExchange(ref _wholeState, desired, state) == state)
                 return new Node(request.Start, request.End, request.IsWrite, isWhole: true);
@@ -404,6 +496,7 @@ public sealed class ListRangeLock : RangeLock
     /// <summary>Grows <see cref="_wholeLow"/>/<see cref="_wholeHigh"/> to cover a range; a no-op, two reads, once they already do.</summary>
     private void WidenWholeBounds(long start, long end)
     {
+        Touch(this, write: true);
         long low;
         while ((low = Volatile.Read(ref _wholeLow)) > start && Interlocked.CompareExchange(ref _wholeLow, start, low) != low)
         {
@@ -418,6 +511,8 @@ public sealed class ListRangeLock : RangeLock
     /// <summary>Drops a whole-object hold; after the switch to list mode it wakes list requests waiting for the drain.</summary>
     private void ReleaseWhole(Node node)
     {
+        Point("list_range_lock_whole_release");
+        Touch(this, write: true);
         long after = node.IsWrite
             ? Interlocked.And(ref _wholeState, ~WholeWriter) & ~WholeWriter
             : Interlocked.Decrement(ref _wholeState);

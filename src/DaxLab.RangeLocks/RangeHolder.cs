@@ -71,6 +71,9 @@ internal abstract class RangeHolder
         _isWrite = false;
     }
 
+    /// <summary>Mode and range, as a policy's reports name a wait object: <c>write [0, 4096)</c>.</summary>
+    public override string ToString() => $"{(IsWrite ? "write" : "read")} [{Start}, {End})";
+
     // Says which of the two misuses happened, so the caller can find the extra Dispose.
     private InvalidOperationException StaleReleaser(int seen, string operation) =>
         new(seen == RetiredToken

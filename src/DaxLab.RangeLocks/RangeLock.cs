@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 
 namespace DaxLab.RangeLocks;
 
@@ -15,9 +16,21 @@ internal readonly record struct LockRequest(long Start, long End, bool IsWrite, 
 /// </summary>
 public abstract class RangeLock : IRangeLock
 {
-    private protected RangeLock()
-    {
-    }
+    /// <summary>
+    /// The waiting policy, or null for the built-in host waits. Null on the default path, so every
+    /// hook below is one predictable null check on a readonly field.
+    /// </summary>
+    private protected readonly IRangeLockParking? Policy;
+
+    private protected RangeLock(IRangeLockParking? parking) => Policy = parking;
+
+    /// <summary>A scheduling point of the policy; nothing on the host path.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private protected void Point(string point) => Policy?.Yield(point);
+
+    /// <summary>Declares a lock-free access to a shared word for the policy; nothing on the host path.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private protected void Touch(object word, bool write) => Policy?.Access(word, write);
 
     /// <inheritdoc/>
     public RangeLockReleaser AcquireRead(long start, long end, CancellationToken cancellationToken = default) =>
@@ -38,14 +51,14 @@ public abstract class RangeLock : IRangeLock
     /// <inheritdoc/>
     public bool TryAcquireRead(long start, long end, TimeSpan timeout, out RangeLockReleaser releaser, CancellationToken cancellationToken = default)
     {
-        releaser = AcquireSync(start, end, isWrite: false, Parking.DeadlineFrom(timeout), cancellationToken);
+        releaser = AcquireSync(start, end, isWrite: false, DeadlineFrom(timeout), cancellationToken);
         return releaser.IsAcquired;
     }
 
     /// <inheritdoc/>
     public bool TryAcquireWrite(long start, long end, TimeSpan timeout, out RangeLockReleaser releaser, CancellationToken cancellationToken = default)
     {
-        releaser = AcquireSync(start, end, isWrite: true, Parking.DeadlineFrom(timeout), cancellationToken);
+        releaser = AcquireSync(start, end, isWrite: true, DeadlineFrom(timeout), cancellationToken);
         return releaser.IsAcquired;
     }
 
@@ -59,11 +72,11 @@ public abstract class RangeLock : IRangeLock
 
     /// <inheritdoc/>
     public ValueTask<RangeLockReleaser> TryAcquireReadAsync(long start, long end, TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        AcquireAsync(start, end, isWrite: false, Parking.DeadlineFrom(timeout), cancellationToken);
+        AcquireAsync(start, end, isWrite: false, DeadlineFrom(timeout), cancellationToken);
 
     /// <inheritdoc/>
     public ValueTask<RangeLockReleaser> TryAcquireWriteAsync(long start, long end, TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        AcquireAsync(start, end, isWrite: true, Parking.DeadlineFrom(timeout), cancellationToken);
+        AcquireAsync(start, end, isWrite: true, DeadlineFrom(timeout), cancellationToken);
 
     /// <summary>
     /// Grants <paramref name="request"/>, or returns null once its deadline passes, or throws
@@ -104,10 +117,11 @@ public abstract class RangeLock : IRangeLock
     }
 
     // Avoids an async state machine when the core grants at once, the uncontended case.
+    // Under a policy every wait is the policy's synchronous Park: no continuation may run on a pool thread.
     private ValueTask<RangeLockReleaser> AcquireAsync(long start, long end, bool isWrite, long deadline, CancellationToken cancellationToken)
     {
         var request = MakeRequest(start, end, isWrite, deadline, cancellationToken);
-        ValueTask<RangeHolder?> pending = AcquireCore(request, synchronous: false);
+        ValueTask<RangeHolder?> pending = AcquireCore(request, synchronous: Policy is not null);
         if (pending.IsCompletedSuccessfully)
             return new ValueTask<RangeLockReleaser>(Wrap(pending.Result));
         return AwaitGrant(pending);
@@ -119,6 +133,17 @@ public abstract class RangeLock : IRangeLock
     // A null holder is a timeout; callers see it as a releaser with IsAcquired false.
     private RangeLockReleaser Wrap(RangeHolder? holder) =>
         holder is null ? default : new RangeLockReleaser(this, holder, token: 0, holder.IsWrite);
+
+    // A policy replays schedules, not clocks: only "now or never" and "forever" are deterministic.
+    private long DeadlineFrom(TimeSpan timeout)
+    {
+        long deadline = Parking.DeadlineFrom(timeout);
+        if (Policy is not null && timeout != TimeSpan.Zero && deadline != Parking.NoDeadline)
+            throw new NotSupportedException(
+                $"A range lock with an IRangeLockParking policy takes only zero or infinite timeouts, not {timeout}: "
+                + "a finite one reads the host clock. Model the timer as another thread that cancels the token.");
+        return deadline;
+    }
 
     // Rejects empty and inverted ranges, and honours a token cancelled before the call.
     private static LockRequest MakeRequest(long start, long end, bool isWrite, long deadline, CancellationToken cancellationToken)

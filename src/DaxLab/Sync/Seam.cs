@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using DaxLab.RangeLocks;
 
 namespace DaxLab.Sync;
 
@@ -46,5 +47,10 @@ public sealed class Seam
 
     public WaitQueueTable NewWaitQueueTable(int bucketCount) => new(this, bucketCount);
 
-    public RangeLock NewRangeLock(string name) => new(this, name);
+    /// <summary>
+    /// The waiting policy for a DaxLab.RangeLocks lock named <paramref name="name"/>: null on real
+    /// threads (the lock's own host waits, unchanged), the scheduler adapter under a scheduler.
+    /// </summary>
+    public IRangeLockParking? NewRangeLockParking(string name) =>
+        Scheduler is null ? null : new SchedulerParking(Scheduler, name);
 }
