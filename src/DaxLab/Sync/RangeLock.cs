@@ -14,13 +14,16 @@ namespace DaxLab.Sync;
 public sealed class RangeLock
 {
     private readonly object gate = new();
-    private readonly IScheduler? scheduler;
+    private readonly IScheduler? modelScheduler;
+
+    /// <summary>The scheduler, or null on real threads; a constant null when the seam is compiled out (<see cref="Seam.CompiledOut"/>).</summary>
+    private IScheduler? scheduler => Seam.CompiledOut ? null : modelScheduler;
     private readonly List<Holder> held = [];
     private readonly string lockPoint;
 
     internal RangeLock(Seam seam, string name)
     {
-        scheduler = seam.Scheduler;
+        modelScheduler = seam.Scheduler;
         lockPoint = "range_lock(" + name + ")";
     }
 
