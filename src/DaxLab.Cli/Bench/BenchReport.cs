@@ -166,23 +166,21 @@ public static class BenchReport
             PrintSeam(seam, output);
     }
 
-    /// <summary>Rows: operations; columns: ns/op per target, each with its ratio to the same-size memcpy floor.</summary>
+    /// <summary>Rows: operations; columns: ns/op per target with its ratio to the memcpy of the same size timed alongside it.</summary>
     static void PrintCostTable(List<BenchRun> single, TextWriter output)
     {
         if (single.Count == 0)
             return;
-        var targets = single.Where(r => r.Target != "memcpy").Select(r => r.Target).Distinct().ToList();
+        var targets = single.Select(r => r.Target).Distinct().ToList();
         output.WriteLine();
-        output.WriteLine("single thread: ns/op (x memcpy of the same size, measured in this run)");
-        output.WriteLine($"{"operation",-24}" + string.Concat(targets.Select(t => $"{t,18}")));
-        foreach (var floor in single.Where(r => r.Target == "memcpy"))
-            output.WriteLine($"{floor.Operation,-24}" + string.Concat(targets.Select(_ => $"{floor.NsPerOp,10:F0} (1.00)")));
-        foreach (var operation in single.Where(r => r.Target != "memcpy").Select(r => r.Operation).Distinct())
+        output.WriteLine("single thread: ns/op (x memcpy of the same size, timed in alternation with it)");
+        output.WriteLine($"{"operation",-24}" + string.Concat(targets.Select(t => $"{t,18}")) + $"{"memcpy floor",14}");
+        foreach (var operation in single.Select(r => r.Operation).Distinct())
         {
-            var cells = targets.Select(t => single.FirstOrDefault(r => r.Target == t && r.Operation == operation) is BenchRun r
-                ? $"{r.NsPerOp,10:F0} ({r.RatioToFloor,4:F2})"
-                : "-");
-            output.WriteLine($"{operation,-24}" + string.Concat(cells.Select(c => $"{c,18}")));
+            var rows = targets.Select(t => single.FirstOrDefault(r => r.Target == t && r.Operation == operation)).ToList();
+            var cells = rows.Select(r => r is null ? "-" : $"{r.NsPerOp,10:F0} ({r.RatioToFloor,4:F2})");
+            var floor = rows.First(r => r is not null)!;
+            output.WriteLine($"{operation,-24}" + string.Concat(cells.Select(c => $"{c,18}")) + $"{floor.FloorNsPerOp,9:F0} ({floor.Floor})".PadLeft(14));
         }
     }
 

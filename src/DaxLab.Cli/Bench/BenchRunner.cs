@@ -94,17 +94,11 @@ public sealed class BenchRunner(BenchArguments arguments, TextWriter progress)
     IEnumerable<BenchRun> RunCostTables(IReadOnlyList<BenchTarget> targets)
     {
         double scale = CostScale(arguments.Seconds);
-        progress.WriteLine($"[single] memcpy floors");
-        var floors = CostTable.MeasureFloors(scale);
-        var runs = new List<BenchRun>
-        {
-            FloorRun(CostTable.Memcpy4K, floors.Copy4K),
-            FloorRun(CostTable.Memcpy1M, floors.Copy1M),
-        };
+        var runs = new List<BenchRun>();
         foreach (var target in targets)
         {
             progress.WriteLine($"[single] {target.Name}");
-            foreach (var row in CostTable.Measure(target, floors, scale))
+            foreach (var row in CostTable.Measure(target, scale))
                 runs.Add(new BenchRun(Workload.SingleThreadName, target.Name, row.Operation, 1, 0, 0, 1e9 / row.NanosecondsPerOp,
                     row.NanosecondsPerOp, row.Floor, row.FloorNanosecondsPerOp, row.RatioToFloor));
         }
@@ -113,9 +107,6 @@ public sealed class BenchRunner(BenchArguments arguments, TextWriter progress)
 
     /// <summary>The cost table's operation-count scale for a given --seconds: about 2.5 s per target at the default.</summary>
     public static double CostScale(double seconds) => Math.Max(0.002, seconds / CostTableSecondsAtScaleOne * 2);
-
-    static BenchRun FloorRun(string operation, double ns) =>
-        new(Workload.SingleThreadName, "memcpy", operation, 1, 0, 0, 1e9 / ns, ns, operation, ns, 1.0);
 
     /// <summary>Fills <see cref="BenchRun.SpeedVsHost"/> from the host's figure for the same workload, operation and thread count.</summary>
     static List<BenchRun> WithHostRatios(List<BenchRun> runs)

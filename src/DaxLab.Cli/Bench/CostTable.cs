@@ -25,74 +25,81 @@ public static unsafe class CostTable
     public const string Memcpy4K = "memcpy 4 KiB";
     public const string Memcpy1M = "memcpy 1 MiB";
 
-    /// <summary>One figure: its cost and the memcpy floor it is compared with (null for the floors themselves).</summary>
+    /// <summary>One figure: its cost and the memcpy floor of the same size, timed in alternation with it.</summary>
     public sealed record Row(string Operation, double NanosecondsPerOp, string Floor, double FloorNanosecondsPerOp)
     {
         public double RatioToFloor => NanosecondsPerOp / FloorNanosecondsPerOp;
     }
 
-    /// <summary>The two memcpy floors, measured once per run and shared by every target's rows.</summary>
-    public sealed record Floors(double Copy4K, double Copy1M);
-
-    /// <summary>Times the memcpy floors; <paramref name="scale"/> multiplies the operation counts.</summary>
-    public static Floors MeasureFloors(double scale = 1.0)
-    {
-        int ops = Ops(scale);
-        return new Floors(Median(() => TimeMemcpy(ops, Page)), Median(() => TimeMemcpy(Math.Max(16, ops / 64), (int)MiB)));
-    }
-
-    /// <summary>Runs every measurement on <paramref name="target"/>.</summary>
-    public static IReadOnlyList<Row> Measure(BenchTarget target, Floors floors, double scale = 1.0)
+    /// <summary>Runs every measurement on <paramref name="target"/>; <paramref name="scale"/> multiplies the operation counts.</summary>
+    public static IReadOnlyList<Row> Measure(BenchTarget target, double scale = 1.0)
     {
         using var file = target.CreateFile(FileSize);
         var chunk = new byte[MiB];
         chunk.AsSpan().Fill(0x5a);
         for (long at = 0; at < FileSize; at += MiB)
             file.Write(at, chunk);
-        int pages = (int)(FileSize / Page), ops = Ops(scale), bigOps = Math.Max(16, ops / 64);
-        bool engine = target.Name != BenchTarget.HostName;
+        using var floor = new MemcpyFloor();
+        int pages = (int)(FileSize / Page), ops = Math.Max(1000, (int)(OpsPerTrial * scale)), bigOps = Math.Max(16, ops / 64);
         var rows = new List<Row>
         {
-            Small("pwrite 4 KiB", Median(() => TimeIo(file, ops, Page, write: true))),
-            Small("pread 4 KiB", Median(() => TimeIo(file, ops, Page, write: false))),
-            Big("pwrite 1 MiB", Median(() => TimeIo(file, bigOps, (int)MiB, write: true))),
-            Big("pread 1 MiB", Median(() => TimeIo(file, bigOps, (int)MiB, write: false))),
-            Small("mread 4 KiB (mapped)", Median(() => TimeMappedRead(file, ops, pages))),
-            Small("read fault (PTE)", Median(() => TimeFaults(file, pages, write: false))),
-            Small("write fault (PTE)", Median(() => TimeFaults(file, pages, write: true))),
+            Paired("pwrite 4 KiB", () => TimeIo(file, ops, Page, write: true), floor, ops, Page),
+            Paired("pread 4 KiB", () => TimeIo(file, ops, Page, write: false), floor, ops, Page),
+            Paired("pwrite 1 MiB", () => TimeIo(file, bigOps, (int)MiB, write: true), floor, bigOps, (int)MiB),
+            Paired("pread 1 MiB", () => TimeIo(file, bigOps, (int)MiB, write: false), floor, bigOps, (int)MiB),
+            Paired("mread 4 KiB (mapped)", () => TimeMappedRead(file, ops, pages), floor, ops, Page),
+            Paired("read fault (PTE)", () => TimeFaults(file, pages, write: false), floor, ops, Page),
+            Paired("write fault (PTE)", () => TimeFaults(file, pages, write: true), floor, ops, Page),
         };
         // tmpfs on the host has no huge pages here, so only the engine has a PMD fault.
-        if (engine)
-            rows.Add(Small("read fault (PMD, 2 MiB)", Median(() => TimePmdFaults(file))));
+        if (target.Name != BenchTarget.HostName)
+            rows.Add(Paired("read fault (PMD, 2 MiB)", () => TimePmdFaults(file), floor, ops, Page));
         return rows;
-
-        Row Small(string operation, double ns) => new(operation, ns, Memcpy4K, floors.Copy4K);
-        Row Big(string operation, double ns) => new(operation, ns, Memcpy1M, floors.Copy1M);
     }
 
-    private static int Ops(double scale) => Math.Max(1000, (int)(OpsPerTrial * scale));
-
-    private static double Median(Func<double> trial)
+    /// <summary>
+    /// Alternates a floor trial and an operation trial, after one warm-up of each, so both see the
+    /// same load from other jobs; reports the median of each.
+    /// </summary>
+    private static Row Paired(string operation, Func<double> trial, MemcpyFloor floor, int floorOps, int floorSize)
     {
+        double floorTrial() => floor.Time(floorOps, floorSize);
         trial();
-        var results = Enumerable.Range(0, Trials).Select(_ => trial()).Order().ToArray();
-        return results[Trials / 2];
+        floorTrial();
+        var costs = new double[Trials];
+        var floors = new double[Trials];
+        for (int i = 0; i < Trials; i++)
+        {
+            floors[i] = floorTrial();
+            costs[i] = trial();
+        }
+        Array.Sort(costs);
+        Array.Sort(floors);
+        return new Row(operation, costs[Trials / 2], floorSize == Page ? Memcpy4K : Memcpy1M, floors[Trials / 2]);
     }
 
-    private static double TimeMemcpy(int ops, int size)
+    /// <summary>The physical floor: a plain copy out of a 64 MiB buffer at scattered offsets, into a buffer that stays cached.</summary>
+    private sealed class MemcpyFloor : IDisposable
     {
-        var source = (byte*)NativeMemory.AlignedAlloc((nuint)FileSize, Page);
-        var destination = (byte*)NativeMemory.AlignedAlloc((nuint)size, Page);
-        try
+        private readonly byte* source = (byte*)NativeMemory.AlignedAlloc((nuint)FileSize, Page);
+        private readonly byte* destination = (byte*)NativeMemory.AlignedAlloc((nuint)MiB, Page);
+
+        public MemcpyFloor()
         {
             NativeMemory.Fill(source, (nuint)FileSize, 1);
+            NativeMemory.Fill(destination, (nuint)MiB, 2);
+        }
+
+        public double Time(int ops, int size)
+        {
             int slots = (int)(FileSize / size);
             var clock = Stopwatch.StartNew();
             for (int i = 0; i < ops; i++)
                 Buffer.MemoryCopy(source + (long)Scatter(i, slots) * size, destination, size, size);
             return clock.Elapsed.TotalNanoseconds / ops;
         }
-        finally
+
+        public void Dispose()
         {
             NativeMemory.AlignedFree(source);
             NativeMemory.AlignedFree(destination);

@@ -38,8 +38,7 @@ public static class SeamComparison
         for (int round = 1; round <= Rounds; round++)
         {
             progress.WriteLine($"[seam] round {round}/{Rounds}: {design.Name}, seam compiled in");
-            var floors = CostTable.MeasureFloors(scale);
-            foreach (var row in CostTable.Measure(target, floors, scale))
+            foreach (var row in CostTable.Measure(target, scale))
                 KeepMin(with, row.Operation, row.NanosecondsPerOp);
             progress.WriteLine($"[seam] round {round}/{Rounds}: {design.Name}, seam compiled out ({executable})");
             foreach (var run in RunChild(executable, design.Name, arguments.Seconds))
