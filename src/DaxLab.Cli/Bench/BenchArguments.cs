@@ -39,15 +39,16 @@ public sealed record BenchArguments
     /// <summary>A build with the seam compiled out (its `daxlab` executable), for measuring the seam's cost; null: look beside this build.</summary>
     public string? SeamOffExecutable { get; init; }
 
-    /// <summary>Skip the seam comparison.</summary>
-    public bool SeamCompare { get; init; } = true;
+    /// <summary>Measure the seam's cost against a seam-less build (about 30 s more; off by default to keep the default set short).</summary>
+    public bool SeamCompare { get; init; }
 
     public const string Usage =
         "usage: daxlab bench [--workload W,...] [--design D,...] [--threads N,...] [--seconds S]\n"
-        + "                    [--out DIR] [--no-host] [--no-plots] [--no-seam] [--seam-off PATH]\n"
+        + "                    [--out DIR] [--no-host] [--no-plots] [--seam] [--seam-off PATH]\n"
         + "  workloads: " + "fault-storm, fault-scatter-pte, fault-scatter-pmd, disjoint-writers, fill-holes, writeback, single\n"
         + "  --threads defaults to 1, 2, 4 ... up to twice the core count; --seconds per point (default 0.4)\n"
-        + "  --seam-off: a daxlab built with -c ReleaseNoSeam (default: looked for beside this build)\n";
+        + "  --seam: also measure the checker seam's cost against a build with it compiled out\n"
+        + "  --seam-off PATH: that build's daxlab (default: bin/ReleaseNoSeam beside this build)\n";
 
     /// <summary>1, 2, 4 ... up to twice the core count.</summary>
     public static IReadOnlyList<int> DefaultThreads()
@@ -79,8 +80,8 @@ public sealed record BenchArguments
                 "--out" => result with { OutDirectory = NonEmpty(flag, Value()) },
                 "--no-host" => result with { Host = false },
                 "--no-plots" => result with { Plots = false },
-                "--no-seam" => result with { SeamCompare = false },
-                "--seam-off" => result with { SeamOffExecutable = NonEmpty(flag, Value()) },
+                "--seam" => result with { SeamCompare = true },
+                "--seam-off" => result with { SeamCompare = true, SeamOffExecutable = NonEmpty(flag, Value()) },
                 _ => throw new ArgumentException($"bench: unexpected argument '{flag}'\n{Usage}"),
             };
         }

@@ -52,7 +52,7 @@ public static class Goals
         verdicts.Add(result.Seam is SeamCost seam
             ? new("checker seam under 2%", $"{seam.MeanOverhead:P1} (geomean, {seam.Design})", seam.MeanOverhead < 0.02,
                 seam.MeanOverhead < 0.02 ? "" : $"{seam.MeanOverhead - 0.02:P1} over")
-            : new("checker seam under 2%", $"not measured (build `{SeamComparison.BuildHint}`)", null, ""));
+            : new("checker seam under 2%", $"not measured (run with --seam after `{SeamComparison.BuildHint}`)", null, ""));
         return verdicts.Select(v => v with { Goal = $"{v.Goal} [{design}]" }).ToList();
     }
 

@@ -5,9 +5,9 @@ namespace DaxLab.Cli.Bench;
 
 /// <summary>
 /// What the checker's seam costs on real threads: this build's single-thread cost table against
-/// the same table from a build with the seam compiled out (configuration ReleaseNoSeam), run as
-/// a child process, alternating rounds so both see the same machine load; the lower of each
-/// side's rounds is kept.
+/// the same table from a build with the seam compiled out (configuration ReleaseNoSeam). Both run
+/// as child processes, alternating rounds so both see the same machine load and the same JIT
+/// warm-up; the lower of each side's rounds is kept.
 /// </summary>
 public static class SeamComparison
 {
@@ -31,15 +31,15 @@ public static class SeamComparison
             return null;
         }
         var design = arguments.Designs.FirstOrDefault(d => d == DesignCatalog.Default) ?? arguments.Designs[0];
-        var target = BenchTarget.Engine(design);
-        double scale = BenchRunner.CostScale(arguments.Seconds);
+        // Both sides run as fresh child processes, so both pay the same JIT tiering and start-up.
+        string self = Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "daxlab.exe" : "daxlab");
         var with = new Dictionary<string, double>();
         var without = new Dictionary<string, double>();
         for (int round = 1; round <= Rounds; round++)
         {
             progress.WriteLine($"[seam] round {round}/{Rounds}: {design.Name}, seam compiled in");
-            foreach (var row in CostTable.Measure(target, scale))
-                KeepMin(with, row.Operation, row.NanosecondsPerOp);
+            foreach (var run in RunChild(self, design.Name, arguments.Seconds))
+                KeepMin(with, run.Operation, run.NsPerOp);
             progress.WriteLine($"[seam] round {round}/{Rounds}: {design.Name}, seam compiled out ({executable})");
             foreach (var run in RunChild(executable, design.Name, arguments.Seconds))
                 KeepMin(without, run.Operation, run.NsPerOp);
@@ -76,7 +76,7 @@ public static class SeamComparison
                 UseShellExecute = false,
             };
             foreach (string argument in (string[])["bench", "--workload", "single", "--design", design, "--no-host", "--no-plots",
-                         "--no-seam", "--seconds", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "--out", directory])
+                         "--seconds", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "--out", directory])
                 start.ArgumentList.Add(argument);
             using var child = Process.Start(start) ?? throw new InvalidOperationException($"could not start {executable}");
             var output = child.StandardOutput.ReadToEndAsync();
