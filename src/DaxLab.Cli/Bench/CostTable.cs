@@ -43,9 +43,9 @@ public static unsafe class CostTable
         int pages = (int)(FileSize / Page), ops = Math.Max(1000, (int)(OpsPerTrial * scale)), bigOps = Math.Max(16, ops / 64);
         var rows = new List<Row>
         {
-            Paired("pwrite 4 KiB", () => TimeIo(file, ops, Page, write: true), floor, ops, Page),
+            Paired("pwrite 4 KiB", () => TimeIo(file, ops, Page, write: true), floor, ops, Page, intoScattered: true),
             Paired("pread 4 KiB", () => TimeIo(file, ops, Page, write: false), floor, ops, Page),
-            Paired("pwrite 1 MiB", () => TimeIo(file, bigOps, (int)MiB, write: true), floor, bigOps, (int)MiB),
+            Paired("pwrite 1 MiB", () => TimeIo(file, bigOps, (int)MiB, write: true), floor, bigOps, (int)MiB, intoScattered: true),
             Paired("pread 1 MiB", () => TimeIo(file, bigOps, (int)MiB, write: false), floor, bigOps, (int)MiB),
             Paired("mread 4 KiB (mapped)", () => TimeMappedRead(file, ops, pages), floor, ops, Page),
             Paired("read fault (PTE)", () => TimeFaults(file, pages, write: false), floor, ops, Page),
@@ -61,9 +61,10 @@ public static unsafe class CostTable
     /// Alternates a floor trial and an operation trial, after one warm-up of each, so both see the
     /// same load from other jobs; reports the median of each.
     /// </summary>
-    private static Row Paired(string operation, Func<double> trial, MemcpyFloor floor, int floorOps, int floorSize)
+    /// <remarks>A write's floor copies from a cached buffer into the scattered 64 MiB, as pwrite does; a read's the other way.</remarks>
+    private static Row Paired(string operation, Func<double> trial, MemcpyFloor floor, int floorOps, int floorSize, bool intoScattered = false)
     {
-        double floorTrial() => floor.Time(floorOps, floorSize);
+        double floorTrial() => floor.Time(floorOps, floorSize, intoScattered);
         trial();
         floorTrial();
         var costs = new double[Trials];
@@ -75,10 +76,11 @@ public static unsafe class CostTable
         }
         Array.Sort(costs);
         Array.Sort(floors);
-        return new Row(operation, costs[Trials / 2], floorSize == Page ? Memcpy4K : Memcpy1M, floors[Trials / 2]);
+        string floorName = (floorSize == Page ? Memcpy4K : Memcpy1M) + (intoScattered ? " (store side)" : "");
+        return new Row(operation, costs[Trials / 2], floorName, floors[Trials / 2]);
     }
 
-    /// <summary>The physical floor: a plain copy out of a 64 MiB buffer at scattered offsets, into a buffer that stays cached.</summary>
+    /// <summary>The physical floor: a plain copy between a 64 MiB buffer at scattered offsets and a buffer that stays cached.</summary>
     private sealed class MemcpyFloor : IDisposable
     {
         private readonly byte* source = (byte*)NativeMemory.AlignedAlloc((nuint)FileSize, Page);
@@ -90,12 +92,18 @@ public static unsafe class CostTable
             NativeMemory.Fill(destination, (nuint)MiB, 2);
         }
 
-        public double Time(int ops, int size)
+        public double Time(int ops, int size, bool intoScattered)
         {
             int slots = (int)(FileSize / size);
             var clock = Stopwatch.StartNew();
             for (int i = 0; i < ops; i++)
-                Buffer.MemoryCopy(source + (long)Scatter(i, slots) * size, destination, size, size);
+            {
+                byte* scattered = source + (long)Scatter(i, slots) * size;
+                if (intoScattered)
+                    Buffer.MemoryCopy(destination, scattered, size, size);
+                else
+                    Buffer.MemoryCopy(scattered, destination, size, size);
+            }
             return clock.Elapsed.TotalNanoseconds / ops;
         }
 
