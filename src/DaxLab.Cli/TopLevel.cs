@@ -12,7 +12,7 @@ public static class TopLevel
         + "  check [options]                                    explore scenarios x designs; the verdict matrix (default)\n"
         + "  designs                                            the locking designs, with their sources\n"
         + "  scenarios                                          the built-in scenarios\n"
-        + "  bench                                              single-thread cost table against a 4 KiB memcpy\n"
+        + "  bench [options]                                    workloads x designs x threads vs the host kernel (docs/bench.md)\n"
         + "  torture DEVICE [--seed N] [--ops N]                random metadata-heavy work; safe to kill -9\n"
         + "  help                                               this text\n";
 
@@ -71,15 +71,8 @@ public static class TopLevel
         return 0;
     }
 
-    /// <summary>bench: the single-thread cost table, on an in-memory device.</summary>
-    static int Bench(string[] args, TextWriter stdout, TextWriter stderr)
-    {
-        if (args.Length > 0)
-            return Complain(stderr, $"bench: unexpected argument '{args[0]}'");
-        stdout.Write("DaxLab single-thread costs (median of 5 trials, 64 MiB file, in-memory device)\n");
-        Cli.Bench.CostTable.Print(Cli.Bench.CostTable.Measure(), stdout);
-        return 0;
-    }
+    /// <summary>bench: see <see cref="Cli.Bench.BenchCommand"/>; bad arguments arrive as ArgumentException.</summary>
+    static int Bench(string[] args, TextWriter stdout, TextWriter stderr) => Cli.Bench.BenchCommand.Run(args, stdout, stderr);
 
     /// <summary>torture DEVICE [--seed N] [--ops N]: see <see cref="Torture"/>.</summary>
     static int TortureVerb(string[] args, TextWriter stdout, TextWriter stderr)

@@ -4,8 +4,9 @@ using System.Runtime.InteropServices;
 namespace DaxLab.Cli.Bench;
 
 /// <summary>
-/// The single-thread cost table: the engine's basic operations next to a plain 4 KiB memcpy
-/// measured in the same run, so the ratios hold on any machine.
+/// The single-thread cost table: the basic operations of one target (the engine under a design,
+/// or the host kernel on tmpfs), each next to a plain memcpy of the same size measured in the
+/// same run, so the ratios hold on any machine.
 /// </summary>
 public static unsafe class CostTable
 {
@@ -18,74 +19,112 @@ public static unsafe class CostTable
     /// <summary>Each figure is the median of this many timed trials (after one warm-up), to shed noise.</summary>
     private const int Trials = 5;
 
-    public sealed record Row(string Operation, double NanosecondsPerOp, double RatioToMemcpy);
+    /// <summary>Operations per 4 KiB trial at scale 1; a 1 MiB trial does 1/64 as many.</summary>
+    private const int OpsPerTrial = 200_000;
 
-    /// <summary>Runs every measurement; <paramref name="scale"/> multiplies the operation counts.</summary>
-    public static IReadOnlyList<Row> Measure(double scale = 1.0)
+    public const string Memcpy4K = "memcpy 4 KiB";
+    public const string Memcpy1M = "memcpy 1 MiB";
+
+    /// <summary>One figure: its cost and the memcpy floor of the same size, timed in alternation with it.</summary>
+    public sealed record Row(string Operation, double NanosecondsPerOp, string Floor, double FloorNanosecondsPerOp)
     {
-        using var fs = DaxFileSystem.CreateInMemory(FileSize * 2);
-        using var file = fs.OpenFile("bench", DaxOpenFlags.Create);
-        file.Write(0, new byte[FileSize]);
-        int pages = (int)(FileSize / Page);
-        int ops = Math.Max(1000, (int)(200_000 * scale));
-        var figures = new List<(string, double)>
+        public double RatioToFloor => NanosecondsPerOp / FloorNanosecondsPerOp;
+    }
+
+    /// <summary>Runs every measurement on <paramref name="target"/>; <paramref name="scale"/> multiplies the operation counts.</summary>
+    public static IReadOnlyList<Row> Measure(BenchTarget target, double scale = 1.0)
+    {
+        using var file = target.CreateFile(FileSize);
+        var chunk = new byte[MiB];
+        chunk.AsSpan().Fill(0x5a);
+        for (long at = 0; at < FileSize; at += MiB)
+            file.Write(at, chunk);
+        using var floor = new MemcpyFloor();
+        int pages = (int)(FileSize / Page), ops = Math.Max(1000, (int)(OpsPerTrial * scale)), bigOps = Math.Max(16, ops / 64);
+        var rows = new List<Row>
         {
-            ("memcpy 4 KiB", Median(() => TimeMemcpy(ops))),
-            ("pwrite 4 KiB", Median(() => TimeIo(file, ops, pages, write: true))),
-            ("pread 4 KiB", Median(() => TimeIo(file, ops, pages, write: false))),
-            ("mread 4 KiB (mapped)", Median(() => TimeMappedRead(file, ops, pages))),
-            ("read fault (PTE)", Median(() => TimeFaults(file, pages, write: false))),
-            ("write fault (PTE)", Median(() => TimeFaults(file, pages, write: true))),
-            ("read fault (PMD, 2 MiB)", Median(() => TimePmdFaults(file))),
+            Paired("pwrite 4 KiB", () => TimeIo(file, ops, Page, write: true), floor, ops, Page, intoScattered: true),
+            Paired("pread 4 KiB", () => TimeIo(file, ops, Page, write: false), floor, ops, Page),
+            Paired("pwrite 1 MiB", () => TimeIo(file, bigOps, (int)MiB, write: true), floor, bigOps, (int)MiB, intoScattered: true),
+            Paired("pread 1 MiB", () => TimeIo(file, bigOps, (int)MiB, write: false), floor, bigOps, (int)MiB),
+            Paired("mread 4 KiB (mapped)", () => TimeMappedRead(file, ops, pages), floor, ops, Page),
+            Paired("read fault (PTE)", () => TimeFaults(file, pages, write: false), floor, ops, Page),
+            Paired("write fault (PTE)", () => TimeFaults(file, pages, write: true), floor, ops, Page),
         };
-        double floor = figures[0].Item2;
-        return figures.Select(f => new Row(f.Item1, f.Item2, f.Item2 / floor)).ToList();
+        // tmpfs on the host has no huge pages here, so only the engine has a PMD fault.
+        if (target.Name != BenchTarget.HostName)
+            rows.Add(Paired("read fault (PMD, 2 MiB)", () => TimePmdFaults(file), floor, ops, Page));
+        return rows;
     }
 
-    public static void Print(IReadOnlyList<Row> rows, TextWriter output)
+    /// <summary>
+    /// Alternates a floor trial and an operation trial, after one warm-up of each, so both see the
+    /// same load from other jobs; reports the median of each.
+    /// </summary>
+    /// <remarks>A write's floor copies from a cached buffer into the scattered 64 MiB, as pwrite does; a read's the other way.</remarks>
+    private static Row Paired(string operation, Func<double> trial, MemcpyFloor floor, int floorOps, int floorSize, bool intoScattered = false)
     {
-        output.WriteLine($"{"operation",-26} {"ns/op",10} {"x memcpy 4 KiB",15}");
-        foreach (var row in rows)
-            output.WriteLine($"{row.Operation,-26} {row.NanosecondsPerOp,10:F1} {row.RatioToMemcpy,15:F2}");
-    }
-
-    private static double Median(Func<double> trial)
-    {
+        double floorTrial() => floor.Time(floorOps, floorSize, intoScattered);
         trial();
-        var results = Enumerable.Range(0, Trials).Select(_ => trial()).Order().ToArray();
-        return results[Trials / 2];
+        floorTrial();
+        var costs = new double[Trials];
+        var floors = new double[Trials];
+        for (int i = 0; i < Trials; i++)
+        {
+            floors[i] = floorTrial();
+            costs[i] = trial();
+        }
+        Array.Sort(costs);
+        Array.Sort(floors);
+        string floorName = (floorSize == Page ? Memcpy4K : Memcpy1M) + (intoScattered ? " (store side)" : "");
+        return new Row(operation, costs[Trials / 2], floorName, floors[Trials / 2]);
     }
 
-    private static double TimeMemcpy(int ops)
+    /// <summary>The physical floor: a plain copy between a 64 MiB buffer at scattered offsets and a buffer that stays cached.</summary>
+    private sealed class MemcpyFloor : IDisposable
     {
-        var source = (byte*)NativeMemory.AlignedAlloc((nuint)FileSize, Page);
-        var destination = (byte*)NativeMemory.AlignedAlloc(Page, Page);
-        try
+        private readonly byte* source = (byte*)NativeMemory.AlignedAlloc((nuint)FileSize, Page);
+        private readonly byte* destination = (byte*)NativeMemory.AlignedAlloc((nuint)MiB, Page);
+
+        public MemcpyFloor()
         {
             NativeMemory.Fill(source, (nuint)FileSize, 1);
-            int pages = (int)(FileSize / Page);
+            NativeMemory.Fill(destination, (nuint)MiB, 2);
+        }
+
+        public double Time(int ops, int size, bool intoScattered)
+        {
+            int slots = (int)(FileSize / size);
             var clock = Stopwatch.StartNew();
             for (int i = 0; i < ops; i++)
-                Buffer.MemoryCopy(source + (long)Scatter(i, pages) * Page, destination, Page, Page);
+            {
+                byte* scattered = source + (long)Scatter(i, slots) * size;
+                if (intoScattered)
+                    Buffer.MemoryCopy(destination, scattered, size, size);
+                else
+                    Buffer.MemoryCopy(scattered, destination, size, size);
+            }
             return clock.Elapsed.TotalNanoseconds / ops;
         }
-        finally
+
+        public void Dispose()
         {
             NativeMemory.AlignedFree(source);
             NativeMemory.AlignedFree(destination);
         }
     }
 
-    /// <summary>A page index that walks the whole file without a stride the prefetcher can follow.</summary>
-    private static int Scatter(int i, int pages) => (int)((i * 2654435761L) % pages);
+    /// <summary>A slot index that walks the whole file without a stride the prefetcher can follow.</summary>
+    private static int Scatter(int i, int slots) => (int)((i * 2654435761L) % slots);
 
-    private static double TimeIo(DaxFile file, int ops, int pages, bool write)
+    private static double TimeIo(IBenchFile file, int ops, int size, bool write)
     {
-        var buffer = new byte[Page];
+        var buffer = new byte[size];
+        int slots = (int)(FileSize / size);
         var clock = Stopwatch.StartNew();
         for (int i = 0; i < ops; i++)
         {
-            long offset = (long)Scatter(i, pages) * Page;
+            long offset = (long)Scatter(i, slots) * size;
             if (write)
                 file.Write(offset, buffer);
             else
@@ -94,9 +133,9 @@ public static unsafe class CostTable
         return clock.Elapsed.TotalNanoseconds / ops;
     }
 
-    private static double TimeMappedRead(DaxFile file, int ops, int pages)
+    private static double TimeMappedRead(IBenchFile file, int ops, int pages)
     {
-        using var map = file.Map(0, FileSize, MapProtection.Read, MapSharing.Shared);
+        using var map = file.Map(0, FileSize);
         var buffer = new byte[Page];
         for (int p = 0; p < pages; p++)
             map.Load((long)p * Page, buffer.AsSpan(0, 1));
@@ -110,10 +149,10 @@ public static unsafe class CostTable
     /// Every page faults once: the mapping starts 4 KiB into the file, so its addresses and
     /// file offsets are never equally 2 MiB-aligned and every fault is a PTE fault.
     /// </summary>
-    private static double TimeFaults(DaxFile file, int pages, bool write)
+    private static double TimeFaults(IBenchFile file, int pages, bool write)
     {
-        using var map = file.Map(Page, FileSize - Page, MapProtection.Read | MapProtection.Write, MapSharing.Shared);
-        var one = new byte[1];
+        using var map = file.Map(Page, FileSize - Page);
+        Span<byte> one = stackalloc byte[1];
         var clock = Stopwatch.StartNew();
         for (int p = 0; p < pages - 1; p++)
         {
@@ -125,10 +164,10 @@ public static unsafe class CostTable
         return clock.Elapsed.TotalNanoseconds / (pages - 1);
     }
 
-    private static double TimePmdFaults(DaxFile file)
+    private static double TimePmdFaults(IBenchFile file)
     {
-        using var map = file.Map(0, FileSize, MapProtection.Read, MapSharing.Shared);
-        var one = new byte[1];
+        using var map = file.Map(0, FileSize);
+        Span<byte> one = stackalloc byte[1];
         int huge = (int)(FileSize / Geometry.PmdSize);
         var clock = Stopwatch.StartNew();
         for (int h = 0; h < huge; h++)

@@ -16,7 +16,10 @@ public sealed class RwSemaphore
     private const int WriterHeld = -1;
 
     private readonly object gate = new();
-    private readonly IScheduler? scheduler;
+    private readonly IScheduler? modelScheduler;
+
+    /// <summary>The scheduler, or null on real threads; a constant null when the seam is compiled out (<see cref="Seam.CompiledOut"/>).</summary>
+    private IScheduler? scheduler => Seam.CompiledOut ? null : modelScheduler;
     private readonly string downReadPoint;
     private readonly string downWritePoint;
     private int count;
@@ -25,7 +28,7 @@ public sealed class RwSemaphore
 
     internal RwSemaphore(Seam seam, string name)
     {
-        scheduler = seam.Scheduler;
+        modelScheduler = seam.Scheduler;
         Name = name;
         downReadPoint = "down_read(" + name + ")";
         downWritePoint = "down_write(" + name + ")";

@@ -17,7 +17,24 @@ public sealed class Seam
     /// <summary>The seam for real threads: no scheduler, host primitives.</summary>
     public static readonly Seam RealThreads = new(null);
 
-    public Seam(IScheduler? scheduler) => Scheduler = scheduler;
+    /// <summary>
+    /// True in a build with the seam compiled out (<c>dotnet build -c ReleaseNoSeam</c>, which
+    /// defines DAXLAB_NO_SEAM): every scheduling point, note and access declaration is empty and
+    /// every primitive takes its host path unconditionally. Such a build exists only to measure
+    /// what the seam costs (<c>daxlab bench</c>); it cannot run the checker.
+    /// </summary>
+#if DAXLAB_NO_SEAM
+    public const bool CompiledOut = true;
+#else
+    public const bool CompiledOut = false;
+#endif
+
+    public Seam(IScheduler? scheduler)
+    {
+        if (CompiledOut && scheduler is not null)
+            throw new InvalidOperationException("this build has the seam compiled out (ReleaseNoSeam); the checker needs a Release or Debug build");
+        Scheduler = scheduler;
+    }
 
     /// <summary>The deterministic scheduler, or null on real threads.</summary>
     public IScheduler? Scheduler { get; }
@@ -26,20 +43,32 @@ public sealed class Seam
     public bool Tracing
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => Scheduler is not null;
+        get => !CompiledOut && Scheduler is not null;
     }
 
     /// <summary>A place where the kernel could be preempted, named for its function.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Point(string kernelFunction) => Scheduler?.Reschedule(kernelFunction);
+    public void Point(string kernelFunction)
+    {
+        if (!CompiledOut)
+            Scheduler?.Reschedule(kernelFunction);
+    }
 
     /// <summary>Records what the running CPU saw or did (a line of a race diagram).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Note(string what) => Scheduler?.Note(what);
+    public void Note(string what)
+    {
+        if (!CompiledOut)
+            Scheduler?.Note(what);
+    }
 
     /// <summary>Declares shared data the current step touches without a lock (see <see cref="IScheduler.Access"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Access(object resource, bool write) => Scheduler?.Access(resource, write);
+    public void Access(object resource, bool write)
+    {
+        if (!CompiledOut)
+            Scheduler?.Access(resource, write);
+    }
 
     public Spinlock NewSpinLock(string name) => new(this, name);
 

@@ -13,13 +13,16 @@ namespace DaxLab.Sync;
 public sealed class Spinlock
 {
     private readonly Lock hostLock = new();
-    private readonly IScheduler? scheduler;
+    private readonly IScheduler? modelScheduler;
+
+    /// <summary>The scheduler, or null on real threads; a constant null when the seam is compiled out (<see cref="Seam.CompiledOut"/>).</summary>
+    private IScheduler? scheduler => Seam.CompiledOut ? null : modelScheduler;
     private readonly string lockPoint;
     private bool modelHeld;
 
     internal Spinlock(Seam seam, string name)
     {
-        scheduler = seam.Scheduler;
+        modelScheduler = seam.Scheduler;
         Name = name;
         lockPoint = "spin_lock(" + name + ")";
     }

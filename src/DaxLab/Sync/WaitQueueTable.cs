@@ -18,12 +18,15 @@ namespace DaxLab.Sync;
 public sealed class WaitQueueTable
 {
     private readonly Bucket[] buckets;
-    private readonly IScheduler? scheduler;
+    private readonly IScheduler? modelScheduler;
+
+    /// <summary>The scheduler, or null on real threads; a constant null when the seam is compiled out (<see cref="Seam.CompiledOut"/>).</summary>
+    private IScheduler? scheduler => Seam.CompiledOut ? null : modelScheduler;
 
     internal WaitQueueTable(Seam seam, int bucketCount)
     {
         Debug.Assert(bucketCount > 0 && (bucketCount & (bucketCount - 1)) == 0, "bucket count must be a power of two");
-        scheduler = seam.Scheduler;
+        modelScheduler = seam.Scheduler;
         // Buckets are made on first use: the checker builds a table per run, and 4096 buckets
         // up front were most of a short run's allocations.
         buckets = new Bucket[bucketCount];

@@ -1,0 +1,134 @@
+using System.Globalization;
+using DaxLab.Designs;
+
+namespace DaxLab.Cli.Bench;
+
+/// <summary>
+/// `daxlab bench` options. Lists are comma-separated; every bad value is an ArgumentException
+/// whose message says what is accepted (TopLevel prints it as one line, status 1).
+/// </summary>
+public sealed record BenchArguments
+{
+    /// <summary>Seconds per point in the default set: about 90 seconds in all on 2 cores.</summary>
+    public const double DefaultSeconds = 0.4;
+
+    /// <summary>The longest point accepted: an hour, beyond which the figure says nothing new.</summary>
+    public const double MaxSeconds = 3600;
+
+    /// <summary>The most threads a point may run: far past any oversubscription worth measuring.</summary>
+    public const int MaxThreads = 1024;
+
+    public const string DefaultOut = "bench-results";
+
+    public required IReadOnlyList<string> Workloads { get; init; }
+
+    public required IReadOnlyList<Design> Designs { get; init; }
+
+    public required IReadOnlyList<int> Threads { get; init; }
+
+    public double Seconds { get; init; } = DefaultSeconds;
+
+    public string OutDirectory { get; init; } = DefaultOut;
+
+    /// <summary>Run the host kernel's path (tmpfs) next to the designs.</summary>
+    public bool Host { get; init; } = true;
+
+    /// <summary>Write the SVG plots (off for quick runs and tests).</summary>
+    public bool Plots { get; init; } = true;
+
+    /// <summary>A build with the seam compiled out (its `daxlab` executable), for measuring the seam's cost; null: look beside this build.</summary>
+    public string? SeamOffExecutable { get; init; }
+
+    /// <summary>Measure the seam's cost against a seam-less build (about 30 s more; off by default to keep the default set short).</summary>
+    public bool SeamCompare { get; init; }
+
+    public const string Usage =
+        "usage: daxlab bench [--workload W,...] [--design D,...] [--threads N,...] [--seconds S]\n"
+        + "                    [--out DIR] [--no-host] [--no-plots] [--seam] [--seam-off PATH]\n"
+        + "  workloads: " + "fault-storm, fault-scatter-pte, fault-scatter-pmd, disjoint-writers, fill-holes, writeback, single\n"
+        + "  --threads defaults to 1, 2, 4 ... up to twice the core count; --seconds per point (default 0.4)\n"
+        + "  --seam: also measure the checker seam's cost against a build with it compiled out\n"
+        + "  --seam-off PATH: that build's daxlab (default: bin/ReleaseNoSeam beside this build)\n";
+
+    /// <summary>1, 2, 4 ... up to twice the core count.</summary>
+    public static IReadOnlyList<int> DefaultThreads()
+    {
+        var counts = new List<int>();
+        for (int n = 1; n <= 2 * Environment.ProcessorCount; n *= 2)
+            counts.Add(n);
+        return counts;
+    }
+
+    public static BenchArguments Parse(IReadOnlyList<string> args)
+    {
+        var result = new BenchArguments
+        {
+            Workloads = [.. Workload.AllNames],
+            Designs = DesignCatalog.All,
+            Threads = DefaultThreads(),
+        };
+        for (int i = 0; i < args.Count; i++)
+        {
+            string flag = args[i];
+            string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"bench: {flag} needs a value");
+            result = flag switch
+            {
+                "--workload" or "--workloads" => result with { Workloads = ParseWorkloads(Value()) },
+                "--design" or "--designs" => result with { Designs = ParseDesigns(Value()) },
+                "--threads" => result with { Threads = ParseThreads(Value()) },
+                "--seconds" => result with { Seconds = ParseSeconds(Value()) },
+                "--out" => result with { OutDirectory = NonEmpty(flag, Value()) },
+                "--no-host" => result with { Host = false },
+                "--no-plots" => result with { Plots = false },
+                "--seam" => result with { SeamCompare = true },
+                "--seam-off" => result with { SeamCompare = true, SeamOffExecutable = NonEmpty(flag, Value()) },
+                _ => throw new ArgumentException($"bench: unexpected argument '{flag}'\n{Usage}"),
+            };
+        }
+        return result;
+    }
+
+    static IReadOnlyList<string> ParseWorkloads(string value)
+    {
+        var known = Workload.AllNames.ToList();
+        var names = Split("--workload", value);
+        foreach (var name in names)
+            if (!known.Contains(name))
+                throw new ArgumentException($"bench: no workload named '{name}'; the workloads are: {string.Join(", ", known)}");
+        return names.Distinct().ToList();
+    }
+
+    static IReadOnlyList<Design> ParseDesigns(string value) =>
+        Split("--design", value).Select(name =>
+        {
+            try
+            {
+                return DesignCatalog.Find(name);
+            }
+            catch (ArgumentException error)
+            {
+                throw new ArgumentException("bench: " + error.Message);
+            }
+        }).Distinct().ToList();
+
+    static IReadOnlyList<int> ParseThreads(string value) =>
+        Split("--threads", value).Select(text =>
+            int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= 1 && n <= MaxThreads
+                ? n
+                : throw new ArgumentException($"bench: bad thread count '{text}' (a whole number from 1 to {MaxThreads})"))
+            .Distinct().Order().ToList();
+
+    static double ParseSeconds(string text) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double s) && s > 0 && s <= MaxSeconds
+            ? s
+            : throw new ArgumentException($"bench: bad --seconds '{text}' (a number above 0, at most {MaxSeconds}, e.g. 0.5)");
+
+    static List<string> Split(string flag, string value)
+    {
+        var parts = value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList();
+        return parts.Count > 0 ? parts : throw new ArgumentException($"bench: {flag} needs at least one name");
+    }
+
+    static string NonEmpty(string flag, string value) =>
+        value.Length > 0 ? value : throw new ArgumentException($"bench: {flag} needs a non-empty value");
+}
