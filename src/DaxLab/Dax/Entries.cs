@@ -42,7 +42,7 @@ public sealed partial class DaxCore
         {
             var locked = LockEntry(mapping, index, entry);
             mapping.XaLock.Unlock();
-            Seam.Note("grab_mapping_entry - locks " + locked.Without(DaxEntry.Locked));
+            Seam.Note($"grab_mapping_entry - locks {locked.Without(DaxEntry.Locked)}");
             return locked;
         }
         var empty = DaxEntry.MakeEmpty(pmd);
@@ -67,7 +67,7 @@ public sealed partial class DaxCore
         var removed = mapping.Entries.Erase(pmdIndex);
         Debug.Assert(removed.IsLocked && removed.IsPmd, "downgraded entry changed under its lock");
         WakeAll(mapping, pmdIndex, removed);
-        Seam.Note("grab_mapping_entry - downgrades " + (entry.IsZero ? "zero" : "empty") + " PMD entry");
+        Seam.Note($"grab_mapping_entry - downgrades {(entry.IsZero ? "zero" : "empty")} PMD entry");
     }
 
     /// <summary>
@@ -88,7 +88,7 @@ public sealed partial class DaxCore
         {
             Debug.Assert(replacement.IsPmd == entry.IsPmd, "entry size changes on insert");
             result = replacement.With(DaxEntry.Locked);
-            Seam.Note("dax_insert_entry - " + (replacement.IsZero ? "adds zero page" : "maps blocks"));
+            Seam.Note($"dax_insert_entry - {(replacement.IsZero ? "adds zero page" : "maps blocks")}");
         }
         if (dirty)
             result = result.With(DaxEntry.TagDirty);

@@ -114,7 +114,7 @@ public sealed partial class DaxCore
             Interlocked.Increment(ref vmf.Vma.MinorFaults);
         entry = InsertEntry(vmf.Vma.Mapping, vmf.Pgoff, entry, DaxEntry.MakeMapped(pfn, pmd: false), dirty: vmf.Write);
         vmf.Vma.SetPte(vmf.Address, Pte.Make(PageKind.Device, pfn, writable: vmf.Write, huge: false), mkwrite: vmf.Write);
-        Seam.Note("dax_iomap_pte_fault - maps pfn " + pfn + (vmf.Write ? " writable" : " read-only"));
+        Seam.Note($"dax_iomap_pte_fault - maps pfn {pfn} {(vmf.Write ? "writable" : "read-only")}");
         return VmFault.NoPage;
     }
 
@@ -271,7 +271,7 @@ public sealed partial class DaxCore
             Interlocked.Increment(ref vmf.Vma.MajorFaults);
         else
             Interlocked.Increment(ref vmf.Vma.MinorFaults);
-        Seam.Note("dax_iomap_pmd_fault - maps 2 MiB at pfn " + pfn);
+        Seam.Note($"dax_iomap_pmd_fault - maps 2 MiB at pfn {pfn}");
         return VmFault.NoPage;
     }
 

@@ -115,7 +115,7 @@ public sealed partial class DaxCore
             if (unmapAsDropped?.Invoke(entry) == true)
                 Rmap.UnmapMappingRange(mapping, StoreIndexOf(index, entry), StoreIndexOf(index, entry) + entry.PageCount - 1, evenCows: false);
         });
-        Seam.Note(any ? "invalidate_inode_pages2_range - drops entries" : "invalidate_inode_pages2_range - there's nothing to invalidate");
+        Seam.Note($"invalidate_inode_pages2_range - {(any ? "drops entries" : "there's nothing to invalidate")}");
     }
 
     /// <summary>mapping->nrpages as v4.10 counted it: the 4 KiB zero pages, which were page-cache pages then.</summary>

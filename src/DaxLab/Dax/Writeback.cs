@@ -61,7 +61,7 @@ public sealed partial class DaxCore
             entry = mapping.Entries.Load(index).Without(DaxEntry.TagDirty);
             mapping.Entries.Store(index, entry);
         }
-        Seam.Note("dax_writeback_one - cleans pfn " + entry.Pfn);
+        Seam.Note($"dax_writeback_one - cleans pfn {entry.Pfn}");
         UnlockEntry(mapping, index, entry);
     }
 }

@@ -62,6 +62,16 @@ public sealed class Seam
             Scheduler?.Note(what);
     }
 
+    /// <summary>
+    /// A note built from an interpolated string: formatted only when a scheduler listens, so on
+    /// real threads a note costs one branch and no allocation.
+    /// </summary>
+    public void Note([InterpolatedStringHandlerArgument("")] ref NoteBuilder what)
+    {
+        if (what.Enabled)
+            Scheduler!.Note(what.ToStringAndClear());
+    }
+
     /// <summary>Declares shared data the current step touches without a lock (see <see cref="IScheduler.Access"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Access(object resource, bool write)
@@ -82,4 +92,25 @@ public sealed class Seam
     /// </summary>
     public IRangeLockParking? NewRangeLockParking(string name) =>
         Scheduler is null ? null : new SchedulerParking(Scheduler, name);
+}
+
+/// <summary>Builds a <see cref="Seam.Note(ref NoteBuilder)"/> text only when the seam is tracing.</summary>
+[InterpolatedStringHandler]
+public ref struct NoteBuilder
+{
+    private DefaultInterpolatedStringHandler text;
+
+    public NoteBuilder(int literalLength, int formattedCount, Seam seam, out bool enabled)
+    {
+        Enabled = enabled = seam.Tracing;
+        text = enabled ? new DefaultInterpolatedStringHandler(literalLength, formattedCount) : default;
+    }
+
+    public bool Enabled { get; }
+
+    public void AppendLiteral(string literal) => text.AppendLiteral(literal);
+
+    public void AppendFormatted<T>(T value) => text.AppendFormatted(value);
+
+    public string ToStringAndClear() => text.ToStringAndClear();
 }
