@@ -161,7 +161,7 @@ public sealed partial class DaxCore
 /// <summary>
 /// Device ranges written by write(2) and zeroing since the last fsync, which must be flushed
 /// then. Kept as one covering interval: cheap to update on every write, and a flush of a
-/// little more than needed is harmless. Context: the owner's i_rwsem (exclusive to add).
+/// little more than needed is harmless. Its own gate orders writers that share i_rwsem.
 /// </summary>
 public sealed class DeviceRanges
 {

@@ -51,6 +51,12 @@ public abstract class Design
     /// <summary>Taken by a fault around the DAX handler. Context: mmap_lock held shared.</summary>
     public virtual Held LockFault(DaxInode inode, in FaultContext vmf, PageEntrySize size) => Held.Read(inode.MmapSem);
 
+    /// <summary>
+    /// Whether write(2) may take i_rwsem shared for an overwrite inside i_size, because
+    /// <see cref="LockWrite"/> already keeps overlapping writes apart (as XFS does for direct I/O).
+    /// </summary>
+    public virtual bool OverwritesShareIRwsem => false;
+
     /// <summary>Taken by write(2) after i_rwsem, around the extent loop.</summary>
     public virtual Held LockWrite(DaxInode inode, long pos, long length) => default;
 

@@ -8,7 +8,8 @@ namespace DaxLab.Designs;
 /// <summary>
 /// Option 2 with a reader/writer range lock instead of i_mmap_sem: write faults and write(2)
 /// take the range they touch for writing, read faults for reading, so only overlapping ones
-/// wait. i_mmap_sem stays shared in faults, to keep excluding truncate and hole punch.
+/// wait. i_mmap_sem stays shared in faults, to keep excluding truncate and hole punch; write(2)
+/// inside i_size takes i_rwsem shared, so disjoint overwrites run in parallel.
 /// </summary>
 /// <remarks>
 /// <para>The lock is DaxLab.RangeLocks' <see cref="FairRangeLock"/>, created with the seam's
@@ -36,6 +37,9 @@ public sealed class RangeLockDesign : Design
     public override string Source => "Jan Kara, 2017-04-26 (\"if we later replaced it with a range lock\"); Davidlohr Bueso's range lock (2017)";
 
     public override bool IomapBeforeEntryLock => true;
+
+    /// <summary>The point of a range lock: disjoint overwrites run together instead of queueing on i_rwsem.</summary>
+    public override bool OverwritesShareIRwsem => true;
 
     public override object? NewInodeState(Seam seam) => new FairRangeLock(seam.NewRangeLockParking(LockName));
 

@@ -24,7 +24,7 @@ public static class FileOps
         if (buffer.Length == 0)
             return 0;
         CheckEnd(pos, buffer.Length);
-        using var iolock = inode.IRwsem.Write();
+        using var iolock = LockForWrite(inode, pos, buffer.Length);
         ZeroEof(inode, pos);
         int written;
         using (inode.Core.Design.LockWrite(inode, pos, buffer.Length))
@@ -32,6 +32,25 @@ public static class FileOps
         if (written > 0)
             inode.ExtendSize(pos + written);
         return written;
+    }
+
+    /// <summary>
+    /// i_rwsem for write(2): exclusive, or shared for an overwrite inside i_size when the design
+    /// serializes overlapping writes itself (a range lock). A write past EOF always takes it
+    /// exclusive: it zeroes the old EOF block and moves i_size. i_size can only grow under the
+    /// exclusive lock, so the check made under the shared one holds until it is dropped.
+    /// </summary>
+    private static Designs.Held LockForWrite(DaxInode inode, long pos, long length)
+    {
+        if (inode.Core.Design.OverwritesShareIRwsem)
+        {
+            var shared = Designs.Held.Read(inode.IRwsem);
+            inode.Core.Seam.Access(inode.Inode, write: false);
+            if (pos + length <= inode.Inode.Size)
+                return shared;
+            shared.Dispose();
+        }
+        return Designs.Held.Write(inode.IRwsem);
     }
 
     /// <summary>xfs_setattr_size: ftruncate(2).</summary>
