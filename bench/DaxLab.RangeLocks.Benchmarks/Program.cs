@@ -1,9 +1,10 @@
 using BenchmarkDotNet.Running;
 using DaxLab.RangeLocks.Benchmarks;
 
-// `--quick`: about a minute of fixed-duration thread runs printed as Markdown tables.
+// `--quick`: about a minute of fixed-duration thread runs printed as Markdown tables;
+// `--quick --uncontended`: only the first table, about 10 s.
 // Anything else goes to BenchmarkDotNet, e.g. `--filter *Uncontended*`.
 if (args.Contains("--quick"))
-    Quick.Run();
+    Quick.Run(uncontendedOnly: args.Contains("--uncontended"));
 else
     BenchmarkSwitcher.FromAssembly(typeof(Quick).Assembly).Run(args);

@@ -29,13 +29,15 @@ internal static class Quick
     /// <summary>Address space and range length of the overlapping mix: 16 slots, so overlaps are frequent.</summary>
     private const long MixSpace = 1024, MixLength = 64;
 
-    public static void Run()
+    public static void Run(bool uncontendedOnly = false)
     {
         Console.WriteLine($"Machine: {Environment.ProcessorCount} logical cores, {Environment.OSVersion}, .NET {Environment.Version}");
         // Other processes on a small machine skew thread-scaling figures; print the load so a reader can judge.
         if (File.Exists("/proc/loadavg"))
             Console.WriteLine($"Load average at start: {File.ReadAllText("/proc/loadavg").Trim()}");
         Uncontended();
+        if (uncontendedOnly)
+            return;
         Disjoint(work: 0);
         Disjoint(work: Work);
         Disjoint(work: PageWork);

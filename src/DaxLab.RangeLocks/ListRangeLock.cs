@@ -64,11 +64,10 @@ public sealed class ListRangeLock : RangeLock
         /// <summary>Wakes waiters when this node is released or downgraded; created by the first waiter to park.</summary>
         internal volatile TaskCompletionSource? Signal;
 
-        /// <summary>True if granted in whole-object mode: it lives in <c>_wholeState</c>, not in the list.</summary>
-        internal readonly bool IsWhole;
-
-        internal Node(long start, long end, bool isWrite, bool isWhole)
-            : base(start, end, isWrite) => IsWhole = isWhole;
+        internal Node(long start, long end, bool isWrite)
+            : base(start, end, isWrite)
+        {
+        }
 
         internal bool IsReleased => Next == this;
 
@@ -83,8 +82,54 @@ public sealed class ListRangeLock : RangeLock
         }
     }
 
+    /// <summary>
+    /// A hold granted in whole-object mode: it lives in <c>_wholeState</c>, never in the list, so no
+    /// traversal can reach it and it can be reused as soon as its release is complete. Each thread keeps
+    /// one for reuse (<see cref="t_cached"/>), which saves an allocation per uncontended acquisition.
+    /// </summary>
+    private sealed class WholeHold : RangeHolder
+    {
+        /// <summary>This thread's reusable hold, shared by every list lock; busy while it is held.</summary>
+        [ThreadStatic]
+        private static WholeHold? t_cached;
+
+        /// <summary>
+        /// True once a release has finished with the hold (it reads the mode), so it may be reissued.
+        /// Written last by the releasing thread, which may not be the owner's; read by the owner's thread.
+        /// </summary>
+        private volatile bool _free;
+
+        private WholeHold(long start, long end, bool isWrite)
+            : base(start, end, isWrite)
+        {
+        }
+
+        /// <summary>This thread's cached hold reissued for the range, or a fresh one while the cached one is held.</summary>
+        internal static WholeHold Rent(long start, long end, bool isWrite)
+        {
+            var cached = t_cached;
+            if (cached is not null && cached._free)
+            {
+                cached._free = false;
+                cached.Reissue(start, end, isWrite);
+                return cached;
+            }
+            var fresh = new WholeHold(start, end, isWrite);
+            // Race: none; t_cached is this thread's own. A hold still in use stays out of the cache until its release.
+            t_cached ??= fresh;
+            return fresh;
+        }
+
+        /// <summary>The last step of a release: from here the owner's thread may reissue the hold.</summary>
+        internal void MarkFree()
+        {
+            Debug.Assert(!_free, "a hold is freed once per acquisition");
+            _free = true;
+        }
+    }
+
     /// <summary>Sentinel before every node; its range is empty and below all others, so it never conflicts. Also the signal that whole-object holders have drained.</summary>
-    private readonly Node _head = new(long.MinValue, long.MinValue, isWrite: false, isWhole: false);
+    private readonly Node _head = new(long.MinValue, long.MinValue, isWrite: false);
 
     /// <summary>
     /// Whole-object fast path (FreeBSD's idea): until the first conflict the lock is a plain
@@ -137,19 +182,17 @@ public sealed class ListRangeLock : RangeLock
 
     private protected override void ReleaseCore(RangeHolder holder)
     {
-        var node = (Node)holder;
-        if (node.IsWhole)
-            ReleaseWhole(node);
-        else
+        if (holder is Node node)
             MarkReleased(node);
+        else
+            ReleaseWhole((WholeHold)holder);
     }
 
     private protected override void DowngradeCore(RangeHolder holder)
     {
-        var node = (Node)holder;
-        Touch(node, write: true);
-        node.SwitchToRead();
-        if (node.IsWhole)
+        Touch(holder, write: true);
+        holder.SwitchToRead();
+        if (holder is not Node node)
         {
             Touch(this, write: true);
             // Writer bit to one reader in a single CAS, so no writer slips in between;
@@ -226,6 +269,17 @@ public sealed class ListRangeLock : RangeLock
             {
                 // Race: previous may itself be released now; then its Next is itself and the CAS fails.
                 var frozen = current.FrozenNext;
+                if (frozen is null || frozen.Start > node.Start)
+                {
+                    // The released node sits where ours goes: unlink it and link ours in one CAS
+                    // (on a lock used by one holder at a time, the only CAS of the acquisition).
+                    node.Next = frozen;
+                    Point("list_range_lock_insert_cas");
+                    Touch(previous, write: true);
+                    if (Interlocked.CompareExchange(ref previous.Next, node, current) == current)
+                        return null;
+                    goto restart;
+                }
                 Point("list_range_lock_unlink_cas");
                 Touch(previous, write: true);
                 if (Interlocked.CompareExchange(ref previous.Next, frozen, current) != current)
@@ -425,7 +479,9 @@ public sealed class ListRangeLock : RangeLock
         {
             Touch(node, write: false);
             var next = node.Next;
-            Debug.Assert(next != node, "a node is released once");
+            // Race: two copies of one releaser disposed at once both pass the token check; the mark decides.
+            if (next == node)
+                throw new InvalidOperationException($"Cannot release {node}: it was already released (a copy of this RangeLockReleaser was disposed at the same time).");
             node.FrozenNext = next;
             Point("list_range_lock_release_cas");
             Touch(node, write: true);
@@ -447,6 +503,10 @@ public sealed class ListRangeLock : RangeLock
             Policy.Unpark(node);
             return;
         }
+        // Race: a waiter publishes its signal with a full fence and then re-checks the node; our mark or
+        // downgrade came before this read, so either we see the signal here or the waiter sees the change.
+        if (node.Signal is null)
+            return;
         var signal = Interlocked.Exchange(ref node.Signal, null);
         if (signal is not null)
             Parking.Wake(signal);
@@ -461,13 +521,13 @@ public sealed class ListRangeLock : RangeLock
 
     // A fresh list node; nodes are never reused, so a traversal never meets a recycled one.
     private static Node NewNode(in LockRequest request) =>
-        new(request.Start, request.End, request.IsWrite, isWhole: false);
+        new(request.Start, request.End, request.IsWrite);
 
     /// <summary>
     /// Whole-object mode: one CAS on <see cref="_wholeState"/>. Returns null when the lock is in list
     /// mode or this request conflicts; the first conflict switches to list mode for good.
     /// </summary>
-    private Node? TryAcquireWhole(in LockRequest request)
+    private WholeHold? TryAcquireWhole(in LockRequest request)
     {
         while (true)
         {
@@ -489,7 +549,7 @@ public sealed class ListRangeLock : RangeLock
             Touch(this, write: true);
             Debug.Assert((desired & WholeReaderMask) < WholeReaderMask, "reader count stays below the mode bits");
             if (Interlocked.CompareExchange(ref _wholeState, desired, state) == state)
-                return new Node(request.Start, request.End, request.IsWrite, isWhole: true);
+                return WholeHold.Rent(request.Start, request.End, request.IsWrite);
         }
     }
 
@@ -509,13 +569,21 @@ public sealed class ListRangeLock : RangeLock
     }
 
     /// <summary>Drops a whole-object hold; after the switch to list mode it wakes list requests waiting for the drain.</summary>
-    private void ReleaseWhole(Node node)
+    private void ReleaseWhole(WholeHold hold)
     {
         Point("list_range_lock_whole_release");
         Touch(this, write: true);
-        long after = node.IsWrite
-            ? Interlocked.And(ref _wholeState, ~WholeWriter) & ~WholeWriter
-            : Interlocked.Decrement(ref _wholeState);
+        long after;
+        if (!hold.IsWrite)
+            after = Interlocked.Decrement(ref _wholeState);
+        else if (Interlocked.CompareExchange(ref _wholeState, 0, WholeWriter) == WholeWriter)
+            after = 0;
+        else
+        {
+            // Race: a conflicting request set ListMode while we held the word; keep that bit.
+            after = Interlocked.And(ref _wholeState, ~WholeWriter) & ~WholeWriter;
+        }
+        hold.MarkFree();
         Debug.Assert((after & WholeWriter) == 0 && (after & WholeReaderMask) != WholeReaderMask, "no underflow of the reader count");
         // Waiters on the head are list requests waiting for the whole-object holders to drain.
         if ((after & ListMode) != 0)

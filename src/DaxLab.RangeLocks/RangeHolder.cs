@@ -4,22 +4,33 @@ namespace DaxLab.RangeLocks;
 
 /// <summary>
 /// One acquisition as both algorithms see it: the range, its mode, and the token that makes stale
-/// releasers detectable. Nodes are never reused, so the token only has to tell apart the write
-/// releaser, the read releaser a downgrade produced, and "released".
+/// releasers detectable. List nodes and fair requests are never reused; the list lock's whole-object
+/// holds are (<see cref="Reissue"/>), so a token names one acquisition of a holder: tokens of one
+/// holder grow by two per acquisition, and the odd one after each is its downgraded read releaser.
 /// </summary>
+/// <remarks>
+/// The token check is a plain compare and store on the releasing thread, not an atomic: it catches a
+/// copy disposed after the first release (or a write releaser used after its downgrade). Two threads
+/// disposing copies of one releaser at the same moment race in the caller; the list lock's mark
+/// compare-and-swap still lets only one of them release a list node.
+/// </remarks>
 internal abstract class RangeHolder
 {
     /// <summary>Token value once released; no releaser ever carries it.</summary>
     private const int RetiredToken = -1;
 
-    internal readonly long Start;
-    internal readonly long End;
+    // Fixed for list nodes and fair requests; rewritten by Reissue for a reused whole-object hold.
+    internal long Start;
+    internal long End;
 
     // Written only by the holder itself (downgrade), read by waiters deciding whether they may pass.
     private volatile bool _isWrite;
 
-    // Changed only by compare-exchange, so two copies of a releaser racing to release cannot both win.
+    // The current releaser's token, or RetiredToken. Written by the owner of the acquisition only.
     private int _token;
+
+    // The token the current acquisition started with: even, and never negative.
+    private int _issued;
 
     protected RangeHolder(long start, long end, bool isWrite)
     {
@@ -27,6 +38,9 @@ internal abstract class RangeHolder
         End = end;
         _isWrite = isWrite;
     }
+
+    /// <summary>The token for the releaser of the current acquisition.</summary>
+    internal int Token => _token;
 
     internal bool IsWrite => _isWrite;
 
@@ -42,10 +56,10 @@ internal abstract class RangeHolder
     /// </summary>
     internal void RetireToken(int token)
     {
-        int seen = Interlocked.CompareExchange(ref _token, RetiredToken, token);
+        int seen = _token;
         if (seen != token)
-            throw StaleReleaser(seen, "release");
-        Debug.Assert(Volatile.Read(ref _token) == RetiredToken, "a retired token never comes back");
+            throw StaleReleaser(seen, token, "release");
+        _token = RetiredToken;
     }
 
     /// <summary>
@@ -54,11 +68,27 @@ internal abstract class RangeHolder
     /// </summary>
     internal int AdvanceTokenForDowngrade(int token)
     {
-        int seen = Interlocked.CompareExchange(ref _token, token + 1, token);
+        int seen = _token;
         if (seen != token)
-            throw StaleReleaser(seen, "downgrade");
-        Debug.Assert(_isWrite, "only a write hold has a current token that a downgrade can advance");
+            throw StaleReleaser(seen, token, "downgrade");
+        Debug.Assert(_isWrite && (token & 1) == 0, "only a write hold has a current token that a downgrade can advance");
+        _token = token + 1;
         return token + 1;
+    }
+
+    /// <summary>
+    /// Starts a new acquisition of a released holder: new range and mode, and a token no earlier
+    /// releaser of this holder carries. Context: the holder is released and owned by the caller.
+    /// </summary>
+    private protected void Reissue(long start, long end, bool isWrite)
+    {
+        Debug.Assert(_token == RetiredToken, "only a released holder is reissued");
+        Start = start;
+        End = end;
+        _isWrite = isWrite;
+        // Past both the previous write token and its downgraded read token; wraps after 2^30 reuses.
+        _issued = (_issued + 2) & int.MaxValue;
+        _token = _issued;
     }
 
     /// <summary>
@@ -75,8 +105,8 @@ internal abstract class RangeHolder
     public override string ToString() => $"{(IsWrite ? "write" : "read")} [{Start}, {End})";
 
     // Says which of the two misuses happened, so the caller can find the extra Dispose.
-    private InvalidOperationException StaleReleaser(int seen, string operation) =>
-        new(seen == RetiredToken
+    private InvalidOperationException StaleReleaser(int seen, int token, string operation) =>
+        new(seen != token + 1 || (token & 1) != 0
             ? $"Cannot {operation} [{Start}, {End}): it was already released (a copy of this RangeLockReleaser was disposed before)."
             : $"Cannot {operation} [{Start}, {End}) through this releaser: the hold was downgraded to read; dispose the releaser returned by Downgrade instead.");
 }

@@ -132,7 +132,7 @@ public abstract class RangeLock : IRangeLock
 
     // A null holder is a timeout; callers see it as a releaser with IsAcquired false.
     private RangeLockReleaser Wrap(RangeHolder? holder) =>
-        holder is null ? default : new RangeLockReleaser(this, holder, token: 0, holder.IsWrite);
+        holder is null ? default : new RangeLockReleaser(this, holder, holder.Token, holder.IsWrite);
 
     // A policy replays schedules, not clocks: only "now or never" and "forever" are deterministic.
     private long DeadlineFrom(TimeSpan timeout)
