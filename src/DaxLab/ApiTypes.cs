@@ -54,9 +54,6 @@ public enum MapAdvice
 /// <summary>stat(2) of a file.</summary>
 public readonly record struct DaxStat(long Ino, long Size, long Blocks);
 
-/// <summary>Fault counters of a mapping (minor: blocks already there; major: newly allocated).</summary>
-public readonly record struct FaultCounts(long Minor, long Major);
-
 /// <summary>A load or store touched a page past EOF (SIGBUS).</summary>
 public sealed class SigBusException(string message) : Exception(message);
 

@@ -28,8 +28,6 @@ public sealed class DaxMapping : IDisposable
     /// <summary>The virtual address the mapping starts at (congruent to its file offset modulo 2 MiB).</summary>
     public long Address => vma.Start;
 
-    public FaultCounts Faults => new(Interlocked.Read(ref vma.MinorFaults), Interlocked.Read(ref vma.MajorFaults));
-
     /// <summary>Loads through the page table, faulting as needed. <see cref="SigBusException"/> past EOF.</summary>
     public void Load(long offset, Span<byte> buffer) => Memory.Load(vma, vma.Seam, offset, buffer);
 

@@ -15,6 +15,7 @@ public sealed class ScenarioWorld : IDisposable
     public const string FileName = "testfile";
 
     private readonly List<DaxMapping> mappings = [];
+    /// <summary>Guards <see cref="mappings"/> and <see cref="Log"/> (stress runs add to them from real threads); a leaf.</summary>
     private readonly Lock gate = new();
     private long clock;
 

@@ -108,10 +108,6 @@ public sealed partial class DaxCore
     private VmFault MapDevicePage(in FaultContext vmf, ref DaxEntry entry, in Iomap iomap)
     {
         long pfn = iomap.AddrOf(vmf.Pos) >> Geometry.PageShift;
-        if (iomap.IsNew)
-            Interlocked.Increment(ref vmf.Vma.MajorFaults);
-        else
-            Interlocked.Increment(ref vmf.Vma.MinorFaults);
         entry = InsertEntry(vmf.Vma.Mapping, vmf.Pgoff, entry, DaxEntry.MakeMapped(pfn, pmd: false), dirty: vmf.Write);
         vmf.Vma.SetPte(vmf.Address, Pte.Make(PageKind.Device, pfn, writable: vmf.Write, huge: false), mkwrite: vmf.Write);
         Seam.Note($"dax_iomap_pte_fault - maps pfn {pfn} {(vmf.Write ? "writable" : "read-only")}");
@@ -121,7 +117,6 @@ public sealed partial class DaxCore
     /// <summary>dax_load_hole: a read of a hole maps the shared zero page read-only.</summary>
     private VmFault LoadHole(in FaultContext vmf, ref DaxEntry entry)
     {
-        Interlocked.Increment(ref vmf.Vma.MinorFaults);
         entry = InsertEntry(vmf.Vma.Mapping, vmf.Pgoff, entry, DaxEntry.MakeZero(pmd: false), dirty: false);
         vmf.Vma.SetPte(vmf.Address, Pte.Make(PageKind.ZeroPage, 0, writable: false, huge: false), mkwrite: false);
         Seam.Note("dax_load_hole - maps zero page");
@@ -131,7 +126,6 @@ public sealed partial class DaxCore
     /// <summary>A write fault on a private mapping: the page's data (or zeros) goes to a private copy.</summary>
     private unsafe VmFault CowFault(in FaultContext vmf, in Iomap iomap)
     {
-        Interlocked.Increment(ref vmf.Vma.MinorFaults);
         Seam.Access(Device, write: false);
         byte* source = iomap.Type == IomapType.Mapped ? Device.Base + iomap.AddrOf(vmf.Pos) : null;
         vmf.Vma.MapPrivateCopy(vmf.Address, Pte.None, VmArea.NewPrivatePage(source));
@@ -267,10 +261,6 @@ public sealed partial class DaxCore
         entry = InsertEntry(vmf.Vma.Mapping, vmf.Pgoff, entry, DaxEntry.MakeMapped(pfn, pmd: true), dirty: vmf.Write);
         if (!vmf.Vma.SetPmd(vmf.Address, Pte.Make(PageKind.Device, pfn, writable: vmf.Write, huge: true), mkwrite: vmf.Write))
             return VmFault.Fallback;
-        if (iomap.IsNew)
-            Interlocked.Increment(ref vmf.Vma.MajorFaults);
-        else
-            Interlocked.Increment(ref vmf.Vma.MinorFaults);
         Seam.Note($"dax_iomap_pmd_fault - maps 2 MiB at pfn {pfn}");
         return VmFault.NoPage;
     }
@@ -283,7 +273,6 @@ public sealed partial class DaxCore
         entry = InsertEntry(vmf.Vma.Mapping, vmf.Pgoff, entry, DaxEntry.MakeZero(pmd: true), dirty: false);
         if (!vmf.Vma.SetPmd(vmf.Address, Pte.Make(PageKind.ZeroPage, 0, writable: false, huge: true), mkwrite: false))
             return VmFault.Fallback;
-        Interlocked.Increment(ref vmf.Vma.MinorFaults);
         Seam.Note("dax_pmd_load_hole - maps huge zero page");
         return VmFault.NoPage;
     }

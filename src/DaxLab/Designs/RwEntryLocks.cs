@@ -63,6 +63,7 @@ public sealed class RwEntryLocks : Design
     private sealed class LockTable(Seam seam)
     {
         private readonly Dictionary<long, RwSemaphore> locks = [];
+        /// <summary>Guards <see cref="locks"/> while a semaphore is found or made; a leaf, never held across a sleep.</summary>
         private readonly Lock tableLock = new();
 
         /// <summary>Locks every region of [pos, pos + length) in ascending order (the lock order); write where <paramref name="write"/> says.</summary>

@@ -93,60 +93,57 @@ public sealed class MappingIndex
 
     /// <summary>
     /// The first entry at an index in [<paramref name="start"/>, <paramref name="end"/>]: its
-    /// index (a PMD entry's aligned index) and value, or false.
+    /// index (a PMD entry's aligned index) and value, or false. Walks whichever is smaller, the
+    /// 2 MiB keys of the range or the nodes present, without allocating: the write path calls
+    /// this for every newly allocated extent.
     /// </summary>
     public bool FindNext(long start, long end, out long index, out DaxEntry entry)
     {
         long firstKey = start >> Geometry.PmdOrder, lastKey = end >> Geometry.PmdOrder;
-        foreach (long key in KeysInOrder(firstKey, lastKey))
+        index = -1;
+        entry = DaxEntry.None;
+        if (lastKey - firstKey < nodes.Count)
         {
-            var node = nodes[key];
-            long baseIndex = key << Geometry.PmdOrder;
-            if (!node.Pmd.IsNone)
+            for (long key = firstKey; key <= lastKey; key++)
             {
-                index = baseIndex;
-                entry = node.Pmd;
-                return true;
+                if (nodes.TryGetValue(key, out var node) && FirstIn(node, key, start, end, out index, out entry))
+                    return true;
             }
-            if (node.Ptes is null)
+            return false;
+        }
+        foreach (var (key, node) in nodes)
+        {
+            if (key < firstKey || key > lastKey || (index >= 0 && key << Geometry.PmdOrder > index))
                 continue;
-            int from = key == firstKey ? (int)(start - baseIndex) : 0;
-            int to = key == lastKey ? (int)(end - baseIndex) : Geometry.PagesPerPmd - 1;
+            if (FirstIn(node, key, start, end, out long at, out var found) && (index < 0 || at < index))
+                (index, entry) = (at, found);
+        }
+        return index >= 0;
+    }
+
+    /// <summary>The first entry of one node inside [start, end].</summary>
+    private static bool FirstIn(Node node, long key, long start, long end, out long index, out DaxEntry entry)
+    {
+        long baseIndex = key << Geometry.PmdOrder;
+        if (!node.Pmd.IsNone)
+        {
+            (index, entry) = (baseIndex, node.Pmd);
+            return true;
+        }
+        if (node.Ptes is not null)
+        {
+            int from = (int)Math.Max(start - baseIndex, 0);
+            int to = (int)Math.Min(end - baseIndex, Geometry.PagesPerPmd - 1);
             for (int i = from; i <= to; i++)
             {
                 if (node.Ptes[i] == 0)
                     continue;
-                index = baseIndex + i;
-                entry = new DaxEntry(node.Ptes[i]);
+                (index, entry) = (baseIndex + i, new DaxEntry(node.Ptes[i]));
                 return true;
             }
         }
-        index = -1;
-        entry = DaxEntry.None;
+        (index, entry) = (-1, DaxEntry.None);
         return false;
-    }
-
-    /// <summary>Node keys in [first, last] in ascending order, walking whichever is smaller: the key range or the nodes.</summary>
-    private IEnumerable<long> KeysInOrder(long first, long last)
-    {
-        if (last - first < nodes.Count)
-        {
-            for (long key = first; key <= last; key++)
-            {
-                if (nodes.ContainsKey(key))
-                    yield return key;
-            }
-            yield break;
-        }
-        var keys = new List<long>();
-        foreach (long key in nodes.Keys)
-        {
-            if (key >= first && key <= last)
-                keys.Add(key);
-        }
-        keys.Sort();
-        foreach (long key in keys)
-            yield return key;
     }
 
     private sealed class Node

@@ -22,6 +22,7 @@ public static class Tlb
     /// <summary>Held only to be finalized with its thread (see <see cref="SlotOwner"/>).</summary>
     [ThreadStatic] private static SlotOwner? owner;
     private static CpuSlot[] slots = [];
+    /// <summary>Orders the threads that replace <see cref="slots"/>; flushers read the array without it. A leaf.</summary>
     private static readonly Lock RegistrationLock = new();
 
     /// <summary>Starts an access; pair with <see cref="EndAccess"/> in a finally.</summary>

@@ -72,9 +72,6 @@ public sealed unsafe class VmArea
     /// <summary>Set by munmap under the write mmap_lock; accesses then get SIGSEGV.</summary>
     public bool Unmapped { get; internal set; }
 
-    public long MinorFaults;
-    public long MajorFaults;
-
     public long PgoffOf(long address) => Pgoff + ((address - Start) >> Geometry.PageShift);
 
     public long AddressOf(long pgoff) => Start + ((pgoff - Pgoff) << Geometry.PageShift);

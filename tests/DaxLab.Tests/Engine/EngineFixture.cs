@@ -16,13 +16,6 @@ internal static class Inspect
             return mapping.Entries.Load(offset >> Geometry.PageShift);
     }
 
-    public static long EntryCount(DaxFile file)
-    {
-        var mapping = file.Inode.Mapping;
-        using (mapping.XaLock.Hold())
-            return mapping.Entries.Count;
-    }
-
     /// <summary>Every entry of the file: none may be left locked when no operation runs.</summary>
     public static List<(long Index, DaxEntry Entry)> Entries(DaxFile file)
     {

@@ -53,4 +53,28 @@ public class MappingIndexTests
         Assert.True(empty.IsEmpty && empty.IsLocked && !empty.IsMapped && !empty.IsZero);
         Assert.True(DaxEntry.MakeZero(pmd: false).IsZero);
     }
+
+    [Fact]
+    public void FindNext_agrees_whether_it_walks_the_keys_or_the_nodes()
+    {
+        var index = new MappingIndex();
+        var expected = new SortedSet<long>();
+        for (long node = 0; node < 20; node++)
+        {
+            long at = node * 512 + (node * 37 % 512);
+            index.Store(at, DaxEntry.MakeZero(pmd: false));
+            expected.Add(at);
+        }
+        foreach (var (start, end) in new[] { (0L, 2000L), (600L, 700L), (40L, 10_000L), (5_000L, 5_100L) })
+        {
+            var seen = new List<long>();
+            long next = start;
+            while (index.FindNext(next, end, out long at, out _))
+            {
+                seen.Add(at);
+                next = at + 1;
+            }
+            Assert.Equal(expected.Where(e => e >= start && e <= end), seen);
+        }
+    }
 }
