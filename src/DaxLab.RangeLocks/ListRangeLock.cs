@@ -172,8 +172,12 @@ public sealed class ListRangeLock : RangeLock
         if (IsCompatible(_head, request))
         {
             var node = NewNode(request);
-            if (Insert(node) is null && Inserted() && ValidateNow(node))
-                return new ValueTask<RangeHolder?>(node);
+            if (Insert(node) is null)
+            {
+                Inserted();
+                if (ValidateNow(node))
+                    return new ValueTask<RangeHolder?>(node);
+            }
         }
         if (Parking.Expired(request.Deadline))
             return new ValueTask<RangeHolder?>((RangeHolder?)null);
@@ -512,12 +516,8 @@ public sealed class ListRangeLock : RangeLock
             Parking.Wake(signal);
     }
 
-    /// <summary>The scheduling point right after a node is linked, before validation: a concurrent insert ahead of it lands here. Always true.</summary>
-    private bool Inserted()
-    {
-        Point("list_range_lock_inserted");
-        return true;
-    }
+    /// <summary>The scheduling point right after a node is linked, before validation: a concurrent insert ahead of it lands here.</summary>
+    private void Inserted() => Point("list_range_lock_inserted");
 
     // A fresh list node; nodes are never reused, so a traversal never meets a recycled one.
     private static Node NewNode(in LockRequest request) =>

@@ -21,7 +21,7 @@ public static class BenchPlots
             Throughput(group.Key, group.ToList(), result.Machine).SaveSvg(path, Width, Height);
             written.Add(path);
         }
-        var single = result.Runs.Where(r => r.Workload == Workload.SingleThreadName && r.Target != "memcpy").ToList();
+        var single = result.Runs.Where(r => r.Workload == Workload.SingleThreadName).ToList();
         if (single.Count > 0)
         {
             string path = Path.Combine(directory, "single.svg");

@@ -12,7 +12,7 @@ public static class Goals
 
     public static IReadOnlyList<Verdict> Judge(BenchResult result)
     {
-        var single = result.Runs.Where(r => r.Workload == Workload.SingleThreadName && r.Target != "memcpy").ToList();
+        var single = result.Runs.Where(r => r.Workload == Workload.SingleThreadName).ToList();
         string? design = single.Select(r => r.Target).Where(t => t != BenchTarget.HostName)
             .OrderBy(t => t == DesignCatalog.Default.Name ? 0 : 1).FirstOrDefault();
         var verdicts = new List<Verdict>();

@@ -76,7 +76,7 @@ public sealed class ScenarioRunner(Scenario scenario, Design design) : IDisposab
     }
 
     /// <summary>Runs the scenario <paramref name="repetitions"/> times on real threads with the same oracle.</summary>
-    public (int Runs, List<string> Failures) Stress(int repetitions)
+    public List<string> Stress(int repetitions)
     {
         var failures = new List<string>();
         for (int run = 0; run < repetitions; run++)
@@ -93,7 +93,7 @@ public sealed class ScenarioRunner(Scenario scenario, Design design) : IDisposab
             if (setup.EndCheck() is { } problem && failures.Count < MaxStressFailuresKept)
                 failures.Add($"run {run}: {problem}");
         }
-        return (repetitions, failures);
+        return failures;
     }
 
     /// <summary>How many failing stress runs are reported: enough to see a pattern, few enough to read.</summary>

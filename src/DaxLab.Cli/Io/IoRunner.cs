@@ -37,11 +37,7 @@ public static class IoRunner
         + "  -f             create FILE if it does not exist\n"
         + "  -c CMD         an xfs_io command (see 'daxlab io -c help FILE')\n";
 
-    /// <summary>Runs with the backend the arguments choose (the device, or the host with --host).</summary>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CBuffering buffering = CBuffering.Full) =>
-        Run(args, stdout, stderr, buffering, out _);
-
-    /// <summary>As <see cref="Run(string[], TextWriter, TextWriter, CBuffering)"/>, also telling whether xfs_io would have died by a signal.</summary>
+    /// <summary>Runs with the backend the arguments choose (the device, or the host with --host), also telling whether xfs_io would have died by a signal.</summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CBuffering buffering, out IoDeath death)
     {
         death = IoDeath.None;

@@ -44,6 +44,23 @@ public sealed class IoSession(IIoBackend backend, CStdout stdout, TextWriter std
     /// <summary>perror(call) for a failed system call, with the C library's text for its errno.</summary>
     public void Perror(string call, ErrnoException error) => Err($"{call}: {ErrnoText(error.Errno)}\n");
 
+    /// <summary>Runs one system call; on an errno prints "call: text" as perror does. True when it succeeded.</summary>
+    public bool TryCall(string call, Action action, bool setsExitCode)
+    {
+        try
+        {
+            action();
+            return true;
+        }
+        catch (ErrnoException error)
+        {
+            Perror(call, error);
+            if (setsExitCode)
+                ExitCode = 1;
+            return false;
+        }
+    }
+
     /// <summary>strerror for any errno, named in the engine's enum or not.</summary>
     public static string ErrnoText(Errno errno) =>
         Enum.IsDefined(errno) ? ErrnoException.StrError(errno) : LibC.StrError((int)errno);

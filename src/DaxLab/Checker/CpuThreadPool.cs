@@ -26,6 +26,7 @@ internal static class CpuThreadPool
         public Action? Job;
     }
 
+    /// <summary>Guards <see cref="Idle"/>; a leaf: nothing is taken or waited on while it is held.</summary>
     private static readonly Lock Gate = new();
     private static readonly List<Worker> Idle = [];
 

@@ -28,7 +28,7 @@ public static unsafe class Oracle
             foreach (var map in live)
             {
                 problems.AddRange(StaleTranslations(fs, file, map, content));
-                problems.AddRange(CleanWritablePages(map, entries));
+                problems.AddRange(CleanWritablePages(map));
             }
             problems.AddRange(fs.Check().Select(p => "fsck: " + p));
         }
@@ -150,7 +150,7 @@ public static unsafe class Oracle
     }
 
     /// <summary>A shared page mapped writable whose entry is clean: stores to it would escape the next fsync.</summary>
-    private static IEnumerable<string> CleanWritablePages(DaxMapping map, List<(long Index, DaxEntry Entry)> entries)
+    private static IEnumerable<string> CleanWritablePages(DaxMapping map)
     {
         var vma = map.Vma;
         if (!vma.Shared)
@@ -160,19 +160,11 @@ public static unsafe class Oracle
             if (!pte.IsWritable || pte.Kind != PageKind.Device)
                 continue;
             long index = vma.PgoffOf(address);
-            var entry = EntryCovering(entries, index);
+            DaxEntry entry;
+            using (vma.Mapping.XaLock.Hold())
+                entry = vma.Mapping.Entries.Load(index);
             if (!entry.IsDirty)
                 yield return $"page at {index << Geometry.PageShift} is mapped writable but its entry is {(entry.IsNone ? "missing" : "clean")}: a store would escape fsync";
         }
-    }
-
-    private static DaxEntry EntryCovering(List<(long Index, DaxEntry Entry)> entries, long index)
-    {
-        foreach (var (at, entry) in entries)
-        {
-            if (index >= at && index < at + entry.PageCount)
-                return entry;
-        }
-        return DaxEntry.None;
     }
 }

@@ -27,7 +27,11 @@ internal sealed class BlockAllocator
     private const int BlocksPerRegion = Geometry.PagesPerPmd;
     private const int BitsPerWord = 64;
 
-    /// <summary>allocator lock (xfs's AGF buffer lock, one AG). Guards every field below. A leaf: nothing is taken under it.</summary>
+    /// <summary>
+    /// allocator lock (xfs's AGF buffer lock, one AG). Guards every field below; the free-block
+    /// count is written under it but also read without it, as a hint (ENOSPC pre-checks). A leaf:
+    /// nothing is taken under it.
+    /// </summary>
     private readonly DaxLab.Sync.Spinlock allocLock;
     private readonly Seam seam;
     private readonly ulong[] bitmap;

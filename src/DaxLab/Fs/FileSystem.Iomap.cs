@@ -18,14 +18,16 @@ public sealed partial class FileSystem
         if (first >= end)
             return new Iomap(IomapType.Hole, first * BlockSize, BlockSize, Iomap.NoAddr, IomapFlags.None);
         seam.Point("xfs_file_iomap_begin");
-        if (!write)
+        using (inode.Ilock.Read())
         {
-            using (inode.Ilock.Read())
-            {
-                CheckLive(inode);
-                return LookupLocked(inode, first, end);
-            }
+            CheckLive(inode);
+            Iomap found = LookupLocked(inode, first, end);
+            // Reads, and writes over written blocks (the common case), share the ILOCK.
+            if (!write || found.Type == IomapType.Mapped)
+                return found;
         }
+        // A hole or an unwritten extent: retake the ILOCK exclusive and look again, since
+        // another writer may have filled it in between.
         using (inode.Ilock.Write())
         {
             CheckLive(inode);
@@ -79,15 +81,13 @@ public sealed partial class FileSystem
         if (i == map.Count || map[i].FileBlock > first)
         {
             long holeEnd = i == map.Count ? end : Math.Min(end, map[i].FileBlock);
-            if (seam.Tracing)
-                seam.Note($"ino {inode.Ino}: sees hole at blocks [{first}, {holeEnd})");
+            seam.Note($"ino {inode.Ino}: sees hole at blocks [{first}, {holeEnd})");
             return new Iomap(IomapType.Hole, first * BlockSize, (holeEnd - first) * BlockSize, Iomap.NoAddr, IomapFlags.None);
         }
         Extent e = map[i];
         long stop = Math.Min(e.FileEnd, end);
         IomapType type = e.Unwritten ? IomapType.Unwritten : IomapType.Mapped;
-        if (seam.Tracing)
-            seam.Note($"ino {inode.Ino}: sees {type} blocks [{first}, {stop}) at device block {e.DevOf(first)}");
+        seam.Note($"ino {inode.Ino}: sees {type} blocks [{first}, {stop}) at device block {e.DevOf(first)}");
         return new Iomap(type, first * BlockSize, (stop - first) * BlockSize, e.DevOf(first) * BlockSize, IomapFlags.None);
     }
 
@@ -106,8 +106,7 @@ public sealed partial class FileSystem
                 long dev = found.Addr / BlockSize;
                 ZeroBlocks(inode, new BlockRun(dev, count));
                 Commit([LogRecord.Convert(inode.Ino, first, count, unwritten: false)], null);
-                if (seam.Tracing)
-                    seam.Note($"ino {inode.Ino}: converts unwritten blocks [{first}, {first + count}) to written");
+                seam.Note($"ino {inode.Ino}: converts unwritten blocks [{first}, {first + count}) to written");
                 return found with { Type = IomapType.Mapped, Length = count * BlockSize, Flags = IomapFlags.New };
             default:
                 return AllocateWriteLocked(inode, first, Math.Min(count, MaxAllocBlocks));
@@ -132,8 +131,7 @@ public sealed partial class FileSystem
             allocator.Free(run);
             throw;
         }
-        if (seam.Tracing)
-            seam.Note($"ino {inode.Ino}: allocates blocks [{first}, {first + run.Count}) at device block {run.Start}");
+        seam.Note($"ino {inode.Ino}: allocates blocks [{first}, {first + run.Count}) at device block {run.Start}");
         return new Iomap(IomapType.Mapped, first * BlockSize, run.Count * BlockSize, run.Start * BlockSize, IomapFlags.New);
     }
 

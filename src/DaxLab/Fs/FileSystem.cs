@@ -48,7 +48,11 @@ public sealed partial class FileSystem : IDisposable
     /// </summary>
     private readonly RwSemaphore logLock;
 
-    /// <summary>The namespace lock (the directory's i_rwsem): shared for lookups, exclusive for create/unlink.</summary>
+    /// <summary>
+    /// The namespace lock (the directory's i_rwsem): guards the name and inode-number tables and
+    /// the next inode number of the metadata; shared for lookups, exclusive for create/unlink
+    /// (whose changes also go through the log lock).
+    /// </summary>
     private readonly RwSemaphore nsLock;
 
     private long epoch;
@@ -302,8 +306,7 @@ public sealed partial class FileSystem : IDisposable
         logTail = 0;
         nextSeq = 0;
         logFlushedTo = 0;
-        if (seam.Tracing)
-            seam.Note($"writes checkpoint generation {epoch}");
+        seam.Note($"writes checkpoint generation {epoch}");
     }
 
     /// <summary>fsync's log force: flushes the records not yet flushed.</summary>

@@ -106,8 +106,6 @@ public class VerdictTests
     public void The_landed_fix_passes_on_real_threads(string scenarioName)
     {
         using var runner = new ScenarioRunner(BuiltInScenarios.Find(scenarioName), DesignCatalog.Default);
-        var (runs, failures) = runner.Stress(200);
-        Assert.Equal(200, runs);
-        Assert.Empty(failures);
+        Assert.Empty(runner.Stress(200));
     }
 }

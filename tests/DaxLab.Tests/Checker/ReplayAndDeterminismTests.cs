@@ -20,9 +20,7 @@ public class ReplayAndDeterminismTests(ITestOutputHelper output)
             var replay = Explorer.Replay(factory, failure.ReplayToken);
             Assert.Equal(failure.Message, replay.Failure?.Message);
             Assert.Equal(failure.Trace, replay.Trace);
-            Assert.Equal(failure.Schedule, replay.Schedule);
             Assert.Equal(failure.Preemptions, replay.Preemptions);
-            Assert.Equal(Diagram.Render(failure), Diagram.Render(replay));
         }
     }
 

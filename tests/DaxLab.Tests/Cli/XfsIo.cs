@@ -8,7 +8,7 @@ namespace DaxLab.Tests.Cli;
 /// <summary>
 /// One run's stdout and stderr (each a pipe) and exit status. They are compared separately: where
 /// stderr lands inside stdout depends on 4096-byte buffer boundaries, which move with the widths
-/// of the timing numbers (see CStdoutTests for the interleaving itself).
+/// of the timing numbers (see UnitTests.FullBufferingFlushesWholeBuffersOnly for the interleaving itself).
 /// </summary>
 public readonly record struct RunResult(string Output, string Errors, int ExitCode)
 {

@@ -22,15 +22,16 @@ public class IomapTests
         var fs = NewFs();
         var f = fs.Create("a");
         long free = fs.Space.FreeBlocks;
-        // Dirty the whole data area so zeroing is observable.
-        new Span<byte>(fs.Device.Base + 8 * Mib, (int)(8 * Mib)).Fill(0xAB);
+        // Dirty the whole data area so zeroing is observable wherever the allocator puts the blocks.
+        long dataStart = fs.Layout.FirstDataBlock * 4096L;
+        fs.Device.Span(dataStart, (int)(fs.Device.Size - dataStart)).Fill(0xAB);
         Iomap w = Write(fs, f, 4096, 3 * 4096);
         Assert.Equal(IomapType.Mapped, w.Type);
         Assert.True(w.IsNew);
         Assert.Equal(4096, w.Offset);
         Assert.Equal(3 * 4096, w.Length);
         Assert.Equal(free - 3, fs.Space.FreeBlocks);
-        Assert.True(new Span<byte>(fs.Device.Base + w.Addr, (int)w.Length).IndexOfAnyExcept((byte)0) < 0);
+        Assert.True(fs.Device.Span(w.Addr, (int)w.Length).IndexOfAnyExcept((byte)0) < 0);
         Iomap again = Write(fs, f, 4096 + 100, 10);
         Assert.Equal(IomapType.Mapped, again.Type);
         Assert.False(again.IsNew);

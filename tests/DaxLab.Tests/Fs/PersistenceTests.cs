@@ -96,7 +96,7 @@ public class PersistenceTests
     }
 
     [Fact]
-    public void LargeSparseDeviceFormatsWithoutTouchingItsData()
+    public void LargeSparseDeviceFormatsAndAllocatesAnAlignedRun()
     {
         string path = Path.Combine(Path.GetTempPath(), $"daxlab-fs-{Guid.NewGuid():N}.daxdev");
         try

@@ -84,16 +84,7 @@ public static class FileSpaceCommands
     /// <summary>Runs one system call; on failure prints perror's line and, where xfs_io does, fails the run.</summary>
     static bool SystemCall(IoSession s, string call, Action action, bool setsExitCode)
     {
-        try
-        {
-            action();
-        }
-        catch (ErrnoException error)
-        {
-            s.Perror(call, error);
-            if (setsExitCode)
-                s.ExitCode = 1;
-        }
+        s.TryCall(call, action, setsExitCode);
         return false;
     }
 }

@@ -83,23 +83,9 @@ public static class ReadWriteCommands
     }
 
     /// <summary>pwrite -w / -W: fdatasync or fsync once the data is written.</summary>
-    static bool SyncAfterWrite(IoSession s, bool dataSync, bool sync)
-    {
-        try
-        {
-            if (dataSync)
-                s.CurrentFile!.Fdatasync();
-            if (sync)
-                s.CurrentFile!.Fsync();
-            return true;
-        }
-        catch (ErrnoException error)
-        {
-            s.Perror(dataSync ? "fdatasync" : "fsync", error);
-            s.ExitCode = 1;
-            return false;
-        }
-    }
+    static bool SyncAfterWrite(IoSession s, bool dataSync, bool sync) =>
+        (!dataSync || s.TryCall("fdatasync", s.CurrentFile!.Fdatasync, setsExitCode: true))
+        && (!sync || s.TryCall("fsync", s.CurrentFile!.Fsync, setsExitCode: true));
 
     /// <summary>pread [-q] [-v] [-b bs] off len.</summary>
     public static bool Pread(IoSession s, string[] argv)
