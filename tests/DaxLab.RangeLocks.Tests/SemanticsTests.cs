@@ -64,10 +64,24 @@ public abstract class SemanticsTests
     {
         var rl = NewLock();
         var held = rl.AcquireWrite(0, 10);
-        var waiter = Task.Run(() => rl.AcquireWrite(0, 10));
+        RangeLockReleaser got = default;
+        var waiter = StartAndWaitUntilAsleep(() => got = rl.AcquireWrite(0, 10));
         await Task.Run(held.Dispose);
-        var w = await Hang.Guard(new ValueTask<RangeLockReleaser>(waiter), "the blocked writer");
-        w.Dispose();
+        Assert.True(waiter.Join(Hang.Limit), "the blocked writer was never woken");
+        Assert.True(got.IsAcquired);
+        got.Dispose();
+    }
+
+    /// <summary>
+    /// Starts <paramref name="body"/> on its own thread and returns once that thread sleeps (or
+    /// ended), so what follows meets a waiter that is really blocked, not one still on its way.
+    /// </summary>
+    private static Thread StartAndWaitUntilAsleep(Action body)
+    {
+        var thread = new Thread(() => body()) { IsBackground = true };
+        thread.Start();
+        SpinWait.SpinUntil(() => (thread.ThreadState & ThreadState.WaitSleepJoin) != 0 || !thread.IsAlive, Hang.Limit);
+        return thread;
     }
 
     [Fact]
@@ -123,9 +137,21 @@ public abstract class SemanticsTests
         var rl = NewLock();
         var holder = rl.AcquireWrite(0, 10);
         using var cts = new CancellationTokenSource();
-        var waiter = Task.Run(() => rl.AcquireRead(0, 10, cts.Token));
+        Exception? thrown = null;
+        var waiter = StartAndWaitUntilAsleep(() =>
+        {
+            try
+            {
+                rl.AcquireRead(0, 10, cts.Token);
+            }
+            catch (OperationCanceledException e)
+            {
+                thrown = e;
+            }
+        });
         cts.Cancel();
-        Assert.ThrowsAny<OperationCanceledException>(() => waiter.GetAwaiter().GetResult());
+        Assert.True(waiter.Join(Hang.Limit), "the cancelled waiter never returned");
+        Assert.IsAssignableFrom<OperationCanceledException>(thrown);
         holder.Dispose();
         Assert.True(rl.TryAcquireWrite(0, 10, out var w));
         w.Dispose();
