@@ -17,7 +17,7 @@ public sealed class ScenarioCommands(ScenarioWorld world, int cpu)
 
     public void Run(string command)
     {
-        var words = command.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var words = LineSplitter.Split(command);
         try
         {
             Dispatch(words[0], words[1..], command);
@@ -124,8 +124,8 @@ public sealed class ScenarioCommands(ScenarioWorld world, int cpu)
         if (args.Contains("-i"))
             flags |= MsyncFlags.Invalidate;
         var numbers = args.Where(a => !a.StartsWith('-')).ToArray();
-        long offset = numbers.Length == 2 ? CNumbers.Cvtnum(numbers[0]) - map.FileOffset : 0;
-        long length = numbers.Length == 2 ? CNumbers.Cvtnum(numbers[1]) : map.Length;
+        long offset = numbers.Length == 2 ? Operand(numbers[0]) - map.FileOffset : 0;
+        long length = numbers.Length == 2 ? Operand(numbers[1]) : map.Length;
         map.Sync(offset, length, flags);
     }
 
@@ -169,14 +169,25 @@ public sealed class ScenarioCommands(ScenarioWorld world, int cpu)
         var operands = args.Where((a, i) => !a.StartsWith('-') && (i == 0 || args[i - 1] != "-S")).ToArray();
         if (operands.Length < 2 && at.Value == 2 || operands.Length < 1)
             throw new ScenarioError($"missing operand in '{string.Join(' ', args)}'");
-        long value = CNumbers.Cvtnum(operands[at]);
-        return value >= 0 ? value : throw new ScenarioError($"bad number '{operands[at]}'");
+        return Operand(operands[at]);
+    }
+
+    /// <summary>A non-negative number in xfs_io's forms (cvtnum); anything else is the scenario's error.</summary>
+    public static long Operand(string text)
+    {
+        long value = CNumbers.Cvtnum(text);
+        return value >= 0 ? value : throw new ScenarioError($"bad number '{text}'");
     }
 
     private static byte Seed(string[] args, byte fallback)
     {
         int at = Array.IndexOf(args, "-S");
-        return at >= 0 && at + 1 < args.Length ? (byte)CNumbers.Cvtnum(args[at + 1]) : fallback;
+        if (at < 0)
+            return fallback;
+        // As xfs_io reads -S: strtoul, the whole word, a byte's worth.
+        if (at + 1 >= args.Length || CNumbers.StrToUL(args[at + 1], out int end) is var seed && (end != args[at + 1].Length || seed > byte.MaxValue))
+            throw new ScenarioError($"bad seed in '{string.Join(' ', args)}'");
+        return (byte)seed;
     }
 
     private static byte[] Filled(long length, byte seed)

@@ -58,11 +58,11 @@ public sealed class ScenarioRunner(Scenario scenario, Design design) : IDisposab
         var words = check.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         if (words is ["size", var size])
         {
-            long expected = CNumbers.Cvtnum(size);
+            long expected = ScenarioCommands.Operand(size);
             return world.File.Length == expected ? null : $"size is {world.File.Length}, expected {expected}";
         }
         if (words is ["bytes", var off, var len, "=", var value])
-            return CheckBytes(world, CNumbers.Cvtnum(off), (int)CNumbers.Cvtnum(len), (byte)CNumbers.Cvtnum(value));
+            return CheckBytes(world, ScenarioCommands.Operand(off), checked((int)ScenarioCommands.Operand(len)), checked((byte)ScenarioCommands.Operand(value)));
         throw new ScenarioError($"check '{check}' is neither 'size N' nor 'bytes OFF LEN = BYTE'");
     }
 
