@@ -35,10 +35,7 @@ public static unsafe class CostTable
     public static IReadOnlyList<Row> Measure(BenchTarget target, double scale = 1.0)
     {
         using var file = target.CreateFile(FileSize);
-        var chunk = new byte[MiB];
-        chunk.AsSpan().Fill(0x5a);
-        for (long at = 0; at < FileSize; at += MiB)
-            file.Write(at, chunk);
+        Workload.Fill(file, FileSize);
         using var floor = new MemcpyFloor();
         int pages = (int)(FileSize / Page), ops = Math.Max(1000, (int)(OpsPerTrial * scale)), bigOps = Math.Max(16, ops / 64);
         var rows = new List<Row>

@@ -75,7 +75,7 @@ public abstract class Workload
     }
 
     /// <summary>Writes <paramref name="bytes"/> of data from offset 0, so every block is allocated.</summary>
-    protected static void Fill(IBenchFile file, long bytes)
+    internal static void Fill(IBenchFile file, long bytes)
     {
         var chunk = new byte[1 << 20];
         chunk.AsSpan().Fill(0x5a);

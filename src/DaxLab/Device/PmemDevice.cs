@@ -20,13 +20,12 @@ public sealed unsafe class PmemDevice : IDisposable
     /// <summary>The largest device: 2^28 blocks keeps block numbers, bitmaps and per-region counts in the allocator's int-indexed arrays.</summary>
     public const long MaxSize = 1L << 40;
 
-    /// <summary>msync flag: write back and wait (MS_SYNC on Linux).</summary>
+    /// <summary>msync flag: write back and wait. MS_SYNC is 4 on Linux, the one platform the device is built for (the flag differs elsewhere).</summary>
     private const int MsSync = 4;
 
     private readonly MemoryMappedFile? file;
     private readonly MemoryMappedViewAccessor? view;
     private byte* baseAddress;
-    private readonly bool anonymous;
     /// <summary>Anonymous memory from mmap (Linux), freed with munmap; otherwise from NativeMemory.</summary>
     private bool anonymousMapped;
     private int disposed;
@@ -38,7 +37,6 @@ public sealed unsafe class PmemDevice : IDisposable
         this.file = file;
         this.view = view;
         this.baseAddress = baseAddress;
-        anonymous = file is null;
     }
 
     /// <summary>Creates a sparse device file of <paramref name="size"/> bytes; refuses an existing path.</summary>
@@ -85,11 +83,7 @@ public sealed unsafe class PmemDevice : IDisposable
         {
             stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
         }
-        catch (FileNotFoundException)
-        {
-            throw new ErrnoException(Errno.ENOENT, $"{path}: no such device file");
-        }
-        catch (DirectoryNotFoundException)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             throw new ErrnoException(Errno.ENOENT, $"{path}: no such device file");
         }
@@ -168,7 +162,7 @@ public sealed unsafe class PmemDevice : IDisposable
     public void Flush(long addr, long length)
     {
         CheckRange(addr, length);
-        if (anonymous || length == 0)
+        if (file is null || length == 0)
             return;
         if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD())
             MsyncRange(addr, length);
@@ -183,7 +177,7 @@ public sealed unsafe class PmemDevice : IDisposable
     {
         if (Interlocked.Exchange(ref disposed, 1) != 0)
             return;
-        if (anonymous)
+        if (file is null)
         {
             if (anonymousMapped)
                 munmap((nint)baseAddress, (nuint)Size);
