@@ -134,7 +134,6 @@ public sealed class Failure
         Preemptions = run.Preemptions;
         Trace = run.Trace;
         CpuLabels = run.CpuLabels;
-        Schedule = run.Schedule;
     }
 
     public FailureKind Kind { get; }
@@ -157,8 +156,8 @@ public sealed class Failure
 
     public IReadOnlyList<string> CpuLabels { get; }
 
-    /// <summary>The CPU chosen at every decision point, in order.</summary>
-    public IReadOnlyList<int> Schedule { get; }
+    /// <summary>The CPU that ran each step, in order: the schedule, read off the trace.</summary>
+    public IReadOnlyList<int> Schedule => Trace.Select(step => step.Cpu).ToArray();
 
     /// <summary>How to rerun this failure, for test output and logs.</summary>
     public string RerunHint => $"rerun: Explorer.Replay(factory, \"{ReplayToken}\")";
@@ -178,12 +177,11 @@ public sealed class Failure
 /// <summary>One run's outcome: its trace and schedule, and its failure if it failed.</summary>
 public sealed class RunResult
 {
-    internal RunResult(IReadOnlyList<string> labels, IReadOnlyList<TraceEvent> trace, IReadOnlyList<int> schedule,
+    internal RunResult(IReadOnlyList<string> labels, IReadOnlyList<TraceEvent> trace,
         int preemptions, string replayToken, bool pruned)
     {
         CpuLabels = labels;
         Trace = trace;
-        Schedule = schedule;
         Preemptions = preemptions;
         ReplayToken = replayToken;
         Pruned = pruned;
@@ -193,7 +191,8 @@ public sealed class RunResult
 
     public IReadOnlyList<TraceEvent> Trace { get; }
 
-    public IReadOnlyList<int> Schedule { get; }
+    /// <summary>The CPU that ran each step, in order: the schedule, read off the trace.</summary>
+    public IReadOnlyList<int> Schedule => Trace.Select(step => step.Cpu).ToArray();
 
     public int Preemptions { get; }
 

@@ -75,7 +75,6 @@ internal sealed class ScheduledRun : IScheduler
     private readonly List<Cpu> cpus = [];
     private readonly List<TraceEvent> trace = [];
     private readonly List<Footprint> footprints = [];
-    private readonly List<int> schedule = [];
     private readonly List<int> branchChoices = [];
     private readonly IChooser chooser;
     private readonly int maxSteps;
@@ -123,7 +122,7 @@ internal sealed class ScheduledRun : IScheduler
         var failure = run.failure;
         if (failure is null && !run.pruned)
             failure = run.EndCheck(setup);
-        var result = new RunResult(setup.Cpus.Select(c => c.Label).ToArray(), run.trace, run.schedule, run.preemptions,
+        var result = new RunResult(setup.Cpus.Select(c => c.Label).ToArray(), run.trace, run.preemptions,
             ReplayToken.Encode(header, run.trace.Count, run.branchChoices), run.pruned) { Footprints = run.footprints };
         if (failure is { } f)
             result.Failure = new Failure(f.Kind, f.Message, f.Detail, f.Cpu, result);
@@ -270,7 +269,6 @@ internal sealed class ScheduledRun : IScheduler
         Debug.Assert(running == -1 && cpu.Status != CpuStatus.Finished);
         if (preempted)
             preemptions++;
-        schedule.Add(choice);
         if (branching)
             branchChoices.Add(choice);
         notes = [];
