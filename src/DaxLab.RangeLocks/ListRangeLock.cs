@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Diagnostics;
 
 // Fields handed to Interlocked are volatile for their plain reads; Interlocked gives the full fence itself.
@@ -260,9 +261,7 @@ public sealed class ListRangeLock : RangeLock
             if (current is null || current.Start > node.Start)
             {
                 node.Next = current;
-                Point("list_range_lock_insert_cas");
-                Touch(previous, write: true);
-                if (Interlocked.CompareExchange(ref previous.Next, node, current) == current)
+                if (TrySwing(previous, current, node, "list_range_lock_insert_cas"))
                     return null;
                 // Race: a neighbour was inserted or released under us; the position is stale.
                 goto restart;
@@ -278,15 +277,11 @@ public sealed class ListRangeLock : RangeLock
                     // The released node sits where ours goes: unlink it and link ours in one CAS
                     // (on a lock used by one holder at a time, the only CAS of the acquisition).
                     node.Next = frozen;
-                    Point("list_range_lock_insert_cas");
-                    Touch(previous, write: true);
-                    if (Interlocked.CompareExchange(ref previous.Next, node, current) == current)
+                    if (TrySwing(previous, current, node, "list_range_lock_insert_cas"))
                         return null;
                     goto restart;
                 }
-                Point("list_range_lock_unlink_cas");
-                Touch(previous, write: true);
-                if (Interlocked.CompareExchange(ref previous.Next, frozen, current) != current)
+                if (!TrySwing(previous, current, frozen, "list_range_lock_unlink_cas"))
                     goto restart;
                 current = frozen;
                 continue;
@@ -296,6 +291,19 @@ public sealed class ListRangeLock : RangeLock
             previous = current;
             current = next;
         }
+    }
+
+    /// <summary>
+    /// Swings <paramref name="previous"/>.Next from <paramref name="expected"/> to
+    /// <paramref name="replacement"/> in one CAS at the named scheduling point: links a node in,
+    /// or unlinks a released one. False when a neighbour changed under us.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TrySwing(Node previous, Node? expected, Node? replacement, string point)
+    {
+        Point(point);
+        Touch(previous, write: true);
+        return Interlocked.CompareExchange(ref previous.Next, replacement, expected) == expected;
     }
 
     /// <summary>
@@ -317,9 +325,7 @@ public sealed class ListRangeLock : RangeLock
             if (next == current)
             {
                 var frozen = current.FrozenNext;
-                Point("list_range_lock_unlink_cas");
-                Touch(previous, write: true);
-                if (Interlocked.CompareExchange(ref previous.Next, frozen, current) != current)
+                if (!TrySwing(previous, current, frozen, "list_range_lock_unlink_cas"))
                     goto restart;
                 current = frozen;
                 continue;
