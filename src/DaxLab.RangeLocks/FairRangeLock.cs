@@ -123,13 +123,7 @@ public sealed class FairRangeLock : RangeLock
             // Under the gate: an arrival counting conflicts sees the mode before or after, never halfway.
             entry.SwitchToRead();
             // Later readers counted this entry while it wrote; as a reader it no longer blocks them.
-            foreach (var later in _entries)
-            {
-                if (later.Start >= entry.End)
-                    break;
-                if (later.Sequence > entry.Sequence && !later.IsWrite && later.Overlaps(entry))
-                    Unblock(later, ref ready);
-            }
+            UnblockLater(entry, readersOnly: true, ref ready);
         }
         finally
         {
@@ -243,14 +237,25 @@ public sealed class FairRangeLock : RangeLock
         int index = IndexOf(entry);
         _entries.RemoveAt(index);
         List<Entry>? ready = null;
+        UnblockLater(entry, readersOnly: false, ref ready);
+        return ready;
+    }
+
+    /// <summary>
+    /// Takes <paramref name="entry"/> off the count of every later entry it blocked: the later
+    /// readers only (a downgrade), or every later conflicting entry (a removal). The list is sorted
+    /// by start, so the walk stops at the first entry starting past it. Context: holds <see cref="_gate"/>.
+    /// </summary>
+    private void UnblockLater(Entry entry, bool readersOnly, ref List<Entry>? ready)
+    {
         foreach (var later in _entries)
         {
             if (later.Start >= entry.End)
                 break;
-            if (later.Sequence > entry.Sequence && later.ConflictsWith(entry))
+            bool blockedByIt = readersOnly ? !later.IsWrite && later.Overlaps(entry) : later.ConflictsWith(entry);
+            if (later.Sequence > entry.Sequence && blockedByIt)
                 Unblock(later, ref ready);
         }
-        return ready;
     }
 
     /// <summary>One earlier conflict of <paramref name="later"/> went away. Context: holds <see cref="_gate"/>.</summary>
