@@ -22,7 +22,7 @@ public static unsafe class Oracle
         var content = FileContent(file, live);
         try
         {
-            var entries = EntriesOf(file.Inode.Mapping);
+            var entries = file.Inode.Mapping.AllEntries();
             problems.AddRange(LockedEntries(entries));
             problems.AddRange(ZeroEntriesOverBlocks(fs, file, entries));
             foreach (var map in live)
@@ -68,19 +68,6 @@ public static unsafe class Oracle
             if (Buffer.Length > 0)
                 System.Buffers.ArrayPool<byte>.Shared.Return(Buffer);
         }
-    }
-
-    private static List<(long Index, DaxEntry Entry)> EntriesOf(AddressSpace mapping)
-    {
-        var list = new List<(long, DaxEntry)>();
-        using var xa = mapping.XaLock.Hold();
-        long next = 0;
-        while (mapping.Entries.FindNext(next, long.MaxValue >> Geometry.PageShift, out long index, out var entry))
-        {
-            list.Add((index, entry));
-            next = index + entry.PageCount;
-        }
-        return list;
     }
 
     private static IEnumerable<string> LockedEntries(List<(long Index, DaxEntry Entry)> entries) =>

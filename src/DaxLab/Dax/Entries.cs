@@ -122,25 +122,4 @@ public sealed partial class DaxCore
         WakeAll(mapping, storeIndex, entry);
         return true;
     }
-
-    /// <summary>
-    /// Calls <paramref name="action"/> with each entry's index in pages [first, last], in
-    /// order, without holding xa_lock during the call (it may sleep).
-    /// </summary>
-    private static void ForEachEntry(AddressSpace mapping, long first, long last, Action<long, DaxEntry> action)
-    {
-        long next = first;
-        while (next <= last)
-        {
-            long index;
-            DaxEntry entry;
-            using (mapping.XaLock.Hold())
-            {
-                if (!mapping.Entries.FindNext(next, last, out index, out entry))
-                    return;
-            }
-            action(index, entry);
-            next = index + entry.PageCount;
-        }
-    }
 }

@@ -107,14 +107,14 @@ public sealed partial class DaxCore
     {
         Seam.Point("invalidate_inode_pages2_range");
         bool any = false;
-        ForEachEntry(mapping, first, last, (index, entry) =>
+        for (long next = first; mapping.NextEntry(ref next, last, out long index, out var entry);)
         {
             if (!InvalidateEntry(mapping, index, truncate: false))
-                return;
+                continue;
             any = true;
             if (unmapAsDropped?.Invoke(entry) == true)
-                Rmap.UnmapMappingRange(mapping, StoreIndexOf(index, entry), StoreIndexOf(index, entry) + entry.PageCount - 1, evenCows: false);
-        });
+                Rmap.UnmapMappingRange(mapping, index, index + entry.PageCount - 1, evenCows: false);
+        }
         Seam.Note($"invalidate_inode_pages2_range - {(any ? "drops entries" : "there's nothing to invalidate")}");
     }
 
@@ -122,7 +122,8 @@ public sealed partial class DaxCore
     public long ZeroPageCacheCount(AddressSpace mapping)
     {
         long count = 0;
-        ForEachEntry(mapping, 0, long.MaxValue >> Geometry.PageShift, (_, entry) => count += entry.IsZero && !entry.IsPmd ? 1 : 0);
+        for (long next = 0; mapping.NextEntry(ref next, long.MaxValue >> Geometry.PageShift, out _, out var entry);)
+            count += entry.IsZero && !entry.IsPmd ? 1 : 0;
         return count;
     }
 
@@ -133,7 +134,8 @@ public sealed partial class DaxCore
     public void TruncateInodePagesRange(AddressSpace mapping, long first, long last)
     {
         Seam.Point("truncate_inode_pages_range");
-        ForEachEntry(mapping, first, last, (index, _) => InvalidateEntry(mapping, index, truncate: true));
+        for (long next = first; mapping.NextEntry(ref next, last, out long index, out _);)
+            InvalidateEntry(mapping, index, truncate: true);
     }
 
     /// <summary>

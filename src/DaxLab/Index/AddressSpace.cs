@@ -33,6 +33,41 @@ public sealed class AddressSpace(Seam seam, Inode host)
     /// <summary>The inode this address space belongs to (for wait keys and messages).</summary>
     public Inode Host { get; } = host;
 
+    /// <summary>
+    /// The walk every range operation makes: the entry at or after <paramref name="next"/> up to
+    /// page <paramref name="last"/>, found under xa_lock, which is dropped again before returning
+    /// so the caller may sleep on the entry; <paramref name="next"/> moves past it.
+    /// Context: xa_lock not held.
+    /// </summary>
+    public bool NextEntry(ref long next, long last, out long index, out DaxEntry entry)
+    {
+        index = -1;
+        entry = DaxEntry.None;
+        if (next > last)
+            return false;
+        using (XaLock.Hold())
+        {
+            if (!Entries.FindNext(next, last, out index, out entry))
+                return false;
+        }
+        next = index + entry.PageCount;
+        return true;
+    }
+
+    /// <summary>Every entry as it stands, in index order, read under one hold of xa_lock (for the oracle and tests).</summary>
+    public List<(long Index, DaxEntry Entry)> AllEntries()
+    {
+        var list = new List<(long, DaxEntry)>();
+        using var xa = XaLock.Hold();
+        long next = 0;
+        while (Entries.FindNext(next, long.MaxValue >> Geometry.PageShift, out long index, out var entry))
+        {
+            list.Add((index, entry));
+            next = index + entry.PageCount;
+        }
+        return list;
+    }
+
     /// <summary>By inode number: deterministic across runs, unlike an object's identity hash.</summary>
     public override int GetHashCode() => Host.Ino.GetHashCode();
 

@@ -17,21 +17,7 @@ internal static class Inspect
     }
 
     /// <summary>Every entry of the file: none may be left locked when no operation runs.</summary>
-    public static List<(long Index, DaxEntry Entry)> Entries(DaxFile file)
-    {
-        var mapping = file.Inode.Mapping;
-        var list = new List<(long, DaxEntry)>();
-        using (mapping.XaLock.Hold())
-        {
-            long next = 0;
-            while (mapping.Entries.FindNext(next, long.MaxValue >> Geometry.PageShift, out long at, out var entry))
-            {
-                list.Add((at, entry));
-                next = at + entry.PageCount;
-            }
-        }
-        return list;
-    }
+    public static List<(long Index, DaxEntry Entry)> Entries(DaxFile file) => file.Inode.Mapping.AllEntries();
 
     public static Mm.Pte PmdAt(DaxMapping map, long offset) => map.Vma.ReadPmd(map.Vma.Start + offset);
 
