@@ -110,10 +110,6 @@ sealed unsafe class HostTarget : BenchTarget
     /// <summary>tmpfs, where a file is memory and nothing else.</summary>
     public const string Directory = "/dev/shm";
 
-    const int ProtReadWrite = 3;
-    const int MadvDontNeed = 4;
-    const int MsSync = 4;
-
     static int sequence;
 
     public override string Name => HostName;
@@ -150,7 +146,7 @@ sealed unsafe class HostTarget : BenchTarget
 
         public IBenchMapping Map(long offset, long length)
         {
-            nint address = LibC.Mmap(0, (nint)length, ProtReadWrite, LibC.MAP_SHARED, fd, offset);
+            nint address = LibC.Mmap(0, (nint)length, (int)(MapProtection.Read | MapProtection.Write), LibC.MAP_SHARED, fd, offset);
             if (address == -1)
                 throw LibC.Fail("mmap");
             return new HostMapping(address, length);
@@ -169,10 +165,10 @@ sealed unsafe class HostTarget : BenchTarget
             buffer.CopyTo(new Span<byte>((byte*)address + offset, buffer.Length));
 
         public void DropPages(long offset, long dropLength) =>
-            LibC.Check(LibC.Madvise(address + (nint)offset, (nint)dropLength, MadvDontNeed), "madvise");
+            LibC.Check(LibC.Madvise(address + (nint)offset, (nint)dropLength, (int)Io.Backends.IoAdvice.DontNeed), "madvise");
 
         public void Sync(long offset, long syncLength) =>
-            LibC.Check(LibC.Msync(address + (nint)offset, (nint)syncLength, MsSync), "msync");
+            LibC.Check(LibC.Msync(address + (nint)offset, (nint)syncLength, (int)MsyncFlags.Sync), "msync");
 
         public void Dispose() => LibC.Munmap(address, (nint)length);
     }

@@ -204,7 +204,7 @@ public sealed partial class FileSystem
     private unsafe void ZeroBlocks(Inode inode, BlockRun run)
     {
         Debug.Assert(run.Count <= MaxAllocBlocks, "one allocation's worth of zeroing");
-        new Span<byte>(Device.Base + run.Start * BlockSize, checked((int)(run.Count * BlockSize))).Clear();
+        Device.Span(run.Start * BlockSize, checked((int)(run.Count * BlockSize))).Clear();
         inode.UnflushedZeroed.Add(run);
         if (inode.UnflushedZeroed.Count >= MaxUnflushedRuns)
             FlushZeroed(inode);

@@ -23,7 +23,7 @@ public sealed partial class FileSystem
             throw new ErrnoException(Errno.EUCLEAN, $"checkpoint generation {generation} (slot {slot}) is inconsistent: {e.Message}");
         }
         Replay(device, layout, md, generation);
-        var fs = new FileSystem(device, seam, layout, md, generation);
+        var fs = new FileSystem(device, seam, md, generation);
         fs.ClaimBlocks();
         // Start a fresh epoch: bytes past the replayed tail (a torn record, or records a power
         // loss kept out of order) must never be mistaken for the continuation of this epoch.

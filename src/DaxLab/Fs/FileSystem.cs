@@ -36,7 +36,6 @@ public sealed partial class FileSystem : IDisposable
     private const int MaxUnflushedRuns = 1024;
 
     private readonly Seam seam;
-    private readonly Layout layout;
     private readonly Metadata md;
     private readonly BlockAllocator allocator;
 
@@ -61,11 +60,10 @@ public sealed partial class FileSystem : IDisposable
     private long logFlushedTo;
     private int disposed;
 
-    private FileSystem(PmemDevice device, Seam seam, Layout layout, Metadata md, long epoch)
+    private FileSystem(PmemDevice device, Seam seam, Metadata md, long epoch)
     {
         Device = device;
         this.seam = seam;
-        this.layout = layout;
         this.md = md;
         this.epoch = epoch;
         allocator = new BlockAllocator(seam, layout.TotalBlocks, layout.FirstDataBlock);
@@ -92,10 +90,13 @@ public sealed partial class FileSystem : IDisposable
         var md = new Metadata(seam, layout);
         Checkpoint.Write(device, md, generation: 1);
         layout.WriteSuperblock(device);
-        return new FileSystem(device, seam, layout, md, epoch: 1);
+        return new FileSystem(device, seam, md, epoch: 1);
     }
 
     public PmemDevice Device { get; }
+
+    /// <summary>The geometry the metadata was read or made with.</summary>
+    private Layout layout => md.Layout;
 
     /// <summary>The geometry from the superblock (tests and tools).</summary>
     internal Layout Layout => layout;

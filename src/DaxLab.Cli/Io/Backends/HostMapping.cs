@@ -45,7 +45,7 @@ public sealed unsafe class HostMapping(HostIoFile file, nint address, long fileO
     /// <summary>How much of the remaining bytes lie in at's page, once the kernel would allow touching them.</summary>
     int CheckedPiece(long at, int remaining, bool needsWrite)
     {
-        int piece = (int)Math.Min(remaining, LibC.PageSize - at % LibC.PageSize);
+        int piece = (int)Math.Min(remaining, Geometry.PageSize - at % Geometry.PageSize);
         CheckAccess(at, piece, needsWrite);
         return piece;
     }
@@ -57,10 +57,10 @@ public sealed unsafe class HostMapping(HostIoFile file, nint address, long fileO
             throw new SigSegvException($"access at mapping offset {at} is outside the mapping");
         if (protection == MapProtection.None || (needsWrite && !protection.HasFlag(MapProtection.Write)))
             throw new SigSegvException($"{(needsWrite ? "store" : "load")} at mapping offset {at} is not allowed by the protection");
-        long pageFileOffset = fileOffset + at / LibC.PageSize * LibC.PageSize;
+        long pageFileOffset = fileOffset + at / Geometry.PageSize * Geometry.PageSize;
         if (pageFileOffset >= RoundUpToPage(file.CurrentSize()))
             throw new SigBusException($"page at file offset {pageFileOffset} is past EOF");
     }
 
-    static long RoundUpToPage(long value) => (value + LibC.PageSize - 1) / LibC.PageSize * LibC.PageSize;
+    static long RoundUpToPage(long value) => (value + Geometry.PageSize - 1) / Geometry.PageSize * Geometry.PageSize;
 }

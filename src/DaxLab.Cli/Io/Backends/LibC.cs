@@ -22,9 +22,6 @@ static unsafe partial class LibC
     public const int MAP_SHARED_VALIDATE = 0x03;
     public const int MAP_SYNC = 0x80000;
 
-    /// <summary>The size of a page on x86-64, which is also the unit of mapping faults.</summary>
-    public const long PageSize = 4096;
-
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Open(string path, int flags, int mode);
 

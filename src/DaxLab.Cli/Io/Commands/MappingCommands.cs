@@ -6,7 +6,6 @@ namespace DaxLab.Cli.Io.Commands;
 public static class MappingCommands
 {
     /// <summary>The page size the mapping commands chunk and align by.</summary>
-    const long PageSize = 4096;
 
     /// <summary>mwrite's default fill byte, 'X'.</summary>
     const int DefaultMwriteSeed = 'X';
@@ -120,7 +119,7 @@ public static class MappingCommands
             s.Out($"offset ({relative}) is beyond end of mapping ({m.FileOffset})\n");
         else if (unchecked((ulong)relative + (ulong)length) > (ulong)(m.FileOffset + m.Length))
             s.Out($"range ({offset}:{relative}) is beyond mapping ({m.FileOffset}:{m.Length})\n");
-        else if (pageAligned && (m.Address + (ulong)relative) % PageSize != 0)
+        else if (pageAligned && (m.Address + (ulong)relative) % Geometry.PageSize != 0)
             s.Out($"offset address (0x{m.Address + (ulong)relative:x}) is not page aligned\n");
         else
             return true;
@@ -163,8 +162,8 @@ public static class MappingCommands
             s.ExitCode = 1;
             return false;
         }
-        var reader = new MappingReader(s.CurrentMapping!.Mapping, relative, length, PageSize);
-        var dumper = new MreadDumper(s, dump, dump == 2 ? offset : relative, length, PageSize);
+        var reader = new MappingReader(s.CurrentMapping!.Mapping, relative, length, Geometry.PageSize);
+        var dumper = new MreadDumper(s, dump, dump == 2 ? offset : relative, length, Geometry.PageSize);
         if (reverse)
             dumper.RunBackward(reader);
         else
@@ -212,11 +211,11 @@ public static class MappingCommands
     {
         long end = start + length;
         var pieces = new List<(long At, long Count)>();
-        for (long at = start; at < end; at = (at / PageSize + 1) * PageSize)
-            pieces.Add((at, Math.Min(end, (at / PageSize + 1) * PageSize) - at));
+        for (long at = start; at < end; at = (at / Geometry.PageSize + 1) * Geometry.PageSize)
+            pieces.Add((at, Math.Min(end, (at / Geometry.PageSize + 1) * Geometry.PageSize) - at));
         if (reverse)
             pieces.Reverse();
-        byte[] fill = new byte[PageSize];
+        byte[] fill = new byte[Geometry.PageSize];
         Array.Fill(fill, seed);
         foreach (var (at, count) in pieces)
             mapping.Store(at, fill.AsSpan(0, (int)count));
