@@ -61,6 +61,15 @@ public sealed class IoSession(IIoBackend backend, CStdout stdout, TextWriter std
         }
     }
 
+    /// <summary>As <see cref="TryCall(string, Action, bool)"/> for a call with a result; the run fails on an errno.</summary>
+    public bool TryCall<T>(string call, Func<T> function, out T result)
+    {
+        T value = default!;
+        bool ok = TryCall(call, () => value = function(), setsExitCode: true);
+        result = value;
+        return ok;
+    }
+
     /// <summary>strerror for any errno, named in the engine's enum or not.</summary>
     public static string ErrnoText(Errno errno) =>
         Enum.IsDefined(errno) ? ErrnoException.StrError(errno) : LibC.StrError((int)errno);

@@ -68,17 +68,8 @@ public static class MappingCommands
     /// <summary>Maps the range and makes it the current mapping.</summary>
     static bool MapRange(IoSession s, long offset, long length, MapProtection protection, bool mapSync)
     {
-        IIoMapping mapping;
-        try
-        {
-            mapping = s.CurrentFile!.Map(offset, length, protection, mapSync);
-        }
-        catch (ErrnoException error)
-        {
-            s.Perror("mmap", error);
-            s.ExitCode = 1;
+        if (!s.TryCall("mmap", () => s.CurrentFile!.Map(offset, length, protection, mapSync), out IIoMapping mapping))
             return false;
-        }
         s.Mappings.Add(new MappingEntry(mapping, s.CurrentFile.Path, protection, mapSync));
         s.CurrentMappingIndex = s.Mappings.Count - 1;
         return false;
@@ -272,15 +263,7 @@ public static class MappingCommands
             s.ExitCode = 1;
             return false;
         }
-        try
-        {
-            action(s.CurrentMapping!.Mapping, relative, length);
-        }
-        catch (ErrnoException error)
-        {
-            s.Perror(call, error);
-            s.ExitCode = 1;
-        }
+        s.TryCall(call, () => action(s.CurrentMapping!.Mapping, relative, length), setsExitCode: true);
         return false;
     }
 
@@ -288,16 +271,8 @@ public static class MappingCommands
     public static bool Munmap(IoSession s, string[] argv)
     {
         int index = s.CurrentMappingIndex;
-        try
-        {
-            s.Mappings[index].Mapping.Dispose();
-        }
-        catch (ErrnoException error)
-        {
-            s.Perror("munmap", error);
-            s.ExitCode = 1;
+        if (!s.TryCall("munmap", s.Mappings[index].Mapping.Dispose, setsExitCode: true))
             return false;
-        }
         s.Mappings.RemoveAt(index);
         s.CurrentMappingIndex = s.Mappings.Count == 0 ? -1 : Math.Min(index, s.Mappings.Count - 1);
         return ListMappings(s);

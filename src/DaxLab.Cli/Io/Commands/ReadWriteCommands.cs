@@ -59,17 +59,8 @@ public static class ReadWriteCommands
         while (count > 0)
         {
             int want = (int)Math.Min(count, blockSize);
-            int written;
-            try
-            {
-                written = s.CurrentFile!.Write(offset, buffer.AsSpan(0, want));
-            }
-            catch (ErrnoException error)
-            {
-                s.Perror("pwrite", error);
-                s.ExitCode = 1;
+            if (!s.TryCall("pwrite", () => s.CurrentFile!.Write(offset, buffer.AsSpan(0, want)), out int written))
                 return false;
-            }
             if (written == 0)
                 break;
             ops++;
@@ -130,17 +121,8 @@ public static class ReadWriteCommands
         while (toEof || count > 0)
         {
             int want = (int)(toEof ? blockSize : Math.Min(count, blockSize));
-            int read;
-            try
-            {
-                read = s.CurrentFile!.Read(offset, buffer.AsSpan(0, want));
-            }
-            catch (ErrnoException error)
-            {
-                s.Perror("pread", error);
-                s.ExitCode = 1;
+            if (!s.TryCall("pread", () => s.CurrentFile!.Read(offset, buffer.AsSpan(0, want)), out int read))
                 return false;
-            }
             if (read == 0)
                 break;
             ops++;

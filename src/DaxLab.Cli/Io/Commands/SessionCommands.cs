@@ -85,17 +85,8 @@ public static class SessionCommands
                 return s.UsageFailure(CommandTable.Stat);
         }
         IIoFile file = s.CurrentFile!;
-        IoStat stat;
-        try
-        {
-            stat = file.Stat();
-        }
-        catch (ErrnoException error)
-        {
-            s.Perror("fstat", error);
-            s.ExitCode = 1;
+        if (!s.TryCall("fstat", file.Stat, out IoStat stat))
             return false;
-        }
         s.Out($"fd.path = \"{file.Path}\"\nfd.flags = {FileFlags}\nstat.ino = {stat.Ino}\n"
             + $"stat.type = regular file\nstat.size = {stat.Size}\nstat.blocks = {stat.Blocks}\n");
         return false;
