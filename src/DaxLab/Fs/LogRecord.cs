@@ -78,14 +78,8 @@ internal readonly record struct LogRecord(RecordType Type, long Ino, long A = 0,
     public static LogRecord? TryDecode(ReadOnlySpan<byte> src, ulong formatId, long epoch, long seq, out int length)
     {
         length = 0;
-        if (src.Length < HeaderBytes + PayloadBytes)
-            return null;
-        int len = BinaryPrimitives.ReadUInt16LittleEndian(src[6..]);
-        if (len < HeaderBytes + PayloadBytes || len > MaxBytes || len % Alignment != 0 || len > src.Length)
-            return null;
-        if (BinaryPrimitives.ReadInt64LittleEndian(src[8..]) != epoch || BinaryPrimitives.ReadInt64LittleEndian(src[16..]) != seq)
-            return null;
-        if (Crc32C.Compute(formatId, src[4..len]) != BinaryPrimitives.ReadUInt32LittleEndian(src))
+        int len = IntactLength(src, formatId);
+        if (len == 0 || BinaryPrimitives.ReadInt64LittleEndian(src[8..]) != epoch || BinaryPrimitives.ReadInt64LittleEndian(src[16..]) != seq)
             return null;
         ReadOnlySpan<byte> p = src[HeaderBytes..len];
         int nameLength = BinaryPrimitives.ReadUInt16LittleEndian(p[36..]);
@@ -100,16 +94,18 @@ internal readonly record struct LogRecord(RecordType Type, long Ino, long A = 0,
     }
 
     /// <summary>The epoch field of whatever is at the start of <paramref name="src"/>, if it checksums as a record.</summary>
-    public static long? IntactEpoch(ReadOnlySpan<byte> src, ulong formatId)
+    public static long? IntactEpoch(ReadOnlySpan<byte> src, ulong formatId) =>
+        IntactLength(src, formatId) == 0 ? null : BinaryPrimitives.ReadInt64LittleEndian(src[8..]);
+
+    /// <summary>The length of the record at the start of <paramref name="src"/> if its length field is sane and its checksum holds; else 0.</summary>
+    private static int IntactLength(ReadOnlySpan<byte> src, ulong formatId)
     {
         if (src.Length < HeaderBytes + PayloadBytes)
-            return null;
+            return 0;
         int len = BinaryPrimitives.ReadUInt16LittleEndian(src[6..]);
         if (len < HeaderBytes + PayloadBytes || len > MaxBytes || len % Alignment != 0 || len > src.Length)
-            return null;
-        if (Crc32C.Compute(formatId, src[4..len]) != BinaryPrimitives.ReadUInt32LittleEndian(src))
-            return null;
-        return BinaryPrimitives.ReadInt64LittleEndian(src[8..]);
+            return 0;
+        return Crc32C.Compute(formatId, src[4..len]) == BinaryPrimitives.ReadUInt32LittleEndian(src) ? len : 0;
     }
 
     public override string ToString() => Type switch
