@@ -26,13 +26,21 @@ public sealed partial class FileSystem
                 extents += inode.Extents.Count;
             }
             if (extents != md.ExtentTotal || extents > layout.MaxExtents)
-                problems.Add($"extent total: counted {extents}, recorded {md.ExtentTotal}, limit {layout.MaxExtents}");
+                Report(problems, $"extent total: counted {extents}, recorded {md.ExtentTotal}, limit {layout.MaxExtents}");
             if (md.ByIno.Count > layout.MaxInodes || md.ByName.Count != md.ByIno.Count)
-                problems.Add($"inode table: {md.ByIno.Count} inodes, {md.ByName.Count} names, limit {layout.MaxInodes}");
+                Report(problems, $"inode table: {md.ByIno.Count} inodes, {md.ByName.Count} names, limit {layout.MaxInodes}");
             CompareWithAllocator(used, owned, problems);
         }
-        problems.AddRange(allocator.CheckSummaries());
-        return problems.Count > MaxCheckReports ? problems[..MaxCheckReports] : problems;
+        foreach (string problem in allocator.CheckSummaries())
+            Report(problems, problem);
+        return problems;
+    }
+
+    /// <summary>Adds a finding while fewer than <see cref="MaxCheckReports"/> are listed: a wrecked image must not list every block.</summary>
+    private static void Report(List<string> problems, string problem)
+    {
+        if (problems.Count < MaxCheckReports)
+            problems.Add(problem);
     }
 
     /// <summary>One inode: size, extent order and bounds; marks its blocks in <paramref name="owned"/>. Context: log lock.</summary>
@@ -40,27 +48,27 @@ public sealed partial class FileSystem
     {
         string who = $"inode {inode.Ino} '{inode.Name}'";
         if (inode.Size < 0 || inode.Size > Geometry.MaxFileSize)
-            problems.Add($"{who}: size {inode.Size} out of range");
+            Report(problems, $"{who}: size {inode.Size} out of range");
         if (!ReferenceEquals(md.ByName.GetValueOrDefault(inode.Name), inode))
-            problems.Add($"{who}: name does not lead back to the inode");
+            Report(problems, $"{who}: name does not lead back to the inode");
         Extent? prev = null;
         foreach (Extent e in inode.Extents.All)
         {
             if (prev is { } p && p.FileEnd > e.FileBlock)
-                problems.Add($"{who}: extents at file blocks {p.FileBlock} and {e.FileBlock} overlap");
+                Report(problems, $"{who}: extents at file blocks {p.FileBlock} and {e.FileBlock} overlap");
             prev = e;
             if (e.Count <= 0 || e.FileBlock < 0 || e.FileEnd > Metadata.MaxFileBlocks)
-                problems.Add($"{who}: extent at file block {e.FileBlock} has bad bounds (count {e.Count})");
+                Report(problems, $"{who}: extent at file block {e.FileBlock} has bad bounds (count {e.Count})");
             if (e.DevBlock < layout.FirstDataBlock || e.DevEnd > layout.TotalBlocks)
             {
-                problems.Add($"{who}: extent at file block {e.FileBlock} maps device blocks [{e.DevBlock}, {e.DevEnd}) outside the data area");
+                Report(problems, $"{who}: extent at file block {e.FileBlock} maps device blocks [{e.DevBlock}, {e.DevEnd}) outside the data area");
                 continue;
             }
             for (long b = e.DevBlock; b < e.DevEnd; b++)
             {
                 ulong bit = 1UL << (int)(b % 64);
                 if ((owned[b / 64] & bit) != 0)
-                    problems.Add($"{who}: device block {b} is owned twice");
+                    Report(problems, $"{who}: device block {b} is owned twice");
                 owned[b / 64] |= bit;
             }
         }
@@ -72,18 +80,18 @@ public sealed partial class FileSystem
         for (long b = 0; b < layout.FirstDataBlock; b++)
         {
             if ((used[b / 64] & (1UL << (int)(b % 64))) == 0)
-                problems.Add($"metadata block {b} is free in the allocator");
+                Report(problems, $"metadata block {b} is free in the allocator");
         }
         for (long w = layout.FirstDataBlock / 64; w < used.Length; w++)
         {
             ulong mask = w == layout.FirstDataBlock / 64 ? ~0UL << (int)(layout.FirstDataBlock % 64) : ~0UL;
             ulong differ = (used[w] ^ owned[w]) & mask;
-            while (differ != 0 && problems.Count <= MaxCheckReports)
+            while (differ != 0 && problems.Count < MaxCheckReports)
             {
                 int bit = BitOperations.TrailingZeroCount(differ);
                 differ &= differ - 1;
                 long b = w * 64 + bit;
-                problems.Add((owned[w] & (1UL << bit)) != 0
+                Report(problems, (owned[w] & (1UL << bit)) != 0
                     ? $"device block {b} is owned by a file but free in the allocator"
                     : $"device block {b} is lost: allocated but owned by no file");
             }
