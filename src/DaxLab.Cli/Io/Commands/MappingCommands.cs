@@ -146,13 +146,8 @@ public static class MappingCommands
         }
         if (options.Operands.Count is not (0 or 2))
             return s.Usage(CommandTable.Mread);
-        if (!TryMappingRange(s, options.Operands, out long offset, out long length))
+        if (!TryCurrentRange(s, options.Operands, pageAligned: false, out long offset, out long relative, out long length))
             return false;
-        if (!RangeFits(s, offset, length, pageAligned: false, out long relative))
-        {
-            s.ExitCode = 1;
-            return false;
-        }
         var reader = new MappingReader(s.CurrentMapping!.Mapping, relative, length, Geometry.PageSize);
         var dumper = new MreadDumper(s, dump, dump == 2 ? offset : relative, length, Geometry.PageSize);
         if (reverse)
@@ -186,13 +181,8 @@ public static class MappingCommands
         }
         if (options.Operands.Count is not (0 or 2))
             return s.UsageFailure(CommandTable.Mwrite);
-        if (!TryMappingRange(s, options.Operands, out long offset, out long length))
+        if (!TryCurrentRange(s, options.Operands, pageAligned: false, out long offset, out long relative, out long length))
             return false;
-        if (!RangeFits(s, offset, length, pageAligned: false, out long relative))
-        {
-            s.ExitCode = 1;
-            return false;
-        }
         StorePages(s.CurrentMapping!.Mapping, relative, length, (byte)seed, reverse);
         return false;
     }
@@ -253,16 +243,26 @@ public static class MappingCommands
         return RangeCall(s, options.Operands, "madvise", (m, at, length) => m.Advise(at, length, advice));
     }
 
+    /// <summary>
+    /// The range a mapping command names (the whole mapping without operands), checked against
+    /// the current mapping as xfs_io checks it; a range that does not fit fails the run.
+    /// </summary>
+    static bool TryCurrentRange(IoSession s, IReadOnlyList<string> operands, bool pageAligned, out long offset, out long relative, out long length)
+    {
+        relative = 0;
+        if (!TryMappingRange(s, operands, out offset, out length))
+            return false;
+        if (RangeFits(s, offset, length, pageAligned, out relative))
+            return true;
+        s.ExitCode = 1;
+        return false;
+    }
+
     /// <summary>msync and madvise: a page-aligned range of the current mapping, then one system call.</summary>
     static bool RangeCall(IoSession s, IReadOnlyList<string> operands, string call, Action<IIoMapping, long, long> action)
     {
-        if (!TryMappingRange(s, operands, out long offset, out long length))
+        if (!TryCurrentRange(s, operands, pageAligned: true, out _, out long relative, out long length))
             return false;
-        if (!RangeFits(s, offset, length, pageAligned: true, out long relative))
-        {
-            s.ExitCode = 1;
-            return false;
-        }
         s.TryCall(call, () => action(s.CurrentMapping!.Mapping, relative, length), setsExitCode: true);
         return false;
     }
