@@ -70,7 +70,7 @@ public static class MappingCommands
     {
         if (!s.TryCall("mmap", () => s.CurrentFile!.Map(offset, length, protection, mapSync), out IIoMapping mapping))
             return false;
-        s.Mappings.Add(new MappingEntry(mapping, s.CurrentFile.Path, protection, mapSync));
+        s.Mappings.Add(new MappingEntry(mapping, s.CurrentFile!.Path, protection, mapSync));
         s.CurrentMappingIndex = s.Mappings.Count - 1;
         return false;
     }
