@@ -27,7 +27,7 @@ internal abstract class Subject(string name)
 
     public static Subject[] RangeLocks() =>
     [
-        new RangeSubject("ListRangeLock", new ListRangeLock()),
+        new RangeSubject("ListRangeLock", new ListRangeLock(wholeObjectFastPath: false)),
         new RangeSubject("ListRangeLock+whole", new ListRangeLock(wholeObjectFastPath: true)),
         new RangeSubject("FairRangeLock", new FairRangeLock()),
     ];

@@ -10,7 +10,7 @@ public class UncontendedBenchmarks
     private readonly ReaderWriterLockSlim _rwls = new();
     private readonly SemaphoreSlim _semaphore = new(1, 1);
     private readonly object _monitor = new();
-    private readonly ListRangeLock _list = new();
+    private readonly ListRangeLock _list = new(wholeObjectFastPath: false);
     private readonly ListRangeLock _listWhole = new(wholeObjectFastPath: true);
     private readonly FairRangeLock _fair = new();
 

@@ -36,15 +36,6 @@ public sealed class ListRangeLock : RangeLock
     /// </summary>
     private const int CooperativeSpinLimit = 2;
 
-    /// <summary>Whole-object mode: a writer holds the whole object.</summary>
-    private const long WholeWriter = 1L << 62;
-
-    /// <summary>Whole-object mode is off for good: everything goes through the list.</summary>
-    private const long ListMode = 1L << 61;
-
-    /// <summary>Low bits of <see cref="_wholeState"/>: whole-object readers.</summary>
-    private const long WholeReaderMask = ListMode - 1;
-
     /// <summary>
     /// A held range. Releasing a node points its <see cref="Next"/> at itself, the mark, after saving the
     /// successor in <see cref="FrozenNext"/>; from then on no insert can land behind the released node
@@ -84,9 +75,11 @@ public sealed class ListRangeLock : RangeLock
     }
 
     /// <summary>
-    /// A hold granted in whole-object mode: it lives in <c>_wholeState</c>, never in the list, so no
+    /// A hold granted in whole-object mode: it lives in <c>_whole</c>, never in the list, so no
     /// traversal can reach it and it can be reused as soon as its release is complete. Each thread keeps
     /// one for reuse (<see cref="t_cached"/>), which saves an allocation per uncontended acquisition.
+    /// Its range and mode are written before the compare-and-swap that publishes it, so whoever finds
+    /// it in <c>_whole</c> reads the range it holds.
     /// </summary>
     private sealed class WholeHold : RangeHolder
     {
@@ -127,43 +120,57 @@ public sealed class ListRangeLock : RangeLock
             Debug.Assert(!_free, "a hold is freed once per acquisition");
             _free = true;
         }
+
+        /// <summary>Hands back a hold rented for a compare-and-swap that lost: it was never published.</summary>
+        internal void GiveBack()
+        {
+            RetireToken(Token);
+            MarkFree();
+        }
     }
 
-    /// <summary>Sentinel before every node; its range is empty and below all others, so it never conflicts. Also the signal that whole-object holders have drained.</summary>
+    /// <summary>
+    /// <c>_whole</c> once the lock has gone to the list for good. A lock built without the fast path
+    /// starts here; one with it gets here at the first moment two requests are present at once, and the
+    /// hold granted in whole-object mode that is still present then becomes the <see cref="Leftover"/>.
+    /// </summary>
+    private sealed class ListMode(WholeHold? leftover)
+    {
+        /// <summary>
+        /// The last whole-object hold, until its release clears this (with a full fence, before the hold
+        /// can be reused). List requests that conflict with it wait on <see cref="_head"/> before inserting.
+        /// </summary>
+        internal volatile WholeHold? Leftover = leftover;
+    }
+
+    /// <summary>Sentinel before every node; its range is empty and below all others, so it never conflicts. Also what list requests wait on while the leftover whole-object hold conflicts.</summary>
     private readonly Node _head = new(long.MinValue, long.MinValue, isWrite: false);
 
     /// <summary>
-    /// Whole-object fast path (FreeBSD's idea): until the first conflict the lock is a plain
-    /// reader/writer word, <see cref="WholeWriter"/> or a reader count. The first conflict sets
-    /// <see cref="ListMode"/> for good; list requests that overlap the bounds of the whole-object holds then wait until those drain.
-    /// Starts as <see cref="ListMode"/> when the fast path is off.
+    /// Whole-object fast path (FreeBSD's idea), one word changed only by compare-and-swap: null while
+    /// nobody holds the lock, the one holder's <see cref="WholeHold"/> while somebody does, and a
+    /// <see cref="ListMode"/> for good from the first moment a second request arrives. Holding one hold
+    /// at a time keeps the switch exact: the leftover is one known range, so a list request waits for it
+    /// only when the two really conflict (a bound over many holds would make a thread that holds one
+    /// range wait for itself when it asks for a disjoint one).
     /// </summary>
-    private long _wholeState;
-
-    /// <summary>
-    /// Lowest start and highest end of every whole-object hold ever granted, widened before the hold's
-    /// CAS on <see cref="_wholeState"/>. Never shrinks, so it is a safe over-estimate: after the switch
-    /// to list mode, a request outside it cannot conflict with a leftover whole-object holder.
-    /// </summary>
-    private long _wholeLow = long.MaxValue;
-
-    /// <summary>See <see cref="_wholeLow"/>.</summary>
-    private long _wholeHigh = long.MinValue;
+    private object? _whole;
 
     /// <summary>Creates a list-based range lock.</summary>
     /// <param name="wholeObjectFastPath">
-    /// Start in whole-object mode: until two requests conflict, each acquisition is one CAS on a
-    /// shared word regardless of range. Pays only if the lock is usually uncontended; see docs/range-locks.md.
+    /// Start in whole-object mode: while one request at a time holds the lock, each acquisition is one
+    /// CAS on a shared word and nothing is allocated. The first time two requests are present at once
+    /// (overlapping or not) the lock goes to the list for good. See docs/range-locks.md.
     /// </param>
     /// <param name="parking">How to wait, wake and yield; null (the default) for the host's own waits.</param>
-    public ListRangeLock(bool wholeObjectFastPath = false, IRangeLockParking? parking = null)
-        : base(parking) => _wholeState = wholeObjectFastPath ? 0 : ListMode;
+    public ListRangeLock(bool wholeObjectFastPath = true, IRangeLockParking? parking = null)
+        : base(parking) => _whole = wholeObjectFastPath ? null : new ListMode(leftover: null);
 
     private protected override ValueTask<RangeHolder?> AcquireCore(LockRequest request, bool synchronous)
     {
         Point("list_range_lock");
         Touch(this, write: false);
-        if ((Volatile.Read(ref _wholeState) & ListMode) == 0)
+        if (Volatile.Read(ref _whole) is not ListMode)
         {
             var whole = TryAcquireWhole(request);
             if (whole is not null)
@@ -197,24 +204,18 @@ public sealed class ListRangeLock : RangeLock
     {
         Touch(holder, write: true);
         holder.SwitchToRead();
-        if (holder is not Node node)
+        // Race: a waiter publishes its signal, then reads the mode; the mode must be stored before we
+        // look for the signal, and a volatile store may pass a later load without this fence.
+        Interlocked.MemoryBarrier();
+        if (holder is Node node)
         {
-            Touch(this, write: true);
-            // Writer bit to one reader in a single CAS, so no writer slips in between;
-            // the loop keeps a concurrent switch to list mode.
-            long state;
-            do
-            {
-                state = Volatile.Read(ref _wholeState);
-                Debug.Assert((state & WholeWriter) != 0, "a whole-object writer holds the word");
-            }
-            while (Interlocked.CompareExchange(ref _wholeState, (state & ListMode) | 1, state) != state);
-            // List readers waiting for the whole-object writer to leave may now proceed.
-            if ((state & ListMode) != 0)
-                WakeWaiters(_head);
+            WakeWaiters(node);
             return;
         }
-        WakeWaiters(node);
+        // Whole-object mode has no waiters; after the switch, list readers waiting on the leftover may pass.
+        Touch(this, write: false);
+        if (Volatile.Read(ref _whole) is ListMode)
+            WakeWaiters(_head);
     }
 
     /// <summary>
@@ -460,13 +461,14 @@ public sealed class ListRangeLock : RangeLock
         if (ReferenceEquals(blocker, _head))
         {
             Touch(this, write: false);
-            // Whole-object holders left over from before the switch to list mode: a list writer needs
-            // them all gone, a list reader only the whole-object writer (no new whole holds can start).
-            long state = Volatile.Read(ref _wholeState);
-            Debug.Assert((state & ListMode) != 0, "draining starts only after the switch to list mode");
-            if (state == ListMode || request.End <= Volatile.Read(ref _wholeLow) || request.Start >= Volatile.Read(ref _wholeHigh))
+            // Race: once the leftover is released it may be reissued and its range rewritten; it is
+            // cleared first, so a range read after a non-null leftover is either the held one or moot,
+            // and the re-check before parking reads the leftover again.
+            var leftover = ((ListMode)Volatile.Read(ref _whole)!).Leftover;
+            if (leftover is null)
                 return true;
-            return !request.IsWrite && (state & WholeWriter) == 0;
+            Touch(leftover, write: false);
+            return !leftover.ConflictsWith(request.Start, request.End, request.IsWrite);
         }
         Touch(blocker, write: false);
         return blocker.IsReleased || (!request.IsWrite && !blocker.IsWrite);
@@ -530,69 +532,53 @@ public sealed class ListRangeLock : RangeLock
         new(request.Start, request.End, request.IsWrite);
 
     /// <summary>
-    /// Whole-object mode: one CAS on <see cref="_wholeState"/>. Returns null when the lock is in list
-    /// mode or this request conflicts; the first conflict switches to list mode for good.
+    /// Whole-object mode: one CAS of <see cref="_whole"/> from null to this thread's hold. Returns null
+    /// in list mode, and when somebody holds the word: that second request switches the lock to the
+    /// list for good, with the present holder as the leftover.
     /// </summary>
     private WholeHold? TryAcquireWhole(in LockRequest request)
     {
+        WholeHold? hold = null;
         while (true)
         {
             Touch(this, write: false);
-            long state = Volatile.Read(ref _wholeState);
-            if ((state & ListMode) != 0)
-                return null;
-            bool conflict = request.IsWrite ? state != 0 : (state & WholeWriter) != 0;
-            if (conflict)
+            object? whole = Volatile.Read(ref _whole);
+            if (whole is null)
             {
+                hold ??= WholeHold.Rent(request.Start, request.End, request.IsWrite);
+                Touch(hold, write: true);
+                Point("list_range_lock_whole_cas");
                 Touch(this, write: true);
-                Interlocked.Or(ref _wholeState, ListMode);
-                return null;
+                if (Interlocked.CompareExchange(ref _whole, hold, null) is null)
+                    return hold;
+                continue;
             }
-            // Widen first: once the CAS succeeds, a switcher must already see this range in the bounds.
-            WidenWholeBounds(request.Start, request.End);
-            long desired = request.IsWrite ? WholeWriter : state + 1;
-            Point("list_range_lock_whole_cas");
-            Touch(this, write: true);
-            Debug.Assert((desired & WholeReaderMask) < WholeReaderMask, "reader count stays below the mode bits");
-            if (Interlocked.CompareExchange(ref _wholeState, desired, state) == state)
-                return WholeHold.Rent(request.Start, request.End, request.IsWrite);
+            if (whole is WholeHold holder)
+            {
+                Point("list_range_lock_switch_cas");
+                Touch(this, write: true);
+                // Race: the holder may leave (or this thread's hold come back) before the CAS; re-read then.
+                if (Interlocked.CompareExchange(ref _whole, new ListMode(holder), holder) != holder)
+                    continue;
+            }
+            hold?.GiveBack();
+            return null;
         }
     }
 
-    /// <summary>Grows <see cref="_wholeLow"/>/<see cref="_wholeHigh"/> to cover a range; a no-op, two reads, once they already do.</summary>
-    private void WidenWholeBounds(long start, long end)
-    {
-        Touch(this, write: true);
-        long low;
-        while ((low = Volatile.Read(ref _wholeLow)) > start && Interlocked.CompareExchange(ref _wholeLow, start, low) != low)
-        {
-        }
-        long high;
-        while ((high = Volatile.Read(ref _wholeHigh)) < end && Interlocked.CompareExchange(ref _wholeHigh, end, high) != high)
-        {
-        }
-        Debug.Assert(Volatile.Read(ref _wholeLow) <= start && Volatile.Read(ref _wholeHigh) >= end, "the bounds only grow");
-    }
-
-    /// <summary>Drops a whole-object hold; after the switch to list mode it wakes list requests waiting for the drain.</summary>
+    /// <summary>Drops a whole-object hold; if the lock switched to the list meanwhile, clears the leftover and wakes list requests waiting for it.</summary>
     private void ReleaseWhole(WholeHold hold)
     {
         Point("list_range_lock_whole_release");
         Touch(this, write: true);
-        long after;
-        if (!hold.IsWrite)
-            after = Interlocked.Decrement(ref _wholeState);
-        else if (Interlocked.CompareExchange(ref _wholeState, 0, WholeWriter) == WholeWriter)
-            after = 0;
-        else
+        if (Interlocked.CompareExchange(ref _whole, null, hold) != hold)
         {
-            // Race: a conflicting request set ListMode while we held the word; keep that bit.
-            after = Interlocked.And(ref _wholeState, ~WholeWriter) & ~WholeWriter;
+            var listMode = (ListMode)Volatile.Read(ref _whole)!;
+            // A full fence: a waiter publishes its signal, then reads the leftover; we clear, then look for the signal.
+            var cleared = Interlocked.Exchange(ref listMode.Leftover, null);
+            Debug.Assert(cleared == hold, "only the hold present at the switch is released after it");
+            WakeWaiters(_head);
         }
         hold.MarkFree();
-        Debug.Assert((after & WholeWriter) == 0 && (after & WholeReaderMask) != WholeReaderMask, "no underflow of the reader count");
-        // Waiters on the head are list requests waiting for the whole-object holders to drain.
-        if ((after & ListMode) != 0)
-            WakeWaiters(_head);
     }
 }

@@ -48,7 +48,10 @@ internal abstract class RangeHolder
     internal bool Overlaps(RangeHolder other) => Start < other.End && other.Start < End;
 
     /// <summary>Two holders conflict when they overlap and at least one writes.</summary>
-    internal bool ConflictsWith(RangeHolder other) => (IsWrite || other.IsWrite) && Overlaps(other);
+    internal bool ConflictsWith(RangeHolder other) => ConflictsWith(other.Start, other.End, other.IsWrite);
+
+    /// <summary>Whether a request for <c>[start, end)</c> in the given mode conflicts with this holder.</summary>
+    internal bool ConflictsWith(long start, long end, bool isWrite) => (IsWrite || isWrite) && Start < end && start < End;
 
     /// <summary>
     /// Marks the acquisition released if <paramref name="token"/> is current; throws otherwise, so a

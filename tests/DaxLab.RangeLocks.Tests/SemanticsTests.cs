@@ -253,12 +253,63 @@ public abstract class SemanticsTests
 
 public sealed class ListSemanticsTests : SemanticsTests
 {
-    private protected override RangeLock NewLock() => new ListRangeLock();
+    private protected override RangeLock NewLock() => new ListRangeLock(wholeObjectFastPath: false);
 }
 
 public sealed class ListWholeObjectSemanticsTests : SemanticsTests
 {
     private protected override RangeLock NewLock() => new ListRangeLock(wholeObjectFastPath: true);
+
+    [Fact]
+    public void The_default_list_lock_starts_in_whole_object_mode()
+    {
+        // A whole-object hold is reused per thread; a list node is fresh each time.
+        var rl = new ListRangeLock();
+        for (int i = 0; i < 100; i++)
+            rl.AcquireWrite(i, i + 10).Dispose();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++)
+            rl.AcquireWrite(i, i + 10).Dispose();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void A_range_held_earlier_does_not_make_a_later_disjoint_request_wait()
+    {
+        var rl = NewLock();
+        rl.AcquireWrite(0, 1000).Dispose();
+        using var held = rl.AcquireRead(0, 10);
+        // The second request present at once switches to the list; only the held [0, 10) counts.
+        Assert.True(rl.TryAcquireWrite(500, 510, out var w), "waited for a range released long ago");
+        w.Dispose();
+    }
+
+    [Fact]
+    public void A_thread_holding_two_ranges_gets_a_write_between_them()
+    {
+        var rl = NewLock();
+        using var low = rl.AcquireRead(0, 10);
+        using var high = rl.AcquireRead(100, 110);
+        Assert.True(rl.TryAcquireWrite(50, 60, out var w), "the gap between two held ranges is free");
+        w.Dispose();
+    }
+
+    [Fact]
+    public async Task The_hold_left_over_from_whole_object_mode_blocks_only_what_it_conflicts_with()
+    {
+        var rl = NewLock();
+        var leftover = rl.AcquireWrite(0, 10);
+        var reader = rl.AcquireReadAsync(5, 15);
+        Assert.False(reader.IsCompleted, "the leftover write hold overlaps the reader");
+        Assert.True(rl.TryAcquireWrite(10, 20, out var beside), "a disjoint writer passes the leftover");
+        beside.Dispose();
+        var read = leftover.Downgrade();
+        using (await Hang.Guard(reader, "the reader behind the downgraded leftover"))
+            Assert.False(rl.TryAcquireWrite(0, 1, out _), "the downgraded leftover still holds [0, 10) for reading");
+        read.Dispose();
+        Assert.True(rl.TryAcquireWrite(0, 10, out var after), "the leftover was cleared on release");
+        after.Dispose();
+    }
 }
 
 public sealed class FairSemanticsTests : SemanticsTests

@@ -15,7 +15,7 @@ internal static class Locks
 
     public static RangeLock Create(LockKind kind) => kind switch
     {
-        LockKind.List => new ListRangeLock(),
+        LockKind.List => new ListRangeLock(wholeObjectFastPath: false),
         LockKind.ListWithWholeObjectFastPath => new ListRangeLock(wholeObjectFastPath: true),
         LockKind.Fair => new FairRangeLock(),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),

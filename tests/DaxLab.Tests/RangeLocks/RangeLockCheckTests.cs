@@ -61,7 +61,7 @@ public class RangeLockCheckTests(ITestOutputHelper output)
         return algorithm switch
         {
             Algorithm.Fair => new FairRangeLock(parking),
-            Algorithm.List => new ListRangeLock(parking: parking),
+            Algorithm.List => new ListRangeLock(wholeObjectFastPath: false, parking: parking),
             _ => new ListRangeLock(wholeObjectFastPath: true, parking: parking),
         };
     }
@@ -161,6 +161,7 @@ public class RangeLockCheckTests(ITestOutputHelper output)
     [Theory]
     [InlineData(Algorithm.Fair)]
     [InlineData(Algorithm.List)]
+    [InlineData(Algorithm.ListWholeObject)]
     public void A_cancelled_waiter_leaves_no_trace(Algorithm algorithm)
     {
         int gaveUp = 0, acquired = 0;
