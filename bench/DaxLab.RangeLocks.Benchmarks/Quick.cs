@@ -38,33 +38,82 @@ internal static class Quick
         Uncontended();
         if (uncontendedOnly)
             return;
-        Disjoint(work: 0);
-        Disjoint(work: Work);
-        Disjoint(work: PageWork);
+        // From no work to a page's worth: where the shared list head stops dominating.
+        foreach (int work in (int[])[0, Work, 3 * Work, PageWork])
+            Disjoint(work);
         Mixed(threads: 2);
         Mixed(threads: 4);
     }
 
-    // One thread, acquire+release of one range, no work: the fixed cost of each lock.
+    /// <summary>Rounds of the uncontended table; each cell is a fresh process, and the table shows medians.</summary>
+    private const int UncontendedRounds = 3;
+
+    /// <summary>Unmeasured run before an uncontended cell: long enough for tier-1 code in a fresh process.</summary>
+    private static readonly TimeSpan CellWarmup = TimeSpan.FromMilliseconds(400);
+
+    // One thread, acquire+release of one range, no work: the fixed cost of each lock. Every cell runs in
+    // its own process, as BenchmarkDotNet runs each benchmark: in one process, the profile the JIT
+    // gathered on the read cell shapes the code of the write cell measured after it.
     private static void Uncontended()
     {
-        Console.WriteLine("\n## Uncontended acquire+release, 1 thread (ns/op; ratio vs ReaderWriterLockSlim in the same mode)");
+        Console.WriteLine($"\n## Uncontended acquire+release, 1 thread (ns/op, median of {UncontendedRounds} rounds, one process per cell; ratio vs ReaderWriterLockSlim in the same mode and round)");
         Console.WriteLine("| Lock | read ns | write ns | read / RWLS | write / RWLS |\n|---|---|---|---|---|");
-        var baseline = new RwlsSubject();
-        double rwlsRead = NsPerOp(baseline, write: false), rwlsWrite = NsPerOp(baseline, write: true);
-        Subject[] subjects = [.. Subject.RangeLocks(), new SemaphoreSubject(), new MonitorSubject()];
-        Console.WriteLine($"| ReaderWriterLockSlim | {rwlsRead:F1} | {rwlsWrite:F1} | 1.00 | 1.00 |");
-        foreach (var s in subjects)
+        var names = Subject.Uncontended().Select(s => s.Name).ToArray();
+        // [round, subject, mode]; rounds run one after another so slow drift hits every cell alike.
+        var ns = new double[UncontendedRounds, names.Length, 2];
+        for (int round = 0; round < UncontendedRounds; round++)
+            for (int subject = 0; subject < names.Length; subject++)
+                for (int mode = 0; mode < 2; mode++)
+                    ns[round, subject, mode] = MeasureCellInChild(subject, write: mode == 1);
+        double Median(Func<int, double> perRound) =>
+            Enumerable.Range(0, UncontendedRounds).Select(perRound).Order().ElementAt(UncontendedRounds / 2);
+        for (int subject = 0; subject < names.Length; subject++)
         {
-            double read = NsPerOp(s, write: false), write = NsPerOp(s, write: true);
-            Console.WriteLine($"| {s.Name} | {read:F1} | {write:F1} | {read / rwlsRead:F2} | {write / rwlsWrite:F2} |");
+            int s = subject;
+            double read = Median(r => ns[r, s, 0]), write = Median(r => ns[r, s, 1]);
+            double readRatio = Median(r => ns[r, s, 0] / ns[r, 0, 0]), writeRatio = Median(r => ns[r, s, 1] / ns[r, 0, 1]);
+            Console.WriteLine($"| {names[subject]} | {read:F1} | {write:F1} | {readRatio:F2} | {writeRatio:F2} |");
         }
     }
 
-    private static double NsPerOp(Subject subject, bool write)
+    /// <summary>The child side of <see cref="Uncontended"/>: <c>--uncontended-cell subject read|write</c> prints ns per operation.</summary>
+    public static void RunCell(int subject, bool write)
     {
-        var (ops, _) = Measure(subject, threads: 1, (t, random) => (t * Stride, t * Stride + 64, write), work: 0, timed: false);
-        return Cell.TotalNanoseconds / ops;
+        var s = Subject.Uncontended()[subject];
+        RunFor(s, write, CellWarmup);
+        var (ops, elapsed) = RunFor(s, write, Cell);
+        Console.WriteLine((elapsed.TotalNanoseconds / ops).ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    // A tight loop on this thread: no delegate or tuple per round, so the lock is most of what is timed.
+    private static (long Ops, TimeSpan Elapsed) RunFor(Subject subject, bool write, TimeSpan duration)
+    {
+        long ops = 0;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < duration)
+        {
+            for (int i = 0; i < 1024; i++)
+                subject.Run(0, 64, write, work: 0, timed: false);
+            ops += 1024;
+        }
+        return (ops, clock.Elapsed);
+    }
+
+    private static double MeasureCellInChild(int subject, bool write)
+    {
+        // Run as an apphost, the process path is this program; run as `dotnet x.dll`, it is dotnet.
+        string self = Environment.ProcessPath!;
+        var start = new ProcessStartInfo(self) { RedirectStandardOutput = true };
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+            start.ArgumentList.Add(typeof(Quick).Assembly.Location);
+        foreach (var arg in new[] { "--uncontended-cell", subject.ToString(), write ? "write" : "read" })
+            start.ArgumentList.Add(arg);
+        using var child = Process.Start(start)!;
+        string output = child.StandardOutput.ReadToEnd();
+        child.WaitForExit();
+        if (child.ExitCode != 0)
+            throw new InvalidOperationException($"uncontended cell {subject} {(write ? "write" : "read")} exited with {child.ExitCode}");
+        return double.Parse(output.Trim(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     // Writers on disjoint ranges: 2 threads vs 1. A range lock should scale; one RWLS cannot.

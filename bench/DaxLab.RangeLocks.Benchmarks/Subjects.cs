@@ -25,15 +25,18 @@ internal abstract class Subject(string name)
         return x;
     }
 
+    /// <summary>The uncontended table's rows, baseline first; a cell names its subject by index here.</summary>
+    public static Subject[] Uncontended() => [new RwlsSubject(), .. RangeLocks(), new SemaphoreSubject(), new MonitorSubject()];
+
     public static Subject[] RangeLocks() =>
     [
-        new RangeSubject("ListRangeLock", new ListRangeLock(wholeObjectFastPath: false)),
-        new RangeSubject("ListRangeLock+whole", new ListRangeLock(wholeObjectFastPath: true)),
+        new RangeSubject("ListRangeLock", new ListRangeLock()),
+        new RangeSubject("ListRangeLock, list only", new ListRangeLock(wholeObjectFastPath: false)),
         new RangeSubject("FairRangeLock", new FairRangeLock()),
     ];
 }
 
-internal sealed class RangeSubject(string name, IRangeLock rangeLock) : Subject(name)
+internal sealed class RangeSubject(string name, RangeLock rangeLock) : Subject(name)
 {
     public override long Run(long start, long end, bool write, int work, bool timed)
     {

@@ -3,15 +3,15 @@ using DaxLab.RangeLocks;
 
 namespace DaxLab.RangeLocks.Benchmarks;
 
-/// <summary>Uncontended acquire+release on one thread, against the stock .NET locks.</summary>
+/// <summary>Uncontended acquire+release on one thread, against the stock .NET locks. <c>List*</c> is the default <see cref="ListRangeLock"/> (whole-object fast path), <c>ListOnly*</c> the list alone.</summary>
 [MemoryDiagnoser]
 public class UncontendedBenchmarks
 {
     private readonly ReaderWriterLockSlim _rwls = new();
     private readonly SemaphoreSlim _semaphore = new(1, 1);
     private readonly object _monitor = new();
-    private readonly ListRangeLock _list = new(wholeObjectFastPath: false);
-    private readonly ListRangeLock _listWhole = new(wholeObjectFastPath: true);
+    private readonly ListRangeLock _list = new();
+    private readonly ListRangeLock _listOnly = new(wholeObjectFastPath: false);
     private readonly FairRangeLock _fair = new();
 
     [Benchmark(Baseline = true)]
@@ -33,10 +33,10 @@ public class UncontendedBenchmarks
     public void ListWrite() => _list.AcquireWrite(0, 4096).Dispose();
 
     [Benchmark]
-    public void ListWholeRead() => _listWhole.AcquireRead(0, 4096).Dispose();
+    public void ListOnlyRead() => _listOnly.AcquireRead(0, 4096).Dispose();
 
     [Benchmark]
-    public void ListWholeWrite() => _listWhole.AcquireWrite(0, 4096).Dispose();
+    public void ListOnlyWrite() => _listOnly.AcquireWrite(0, 4096).Dispose();
 
     [Benchmark]
     public void FairRead() => _fair.AcquireRead(0, 4096).Dispose();
