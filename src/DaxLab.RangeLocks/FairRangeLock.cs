@@ -71,7 +71,26 @@ public sealed class FairRangeLock : RangeLock
     /// <summary>Whether this thread may assume the small lock is held (for assertions).</summary>
     private bool GateHeld => _modelGate is null ? _gate.IsHeldByCurrentThread : _modelGate.Held;
 
-    private protected override ValueTask<RangeHolder?> AcquireCore(LockRequest request, bool synchronous)
+    // Granted at once only when no present request conflicts; otherwise the request is not even enqueued here.
+    private protected override RangeHolder? TryAcquireNow(long start, long end, bool isWrite)
+    {
+        var request = LockRequest.Immediate(start, end, isWrite);
+        EnterGate();
+        try
+        {
+            if (CountConflicts(request) > 0)
+                return null;
+            var entry = new Entry(request, _nextSequence++, blockers: 0);
+            Insert(entry);
+            return entry;
+        }
+        finally
+        {
+            ExitGate();
+        }
+    }
+
+    private protected override ValueTask<RangeHolder?> AcquireWaitingAsync(LockRequest request, bool synchronous)
     {
         Entry? entry;
         EnterGate();

@@ -166,17 +166,18 @@ public sealed class ListRangeLock : RangeLock
     public ListRangeLock(bool wholeObjectFastPath = true, IRangeLockParking? parking = null)
         : base(parking) => _whole = wholeObjectFastPath ? null : new ListMode(leftover: null);
 
-    private protected override ValueTask<RangeHolder?> AcquireCore(LockRequest request, bool synchronous)
+    private protected override RangeHolder? TryAcquireNow(long start, long end, bool isWrite)
     {
         Point("list_range_lock");
         Touch(this, write: false);
         if (Volatile.Read(ref _whole) is not ListMode)
         {
-            var whole = TryAcquireWhole(request);
+            var whole = TryAcquireWhole(start, end, isWrite);
             if (whole is not null)
-                return new ValueTask<RangeHolder?>(whole);
+                return whole;
         }
-        // The uncontended case: insert, validate, no waiting, no async state machine.
+        // The uncontended list case: insert, validate, no waiting.
+        var request = LockRequest.Immediate(start, end, isWrite);
         if (IsCompatible(_head, request))
         {
             var node = NewNode(request);
@@ -184,12 +185,10 @@ public sealed class ListRangeLock : RangeLock
             {
                 Inserted();
                 if (ValidateNow(node))
-                    return new ValueTask<RangeHolder?>(node);
+                    return node;
             }
         }
-        if (Parking.Expired(request.Deadline))
-            return new ValueTask<RangeHolder?>((RangeHolder?)null);
-        return AcquireSlowAsync(request, synchronous);
+        return null;
     }
 
     private protected override void ReleaseCore(RangeHolder holder)
@@ -222,7 +221,7 @@ public sealed class ListRangeLock : RangeLock
     /// The waiting path: insert (waiting for earlier conflicting nodes), let a writer validate backward
     /// and retry on a concurrent overlap, then wait for later conflicting nodes.
     /// </summary>
-    private async ValueTask<RangeHolder?> AcquireSlowAsync(LockRequest request, bool synchronous)
+    private protected override async ValueTask<RangeHolder?> AcquireWaitingAsync(LockRequest request, bool synchronous)
     {
         if (!await WaitUntilCompatibleAsync(_head, request, synchronous).ConfigureAwait(false))
             return null;
@@ -536,7 +535,7 @@ public sealed class ListRangeLock : RangeLock
     /// in list mode, and when somebody holds the word: that second request switches the lock to the
     /// list for good, with the present holder as the leftover.
     /// </summary>
-    private WholeHold? TryAcquireWhole(in LockRequest request)
+    private WholeHold? TryAcquireWhole(long start, long end, bool isWrite)
     {
         WholeHold? hold = null;
         while (true)
@@ -545,7 +544,7 @@ public sealed class ListRangeLock : RangeLock
             object? whole = Volatile.Read(ref _whole);
             if (whole is null)
             {
-                hold ??= WholeHold.Rent(request.Start, request.End, request.IsWrite);
+                hold ??= WholeHold.Rent(start, end, isWrite);
                 Touch(hold, write: true);
                 Point("list_range_lock_whole_cas");
                 Touch(this, write: true);
