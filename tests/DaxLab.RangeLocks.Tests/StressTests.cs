@@ -49,10 +49,36 @@ public sealed class StressTests
         Assert.All(owners, o => Assert.Equal(0, o));
     }
 
-    private static void Worker(RangeLock rl, int[] owners, int seed, System.Collections.Concurrent.ConcurrentQueue<string> failures)
+    [Fact]
+    public void Leaving_whole_object_mode_keeps_holders_apart()
+    {
+        // Every lock starts in whole-object mode; two threads released together by a barrier make
+        // the switch to the list land anywhere in their first acquisitions, with a leftover or without.
+        const int FreshLocks = 10000, RoundsPerLock = 4;
+        var locks = Enumerable.Range(0, FreshLocks).Select(_ => new ListRangeLock()).ToArray();
+        var owners = Enumerable.Range(0, FreshLocks).Select(_ => new int[Space]).ToArray();
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var together = new Barrier(2);
+        var threads = Enumerable.Range(0, 2).Select(seed => new Thread(() =>
+        {
+            for (int i = 0; i < FreshLocks; i++)
+            {
+                together.SignalAndWait();
+                Worker(locks[i], owners[i], seed * FreshLocks + i, failures, RoundsPerLock);
+            }
+        })).ToArray();
+        foreach (var t in threads)
+            t.Start();
+        foreach (var t in threads)
+            Assert.True(t.Join(Hang.Limit * 2), "a stress thread never finished: deadlock or lost wake-up");
+        Assert.True(failures.IsEmpty, string.Join("\n", failures.Take(5)));
+        Assert.All(owners.SelectMany(o => o), o => Assert.Equal(0, o));
+    }
+
+    private static void Worker(RangeLock rl, int[] owners, int seed, System.Collections.Concurrent.ConcurrentQueue<string> failures, int rounds = Rounds)
     {
         var random = new Random(seed);
-        for (int i = 0; i < Rounds && failures.IsEmpty; i++)
+        for (int i = 0; i < rounds && failures.IsEmpty; i++)
         {
             var (start, end, write) = NextRange(random);
             RangeLockReleaser r;
