@@ -23,6 +23,11 @@ public static class TopLevel
         if (args.Length == 0)
             args = ["check"];
         string[] rest = args[1..];
+        if (rest is ["--help" or "-h"] && VerbUsage(args[0]) is { } usage)
+        {
+            stdout.Write(usage);
+            return 0;
+        }
         try
         {
             switch (args[0])
@@ -56,6 +61,16 @@ public static class TopLevel
             return 1;
         }
     }
+
+    /// <summary>`daxlab VERB --help`: that verb's usage, or null for an unknown verb (which then complains as usual).</summary>
+    static string? VerbUsage(string verb) => verb switch
+    {
+        "io" => IoRunner.Usage,
+        "check" => Check.CheckCommand.Usage,
+        "bench" => Cli.Bench.BenchArguments.Usage,
+        "mkfs" or "torture" or "designs" or "scenarios" or "help" => Usage,
+        _ => null,
+    };
 
     static int ListDesigns(TextWriter stdout)
     {
