@@ -11,7 +11,8 @@ namespace DaxLab.RangeLocks;
 /// <c>kern_rangelock.c</c> rewrite uses it. Held ranges are nodes of a singly linked list sorted by
 /// start; acquiring inserts a node with one compare-and-swap (one CAS on a free lock), releasing marks
 /// the node, and traversals unlink marked nodes. No global lock: requests on disjoint ranges only touch
-/// the nodes in front of them.
+/// the nodes in front of them. By default the lock starts in whole-object mode (one word, one holder
+/// at a time, nothing allocated) and moves to the list for good the first time two requests meet.
 /// </summary>
 /// <remarks>
 /// <para>Who waits for whom: a request first waits, before inserting, for each earlier node it
