@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace DaxLab.RangeLocks.Benchmarks;
 
 /// <summary>
-/// Fixed-duration throughput on real threads, printed as tables; the whole run takes about a minute.
+/// Fixed-duration throughput on real threads, printed as tables; the whole run takes about 80 seconds.
 /// Every figure comes from one run on the machine it runs on; compare ratios, not absolutes.
 /// </summary>
 internal static class Quick
