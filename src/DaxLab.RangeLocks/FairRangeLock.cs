@@ -72,15 +72,33 @@ public sealed class FairRangeLock : RangeLock
     private bool GateHeld => _modelGate is null ? _gate.IsHeldByCurrentThread : _modelGate.Held;
 
     // Granted at once only when no present request conflicts; otherwise the request is not even enqueued here.
-    private protected override RangeHolder? TryAcquireNow(long start, long end, bool isWrite)
+    private protected override RangeHolder? TryAcquireNow(long start, long end, bool isWrite) =>
+        Arrive(LockRequest.Immediate(start, end, isWrite), mayWait: false);
+
+    private protected override ValueTask<RangeHolder?> AcquireWaitingAsync(LockRequest request, bool synchronous)
     {
-        var request = LockRequest.Immediate(start, end, isWrite);
+        // A try-acquire that would have to wait must not even enqueue, or it would delay later requests.
+        var entry = Arrive(request, mayWait: !Parking.Expired(request.Deadline));
+        if (entry is null || entry.Granted is null)
+            return new ValueTask<RangeHolder?>(entry);
+        if (Policy is not null)
+            return new ValueTask<RangeHolder?>(WaitForGrantParked(entry, request, Policy));
+        return WaitForGrantAsync(entry, request, synchronous);
+    }
+
+    /// <summary>
+    /// Counts the present requests <paramref name="request"/> conflicts with and enqueues it with that
+    /// count, or returns null without enqueuing when it would have to wait and <paramref name="mayWait"/> is false.
+    /// </summary>
+    private Entry? Arrive(in LockRequest request, bool mayWait)
+    {
         EnterGate();
         try
         {
-            if (CountConflicts(request) > 0)
+            int blockers = CountConflicts(request);
+            if (blockers > 0 && !mayWait)
                 return null;
-            var entry = new Entry(request, _nextSequence++, blockers: 0);
+            var entry = new Entry(request, _nextSequence++, blockers);
             Insert(entry);
             return entry;
         }
@@ -88,30 +106,6 @@ public sealed class FairRangeLock : RangeLock
         {
             ExitGate();
         }
-    }
-
-    private protected override ValueTask<RangeHolder?> AcquireWaitingAsync(LockRequest request, bool synchronous)
-    {
-        Entry? entry;
-        EnterGate();
-        try
-        {
-            int blockers = CountConflicts(request);
-            // A try-acquire that would have to wait must not even enqueue, or it would delay later requests.
-            if (blockers > 0 && Parking.Expired(request.Deadline))
-                return new ValueTask<RangeHolder?>((RangeHolder?)null);
-            entry = new Entry(request, _nextSequence++, blockers);
-            Insert(entry);
-        }
-        finally
-        {
-            ExitGate();
-        }
-        if (entry.Granted is null)
-            return new ValueTask<RangeHolder?>(entry);
-        if (Policy is not null)
-            return new ValueTask<RangeHolder?>(WaitForGrantParked(entry, request, Policy));
-        return WaitForGrantAsync(entry, request, synchronous);
     }
 
     private protected override void ReleaseCore(RangeHolder holder)

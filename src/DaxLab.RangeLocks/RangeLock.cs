@@ -87,9 +87,9 @@ public abstract class RangeLock : IRangeLock
     /// Grants <c>[start, end)</c> in the given mode if nothing conflicts with it now, or returns null and leaves
     /// nothing behind. Never waits. Separate from <see cref="AcquireWaitingAsync"/> so the uncontended
     /// path takes scalars and returns a plain reference: a <see cref="ValueTask{TResult}"/> of a
-    /// reference type runs through shared generic code, which the JIT does not always inline, and
-    /// copying a 40-byte request struct stalls store forwarding; each cost about as much as the
-    /// whole-object acquisition itself (measured with perf in the disjoint-writer benchmark).
+    /// reference type runs through shared generic code, which the JIT does not always inline (perf in
+    /// the disjoint-writer benchmark gave its awaiter more samples than the whole-object acquisition
+    /// itself), and copying a 40-byte request struct on every call can stall store forwarding.
     /// </summary>
     private protected abstract RangeHolder? TryAcquireNow(long start, long end, bool isWrite);
 
