@@ -63,7 +63,9 @@ public sealed record CheckArguments(
     {
         if (!File.Exists(nameOrPath))
             return BuiltInScenarios.Find(nameOrPath);
-        return Scenario.Parse(File.ReadAllText(nameOrPath), nameOrPath);
+        var scenario = Scenario.Parse(File.ReadAllText(nameOrPath), nameOrPath);
+        ScenarioRunner.Validate(scenario, nameOrPath);
+        return scenario;
     }
 
     private static StrategyKind ParseStrategy(string text) => text switch

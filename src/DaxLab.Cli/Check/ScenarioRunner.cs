@@ -75,6 +75,46 @@ public sealed class ScenarioRunner(Scenario scenario, Design design) : IDisposab
         return null;
     }
 
+    /// <summary>
+    /// Runs a scenario once, the setup and then each CPU alone in turn, with the landed design on
+    /// real threads, so that a mistake in its text (an unknown command, a bad number, a check of
+    /// neither form) is reported as the scenario's, naming <paramref name="origin"/> and the
+    /// section, instead of as a finding against every design. Only <see cref="ScenarioError"/>
+    /// counts: what the engine does with a well-formed scenario is the checker's to judge.
+    /// </summary>
+    public static void Validate(Scenario scenario, string origin)
+    {
+        using var runner = new ScenarioRunner(scenario, DesignCatalog.Default);
+        string section = "setup";
+        try
+        {
+            var setup = runner.Build(Seam.RealThreads);
+            foreach (var (cpu, body) in scenario.Cpus.Zip(setup.Cpus))
+            {
+                section = $"cpu {cpu.Label}";
+                RunIgnoringEngineOutcomes(body.Body);
+            }
+            section = "check";
+            setup.EndCheck();
+        }
+        catch (ScenarioError error)
+        {
+            throw new FormatException($"{origin}: {section}: {error.Message}");
+        }
+    }
+
+    // A CPU run alone may still meet the engine's errors (EIO, a signal the scenario expects); those are not the text's.
+    private static void RunIgnoringEngineOutcomes(Action body)
+    {
+        try
+        {
+            body();
+        }
+        catch (Exception e) when (e is not ScenarioError)
+        {
+        }
+    }
+
     /// <summary>Runs the scenario <paramref name="repetitions"/> times on real threads with the same oracle.</summary>
     public List<string> Stress(int repetitions)
     {

@@ -41,6 +41,24 @@ public class ScenarioParseTests
         Assert.Contains(expected, error.Message);
     }
 
+    [Theory]
+    [InlineData("setup:\n    pwrite 0 zz\n", "", "", "x.scn: setup: bad number 'zz'")]
+    [InlineData("", "    frobnicate 1\n", "", "x.scn: cpu b: 'frobnicate' is not a scenario command")]
+    [InlineData("", "", "check:\n    sise 4k\n", "x.scn: check: check 'sise 4k' is neither")]
+    public void A_scenario_whose_commands_cannot_run_is_refused_before_any_design_is_blamed(string setup, string cpuB, string check, string expected)
+    {
+        var scenario = Scenario.Parse($"scenario x\n{setup}cpu a:\n    pwrite 0 4k\ncpu b:\n    pread 0 4k\n{cpuB}{check}", "x.scn");
+        var error = Assert.Throws<FormatException>(() => ScenarioRunner.Validate(scenario, "x.scn"));
+        Assert.Contains(expected, error.Message);
+    }
+
+    [Fact]
+    public void Every_built_in_scenario_passes_validation()
+    {
+        foreach (var scenario in BuiltInScenarios.All)
+            ScenarioRunner.Validate(scenario, scenario.Name);
+    }
+
     [Fact]
     public void Every_built_in_scenario_loads()
     {
