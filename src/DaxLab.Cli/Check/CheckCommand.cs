@@ -160,6 +160,15 @@ public static class CheckCommand
             stderr.Write($"daxlab check: '{token}' is not a replay token from daxlab check\n");
             return 1;
         }
+        try
+        {
+            ReplayToken.Decode(schedule);
+        }
+        catch (FormatException e)
+        {
+            stderr.Write($"daxlab check: '{token}' is not a replay token from daxlab check: {e.Message}\n");
+            return 1;
+        }
         using var runner = new ScenarioRunner(scenario, design);
         RunResult run;
         try

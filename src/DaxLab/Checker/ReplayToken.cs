@@ -52,8 +52,8 @@ public static class ReplayToken
         var strategy = (StrategyKind)bytes[at++];
         ulong zigzag = ReadVarint(bytes, ref at);
         long seed = (long)(zigzag >> 1) ^ -(long)(zigzag & 1);
-        int steps = checked((int)ReadVarint(bytes, ref at));
-        int count = checked((int)ReadVarint(bytes, ref at));
+        int steps = ReadCount(bytes, ref at);
+        int count = ReadCount(bytes, ref at);
         if (bytes.Length - at != count)
             throw new FormatException($"replay token truncated: {count} choices announced, {bytes.Length - at} present");
         var choices = new int[count];
@@ -67,6 +67,12 @@ public static class ReplayToken
         for (; value >= 0x80; value >>= 7)
             bytes.Add((byte)(value | 0x80));
         bytes.Add((byte)value);
+    }
+
+    private static int ReadCount(byte[] bytes, ref int at)
+    {
+        ulong value = ReadVarint(bytes, ref at);
+        return value <= int.MaxValue ? (int)value : throw new FormatException("replay token has a count beyond any run");
     }
 
     private static ulong ReadVarint(byte[] bytes, ref int at)

@@ -76,6 +76,8 @@ public class ReplayAndDeterminismTests(ITestOutputHelper output)
     {
         Assert.Throws<FormatException>(() => ReplayToken.Decode("not a token!"));
         Assert.Throws<FormatException>(() => ReplayToken.Decode("AgA"));
+        // Version 1, DFS, seed 0, then a step count of 2^35: a number, but beyond any run.
+        Assert.Contains("beyond any run", Assert.Throws<FormatException>(() => ReplayToken.Decode("AQAAgICAgIAB")).Message);
     }
 
     [Fact]

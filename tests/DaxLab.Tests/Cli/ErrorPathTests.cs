@@ -21,6 +21,7 @@ public sealed class ErrorPathTests
         { ["truncate -1"], "non-numeric truncate argument -- -1\n", "", 1 },
         { ["truncate 1kk"], "non-numeric truncate argument -- 1kk\n", "", 1 },
         { ["pwrite -b x 0 1"], "non-numeric bsize -- x\n", "", 1 },
+        { ["pwrite -b 30g 0 1"], "", "memalign: Cannot allocate memory\n", 1 },
         { ["pwrite -S x 0 1"], "non-numeric seed -- x\n", "", 1 },
         { ["mread 0 10"], "", "no mapped regions, try 'help mmap'\n", 0 },
         { ["mmap"], "", "no mapped regions, try 'help mmap'\n", 1 },

@@ -137,13 +137,19 @@ public static class ReadWriteCommands
         return true;
     }
 
-    /// <summary>-b: a cvtnum size; "non-numeric bsize" (and exit status 1) otherwise.</summary>
+    /// <summary>
+    /// -b: a cvtnum size; "non-numeric bsize" (and exit status 1) otherwise. A size no buffer here can
+    /// have fails as xfs_io's memalign does when the host refuses one.
+    /// </summary>
     static bool TryBlockSize(IoSession s, string text, out long blockSize)
     {
         blockSize = CNumbers.Cvtnum(text);
-        if (blockSize >= 0)
+        if (blockSize >= 0 && blockSize <= Array.MaxLength)
             return true;
-        s.Out($"non-numeric bsize -- {text}\n");
+        if (blockSize < 0)
+            s.Out($"non-numeric bsize -- {text}\n");
+        else
+            s.Err("memalign: Cannot allocate memory\n");
         s.ExitCode = 1;
         return false;
     }
