@@ -80,7 +80,8 @@ public abstract class SemanticsTests
     {
         var thread = new Thread(() => body()) { IsBackground = true };
         thread.Start();
-        SpinWait.SpinUntil(() => (thread.ThreadState & ThreadState.WaitSleepJoin) != 0 || !thread.IsAlive, Hang.Limit);
+        Assert.True(SpinWait.SpinUntil(() => (thread.ThreadState & ThreadState.WaitSleepJoin) != 0 || !thread.IsAlive, Hang.Limit),
+            "the waiter neither slept nor ended");
         return thread;
     }
 

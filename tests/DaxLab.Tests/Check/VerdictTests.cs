@@ -98,14 +98,22 @@ public class VerdictTests
         Assert.Equal(whole, Count((1, 3)) + Count((2, 3)) + Count((3, 3)));
     }
 
+    // On real threads only the 2 MiB race shows often enough to test both ways (the 4 KiB and the
+    // private PMD/PTE races passed 200 runs on v4.10 too, so they are left to the exhaustive checks).
     [Theory]
-    [InlineData("write-vs-read-fault-4k")]
     [InlineData("write-vs-read-fault-2m")]
-    [InlineData("pmd-vs-pte-fault-private")]
     [InlineData("truncate-vs-fault")]
     public void The_landed_fix_passes_on_real_threads(string scenarioName)
     {
         using var runner = new ScenarioRunner(BuiltInScenarios.Find(scenarioName), DesignCatalog.Default);
         Assert.Empty(runner.Stress(200));
+    }
+
+    [Fact]
+    public void The_v4_10_bug_shows_on_real_threads()
+    {
+        var v410 = DesignCatalog.All.Single(d => d.Name == "v4.10");
+        using var runner = new ScenarioRunner(BuiltInScenarios.Find("write-vs-read-fault-2m"), v410);
+        Assert.NotEmpty(runner.Stress(200));
     }
 }

@@ -1,27 +1,37 @@
-using static DaxLab.Tests.Engine.Inspect;
+using DaxLab.Designs;
 
 namespace DaxLab.Tests.Engine;
 
 /// <summary>
-/// The 2017 race on real threads: a read fault on a hole against a write(2) that fills it.
-/// Whatever the interleaving, afterwards the mapping must show what read(2) shows.
+/// The 2017 race on real threads: a read fault on a 2 MiB hole against a write(2) that fills it.
+/// Whatever the interleaving, afterwards the mapping must show what read(2) shows. (The 4 KiB
+/// form of the race did not show in 3000 rounds on v4.10 here, so it is left to the checker.)
 /// </summary>
 public class RaceStressTests
 {
-    [Theory]
-    [InlineData(4096L, 3000)]
-    [InlineData(2L << 20, 1500)]
-    public void Read_fault_racing_pwrite_on_a_hole_never_leaves_a_stale_zero_page(long holeSize, int rounds)
+    private const long HoleSize = 2L << 20;
+    private const int Rounds = 1500;
+
+    [Fact]
+    public void Read_fault_racing_pwrite_on_a_hole_never_leaves_a_stale_zero_page() =>
+        Assert.Null(FirstStaleRound(DesignCatalog.Default));
+
+    [Fact]
+    public void The_v4_10_design_leaves_a_stale_zero_page_in_the_same_race() =>
+        Assert.NotNull(FirstStaleRound(DesignCatalog.All.Single(d => d.Name == "v4.10")));
+
+    // The first round whose mapping still shows zeros after the write, or null.
+    private static int? FirstStaleRound(Design design)
     {
-        using var fs = NewFs();
+        using var fs = DaxFileSystem.CreateInMemory(64L << 20, new DaxOptions { Design = design });
         var hello = "HELLO WORLD!"u8.ToArray();
         using var file = fs.OpenFile("race", DaxOpenFlags.Create);
         using var go = new Barrier(2);
-        for (int round = 0; round < rounds; round++)
+        for (int round = 0; round < Rounds; round++)
         {
             file.Truncate(0);
-            file.Truncate(2 * holeSize);
-            using var map = file.Map(holeSize, holeSize, MapProtection.Read, MapSharing.Shared);
+            file.Truncate(2 * HoleSize);
+            using var map = file.Map(HoleSize, HoleSize, MapProtection.Read, MapSharing.Shared);
             var faulter = new Thread(() =>
             {
                 go.SignalAndWait();
@@ -29,11 +39,13 @@ public class RaceStressTests
             });
             faulter.Start();
             go.SignalAndWait();
-            file.Write(holeSize, hello);
+            file.Write(HoleSize, hello);
             faulter.Join();
             var seen = new byte[hello.Length];
             map.Load(0, seen);
-            Assert.True(hello.AsSpan().SequenceEqual(seen), $"round {round}: the mapping shows stale zeros");
+            if (!hello.AsSpan().SequenceEqual(seen))
+                return round;
         }
+        return null;
     }
 }
