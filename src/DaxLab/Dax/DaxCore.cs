@@ -15,8 +15,10 @@ namespace DaxLab.Dax;
 /// Lock order, outermost first (the fix that landed, v4.12):
 /// <code>
 ///   i_rwsem (write(2) exclusive, read(2) shared)
-///     → i_mmap_sem (faults shared; truncate, hole punch, zero range exclusive)
-///       → mmap_lock of a mapping (faults shared; munmap exclusive)
+///     → mmap_lock of a mapping (faults shared, taken by handle_mm_fault; munmap exclusive)
+///       → i_mmap_sem (faults shared; truncate, hole punch, zero range exclusive)
+///         → the design's own lock, if any: i_range_lock (range-lock: faults after i_mmap_sem,
+///           write(2) and read(2) after i_rwsem) or a region's dax_entry_rwsem (rw-entry-locks)
 ///         → mapping-entry lock (the LOCKED bit; sleepers on the hashed wait table)
 ///           → ILOCK (inside ->iomap_begin) → allocator → metadata log
 ///           → i_mmap_rwsem (reverse-map walks) → page-table lock
@@ -104,7 +106,7 @@ public sealed partial class DaxCore
         using (mapping.XaLock.Hold())
         {
             current = mapping.Entries.Load(storeIndex);
-            Debug.Assert(current.IsLocked && current.Identity == entry.Identity, "dax_unlock_entry of an entry not held: " + current);
+            Debug.Assert(current.IsLocked && current.Identity == entry.Identity, $"dax_unlock_entry of an entry not held: {current}");
             mapping.Entries.Store(storeIndex, current.Without(DaxEntry.Locked));
         }
         waitTable.Wake(WaitKeyOf(mapping, storeIndex, current), all: false);

@@ -169,6 +169,8 @@ public sealed class DeviceRanges
 {
     private long low = long.MaxValue;
     private long high = long.MinValue;
+
+    /// <summary>Guards <see cref="low"/> and <see cref="high"/>; a leaf, held for one update or one take.</summary>
     private readonly Lock gate = new();
 
     public void Add(long address, long length)

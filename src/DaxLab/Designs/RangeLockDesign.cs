@@ -41,6 +41,11 @@ public sealed class RangeLockDesign : Design
     /// <summary>The point of a range lock: disjoint overwrites run together instead of queueing on i_rwsem.</summary>
     public override bool OverwritesShareIRwsem => true;
 
+    /// <summary>
+    /// i_range_lock, one per inode. Guards the file's bytes against overlapping write(2)s and
+    /// faults. Order: taken by faults after i_mmap_sem, by write(2) after i_rwsem; the entry lock,
+    /// ILOCK and everything below come after it (DaxCore's lock order).
+    /// </summary>
     public override object? NewInodeState(Seam seam) => new FairRangeLock(seam.NewRangeLockParking(LockName));
 
     public override Held LockFault(DaxInode inode, in FaultContext vmf, PageEntrySize size)

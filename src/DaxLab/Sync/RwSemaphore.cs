@@ -15,6 +15,10 @@ public sealed class RwSemaphore
 {
     private const int WriterHeld = -1;
 
+    /// <summary>
+    /// On real threads, the monitor that sleepers wait on and releasers pulse; taken only to sleep
+    /// or to wake, and a leaf. The count and the two tallies are words changed atomically, not under it.
+    /// </summary>
     private readonly object gate = new();
     private readonly IScheduler? modelScheduler;
 
@@ -79,7 +83,7 @@ public sealed class RwSemaphore
     {
         scheduler?.Access(this, write: true);
         int after = Interlocked.Decrement(ref count);
-        Debug.Assert(after >= 0, "up_read without down_read on " + Name);
+        Debug.Assert(after >= 0, $"up_read without down_read on {Name}");
         if (after == 0)
             WakeSleepers();
     }
@@ -112,7 +116,7 @@ public sealed class RwSemaphore
     {
         scheduler?.Access(this, write: true);
         int before = Interlocked.Exchange(ref count, 0);
-        Debug.Assert(before == WriterHeld, "up_write without down_write on " + Name);
+        Debug.Assert(before == WriterHeld, $"up_write without down_write on {Name}");
         WakeSleepers();
     }
 

@@ -50,7 +50,7 @@ public sealed class Spinlock
             hostLock.Exit();
             return;
         }
-        Debug.Assert(modelHeld, "spin_unlock of an unlocked " + Name);
+        Debug.Assert(modelHeld, $"spin_unlock of an unlocked {Name}");
         scheduler.Access(this, write: true);
         modelHeld = false;
         scheduler.Wake(this);

@@ -110,6 +110,10 @@ public sealed class WaitQueueTable
 
     internal sealed class Bucket
     {
+        /// <summary>
+        /// Guards <see cref="Waiters"/> and each waiter's woken flag, and is the monitor they sleep
+        /// on. Taken under xa_lock by a waiter preparing to sleep; a leaf.
+        /// </summary>
         public readonly object Gate = new();
         public readonly List<Waiter> Waiters = [];
     }
