@@ -17,7 +17,7 @@ namespace DaxLab.Sync;
 /// </remarks>
 public sealed class WaitQueueTable
 {
-    private readonly Bucket[] buckets;
+    private readonly Bucket?[] buckets;
     private readonly IScheduler? modelScheduler;
 
     /// <summary>The scheduler, or null on real threads; a constant null when the seam is compiled out (<see cref="Seam.CompiledOut"/>).</summary>
@@ -29,7 +29,7 @@ public sealed class WaitQueueTable
         modelScheduler = seam.Scheduler;
         // Buckets are made on first use: the checker builds a table per run, and 4096 buckets
         // up front were most of a short run's allocations.
-        buckets = new Bucket[bucketCount];
+        buckets = new Bucket?[bucketCount];
     }
 
     /// <summary>Queues the current CPU as a waiter for <paramref name="key"/>. Context: index lock held.</summary>
@@ -74,7 +74,12 @@ public sealed class WaitQueueTable
     /// <summary>Wakes the first waiter for <paramref name="key"/>, or all of them.</summary>
     public void Wake(WaitKey key, bool all)
     {
-        var bucket = BucketOf(key);
+        // On real threads a bucket never made has no waiters: Prepare makes it under the index
+        // lock, which the waker took after it. Under a scheduler the bucket is made anyway, so the
+        // step declares the same access whichever came first.
+        var bucket = scheduler is null ? Volatile.Read(ref SlotOf(key)) : BucketOf(key);
+        if (bucket is null)
+            return;
         scheduler?.Access(bucket, write: true);
         lock (bucket.Gate)
         {
@@ -96,9 +101,11 @@ public sealed class WaitQueueTable
         }
     }
 
+    private ref Bucket? SlotOf(WaitKey key) => ref buckets[key.GetHashCode() & (buckets.Length - 1)];
+
     private Bucket BucketOf(WaitKey key)
     {
-        ref var slot = ref buckets[key.GetHashCode() & (buckets.Length - 1)];
+        ref var slot = ref SlotOf(key);
         var bucket = Volatile.Read(ref slot);
         if (bucket is null)
         {
