@@ -281,8 +281,6 @@ public sealed partial class DaxCore
     private bool TryIomapBegin(Inode inode, long pos, long length, bool write, out Iomap iomap)
     {
         Seam.Point("->iomap_begin");
-        // A write allocates and zeroes blocks: device memory other CPUs may be loading.
-        Seam.Access(Device, write);
         try
         {
             iomap = Fs.IomapBegin(inode, pos, length, IomapOpOf(write) | IomapOp.Fault);

@@ -52,7 +52,6 @@ public sealed partial class DaxCore
             Seam.Point("iomap_apply");
             long at = pos + done;
             Iomap iomap;
-            Seam.Access(Device, write: true);
             try
             {
                 iomap = Fs.IomapBegin(inode, at, buffer.Length - done, IomapOp.Write);
@@ -81,9 +80,10 @@ public sealed partial class DaxCore
     private unsafe void ActorWrite(AddressSpace mapping, in Iomap iomap, long at, ReadOnlySpan<byte> data)
     {
         Seam.Point("dax_iomap_actor");
-        Seam.Access(Device, write: true);
         if (iomap.IsNew)
             Design.InvalidateNewBlocks(this, mapping, at >> Geometry.PageShift, (at + data.Length - 1) >> Geometry.PageShift);
+        // After the invalidation's own scheduling points: this is the step that copies.
+        Seam.Access(Device, write: true);
         data.CopyTo(new Span<byte>(Device.Base + iomap.AddrOf(at), data.Length));
     }
 
@@ -144,13 +144,13 @@ public sealed partial class DaxCore
     /// </summary>
     public unsafe void ZeroRange(Inode inode, long pos, long end, DeviceRanges written)
     {
-        Seam.Access(Device, write: true);
         while (pos < end)
         {
             var iomap = Fs.IomapBegin(inode, pos, end - pos, IomapOp.Read);
             long chunk = Math.Min(iomap.End, end) - pos;
             if (iomap.Type == IomapType.Mapped)
             {
+                Seam.Access(Device, write: true);
                 new Span<byte>(Device.Base + iomap.AddrOf(pos), (int)chunk).Clear();
                 written.Add(iomap.AddrOf(pos), chunk);
             }

@@ -204,6 +204,8 @@ public sealed partial class FileSystem
     private unsafe void ZeroBlocks(Inode inode, BlockRun run)
     {
         Debug.Assert(run.Count <= MaxAllocBlocks, "one allocation's worth of zeroing");
+        // Device memory other CPUs may be loading through their mappings.
+        seam.Access(Device, write: true);
         Device.Span(run.Start * BlockSize, checked((int)(run.Count * BlockSize))).Clear();
         inode.UnflushedZeroed.Add(run);
         if (inode.UnflushedZeroed.Count >= MaxUnflushedRuns)

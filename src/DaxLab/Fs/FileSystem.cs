@@ -193,6 +193,7 @@ public sealed partial class FileSystem : IDisposable
     public void ExtendSize(Inode inode, long end)
     {
         CheckSize(end);
+        seam.Access(inode, write: false);
         if (end <= inode.Size)
             return;
         using (inode.Ilock.Write())

@@ -158,6 +158,8 @@ internal sealed class Metadata(Seam seam, Layout layout)
             if (firstGone < MaxFileBlocks)
                 AddFreed(freed, inode.Extents.Remove(firstGone, MaxFileBlocks));
         }
+        // i_size is read without a lock by faults and I/O on other CPUs.
+        seam.Access(inode, write: true);
         inode.SetSizeInternal(r.A);
     }
 

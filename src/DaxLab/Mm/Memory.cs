@@ -48,8 +48,6 @@ public static unsafe class Memory
             long address = vma.Start + offset + done;
             int chunk = (int)Math.Min(length - done, Geometry.PageSize - (address & Geometry.PageMask));
             seam.Point(write ? "store" : "load");
-            seam.Access(vma.Ptl, write: false);
-            seam.Access(vma.Device, write);
             AccessPage(vma, seam, address, user + done, chunk, write);
             done += chunk;
         }
@@ -59,6 +57,9 @@ public static unsafe class Memory
     {
         for (int attempt = 0; attempt < MaxFaultRetries; attempt++)
         {
+            // Declared per attempt: a retry runs in the step that ended the fault before it.
+            seam.Access(vma.Ptl, write: false);
+            seam.Access(vma.Device, write);
             var cpu = Tlb.BeginAccess();
             byte* target = vma.Translate(address, write);
             if (target is not null)
@@ -128,6 +129,8 @@ public static unsafe class Memory
     private static void HandlePteLevel(in FaultContext vmf)
     {
         var vma = vmf.Vma;
+        // After a PMD fallback this read runs in the PMD handler's last step.
+        vma.Seam.Access(vma.Ptl, write: false);
         var pte = vma.ReadPte(vmf.Address);
         if (pte.IsNone || (vmf.Write && !pte.IsWritable && vma.Shared))
         {

@@ -44,18 +44,10 @@ public sealed class DaxInode : IVmOperations
     public DeviceRanges Unflushed { get; } = new();
 
     /// <summary>i_size_write through the file system (truncate). Faults read i_size without a lock.</summary>
-    public void SetSize(long size)
-    {
-        Core.Seam.Access(Inode, write: true);
-        Core.Fs.SetSize(Inode, size);
-    }
+    public void SetSize(long size) => Core.Fs.SetSize(Inode, size);
 
     /// <summary>Raises i_size after a write or an allocation past EOF.</summary>
-    public void ExtendSize(long end)
-    {
-        Core.Seam.Access(Inode, write: true);
-        Core.Fs.ExtendSize(Inode, end);
-    }
+    public void ExtendSize(long end) => Core.Fs.ExtendSize(Inode, end);
 
     /// <summary>xfs_filemap_fault / xfs_filemap_huge_fault: the DAX handlers under what the design takes (v4.12: i_mmap_sem shared).</summary>
     public VmFault Fault(in FaultContext vmf, PageEntrySize size)
