@@ -12,13 +12,11 @@ public class RaceStressTests
     private const long HoleSize = 2L << 20;
     private const int Rounds = 1500;
 
+    // With v4.10 instead, this loop found a stale round in about half of its runs here: too
+    // seldom for a test that must fail; VerdictTests.The_v4_10_bug_shows_on_real_threads is that one.
     [Fact]
     public void Read_fault_racing_pwrite_on_a_hole_never_leaves_a_stale_zero_page() =>
         Assert.Null(FirstStaleRound(DesignCatalog.Default));
-
-    [Fact]
-    public void The_v4_10_design_leaves_a_stale_zero_page_in_the_same_race() =>
-        Assert.NotNull(FirstStaleRound(DesignCatalog.All.Single(d => d.Name == "v4.10")));
 
     // The first round whose mapping still shows zeros after the write, or null.
     private static int? FirstStaleRound(Design design)
