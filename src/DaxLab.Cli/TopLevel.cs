@@ -36,8 +36,9 @@ public static class TopLevel
                 case "mkfs": return Mkfs(rest, stdout, stderr);
                 case "bench": return Bench(rest, stdout, stderr);
                 case "check": return Check.CheckCommand.Run(rest, stdout, stderr);
-                case "designs": return ListDesigns(stdout);
-                case "scenarios": return ListScenarios(stdout);
+                case "designs" when rest.Length == 0: return ListDesigns(stdout);
+                case "scenarios" when rest.Length == 0: return ListScenarios(stdout);
+                case "designs" or "scenarios": return Complain(stderr, $"{args[0]} takes no arguments, not '{rest[0]}'");
                 case "torture": return TortureVerb(rest, stdout, stderr);
                 case "help" or "--help" or "-h":
                     stdout.Write(Usage);

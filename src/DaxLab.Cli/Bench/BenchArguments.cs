@@ -70,7 +70,7 @@ public sealed record BenchArguments
         for (int i = 0; i < args.Count; i++)
         {
             string flag = args[i];
-            string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"bench: {flag} needs a value");
+            string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{flag} needs a value");
             result = flag switch
             {
                 "--workload" or "--workloads" => result with { Workloads = ParseWorkloads(Value()) },
@@ -82,7 +82,7 @@ public sealed record BenchArguments
                 "--no-plots" => result with { Plots = false },
                 "--seam" => result with { SeamCompare = true },
                 "--seam-off" => result with { SeamCompare = true, SeamOffExecutable = NonEmpty(flag, Value()) },
-                _ => throw new ArgumentException($"bench: unexpected argument '{flag}'\n{Usage}"),
+                _ => throw new ArgumentException($"unexpected argument '{flag}'\n{Usage}"),
             };
         }
         return result;
@@ -94,41 +94,31 @@ public sealed record BenchArguments
         var names = Split("--workload", value);
         foreach (var name in names)
             if (!known.Contains(name))
-                throw new ArgumentException($"bench: no workload named '{name}'; the workloads are: {string.Join(", ", known)}");
+                throw new ArgumentException($"no workload named '{name}'; the workloads are: {string.Join(", ", known)}");
         return names.Distinct().ToList();
     }
 
     static IReadOnlyList<Design> ParseDesigns(string value) =>
-        Split("--design", value).Select(name =>
-        {
-            try
-            {
-                return DesignCatalog.Find(name);
-            }
-            catch (ArgumentException error)
-            {
-                throw new ArgumentException("bench: " + error.Message);
-            }
-        }).Distinct().ToList();
+        Split("--design", value).Select(DesignCatalog.Find).Distinct().ToList();
 
     static IReadOnlyList<int> ParseThreads(string value) =>
         Split("--threads", value).Select(text =>
             int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= 1 && n <= MaxThreads
                 ? n
-                : throw new ArgumentException($"bench: bad thread count '{text}' (a whole number from 1 to {MaxThreads})"))
+                : throw new ArgumentException($"bad thread count '{text}' (a whole number from 1 to {MaxThreads})"))
             .Distinct().Order().ToList();
 
     static double ParseSeconds(string text) =>
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double s) && s > 0 && s <= MaxSeconds
             ? s
-            : throw new ArgumentException($"bench: bad --seconds '{text}' (a number above 0, at most {MaxSeconds}, e.g. 0.5)");
+            : throw new ArgumentException($"bad --seconds '{text}' (a number above 0, at most {MaxSeconds}, e.g. 0.5)");
 
     static List<string> Split(string flag, string value)
     {
         var parts = value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList();
-        return parts.Count > 0 ? parts : throw new ArgumentException($"bench: {flag} needs at least one name");
+        return parts.Count > 0 ? parts : throw new ArgumentException($"{flag} needs at least one name");
     }
 
     static string NonEmpty(string flag, string value) =>
-        value.Length > 0 ? value : throw new ArgumentException($"bench: {flag} needs a non-empty value");
+        value.Length > 0 ? value : throw new ArgumentException($"{flag} needs a non-empty value");
 }

@@ -10,6 +10,8 @@ public static class BenchCommand
     public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
     {
         var arguments = BenchArguments.Parse(args);
+        // Before measuring: an --out that cannot be made must not cost a whole run.
+        Directory.CreateDirectory(arguments.OutDirectory);
         var result = Measure(arguments, args, stderr);
         BenchReport.PrintTable(result, stdout);
         Goals.Print(result, stdout);

@@ -36,7 +36,10 @@ public sealed record CheckArguments(
                 case "--design": designs.AddRange(Value().Split(',').Select(DesignCatalog.Find)); break;
                 case "--scenario": scenarios.Add(LoadScenario(Value())); break;
                 case "--strategy": strategy = ParseStrategy(Value()); break;
-                case "--preemptions": bound = Value() is "none" ? null : PositiveOrZero(args[i], "--preemptions"); break;
+                case "--preemptions":
+                    string preemptions = Value();
+                    bound = preemptions == "none" ? null : PositiveOrZero(preemptions, "--preemptions");
+                    break;
                 case "--reduction": reduction = true; break;
                 case "--trust-footprints": reduction = trustFootprints = true; break;
                 case "--first-failure": firstFailure = true; break;

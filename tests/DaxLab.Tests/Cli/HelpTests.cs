@@ -4,7 +4,7 @@ using Xunit;
 
 namespace DaxLab.Tests.Cli;
 
-/// <summary>`daxlab VERB --help` prints that verb's usage on stdout and succeeds; an unknown verb still fails.</summary>
+/// <summary>`daxlab VERB --help` prints that verb's usage on stdout and succeeds; an unknown verb, or a listing verb given arguments, fails.</summary>
 public sealed class HelpTests
 {
     [Theory]
@@ -27,6 +27,17 @@ public sealed class HelpTests
         var (status, _, stderr) = Run("frobnicate", "--help");
         Assert.Equal(1, status);
         Assert.Contains("unknown command 'frobnicate'", stderr);
+    }
+
+    [Theory]
+    [InlineData("designs")]
+    [InlineData("scenarios")]
+    public void ListingVerbsRefuseArguments(string verb)
+    {
+        var (status, stdout, stderr) = Run(verb, "extra");
+        Assert.Equal(1, status);
+        Assert.Equal("", stdout);
+        Assert.Contains($"{verb} takes no arguments, not 'extra'", stderr);
     }
 
     private static (int Status, string Stdout, string Stderr) Run(params string[] args)
