@@ -42,10 +42,12 @@ public sealed record BenchArguments
     /// <summary>Measure the seam's cost against a seam-less build (about 30 s more; off by default to keep the default set short).</summary>
     public bool SeamCompare { get; init; }
 
-    public const string Usage =
+    public static readonly string Usage =
         "usage: daxlab bench [--workload W,...] [--design D,...] [--threads N,...] [--seconds S]\n"
         + "                    [--out DIR] [--no-host] [--no-plots] [--seam] [--seam-off PATH]\n"
-        + "  workloads: " + "fault-storm, fault-scatter-pte, fault-scatter-pmd, disjoint-writers, fill-holes, writeback, single\n"
+        + "  workloads (default: all):\n"
+        + string.Concat(Workload.All.Select(w => $"    {w.Name,-18} {w.Summary}\n"))
+        + $"    {Workload.SingleThreadName,-18} the single-thread cost of each operation, next to a memcpy of the same size\n"
         + "  --threads defaults to 1, 2, 4 ... up to twice the core count; --seconds per point (default 0.4)\n"
         + "  --seam: also measure the checker seam's cost against a build with it compiled out\n"
         + "  --seam-off PATH: that build's daxlab (default: bin/ReleaseNoSeam beside this build)\n";

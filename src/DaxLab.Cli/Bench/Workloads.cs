@@ -37,6 +37,7 @@ public abstract class Workload
     /// <summary>What one counted operation is (the unit of the throughput figures).</summary>
     public abstract string Operation { get; }
 
+    /// <summary>One line for `daxlab bench --help`.</summary>
     public abstract string Summary { get; }
 
     /// <summary>False where the host has no comparable path (tmpfs here has no huge pages).</summary>

@@ -25,7 +25,6 @@ public static class Diagram
 
     public static string Render(Failure failure) => Render(failure.CpuLabels, failure.Trace);
 
-    public static string Render(RunResult run) => Render(run.CpuLabels, run.Trace);
 
     public static string Render(IReadOnlyList<string> labels, IReadOnlyList<TraceEvent> trace)
     {

@@ -156,9 +156,6 @@ public sealed class Failure
 
     public IReadOnlyList<string> CpuLabels { get; }
 
-    /// <summary>The CPU that ran each step, in order: the schedule, read off the trace.</summary>
-    public IReadOnlyList<int> Schedule => Trace.Select(step => step.Cpu).ToArray();
-
     /// <summary>How to rerun this failure, for test output and logs.</summary>
     public string RerunHint => $"rerun: Explorer.Replay(factory, \"{ReplayToken}\")";
 
@@ -190,9 +187,6 @@ public sealed class RunResult
     public IReadOnlyList<string> CpuLabels { get; }
 
     public IReadOnlyList<TraceEvent> Trace { get; }
-
-    /// <summary>The CPU that ran each step, in order: the schedule, read off the trace.</summary>
-    public IReadOnlyList<int> Schedule => Trace.Select(step => step.Cpu).ToArray();
 
     public int Preemptions { get; }
 

@@ -5,8 +5,6 @@ namespace DaxLab.Cli.Io.Commands;
 /// <summary>mmap, mread, mwrite, msync, madvise and munmap over the session's mapping table.</summary>
 public static class MappingCommands
 {
-    /// <summary>The page size the mapping commands chunk and align by.</summary>
-
     /// <summary>mwrite's default fill byte, 'X'.</summary>
     const int DefaultMwriteSeed = 'X';
 
