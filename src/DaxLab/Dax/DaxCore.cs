@@ -51,7 +51,7 @@ public sealed partial class DaxCore
 
     /// <summary>The key sleepers on an entry use: a PMD entry's key is its 2 MiB-aligned index.</summary>
     private static WaitKey WaitKeyOf(AddressSpace mapping, long index, DaxEntry entry) =>
-        new(mapping, entry.IsPmd ? index & ~(long)(Geometry.PagesPerPmd - 1) : index);
+        new(mapping, StoreIndexOf(index, entry));
 
     /// <summary>The index an entry is stored at: PMD entries at their aligned index.</summary>
     private static long StoreIndexOf(long index, DaxEntry entry) =>

@@ -14,7 +14,7 @@ public sealed partial class DaxCore
     /// the blocks meanwhile must invalidate this range, and its invalidation waits for our
     /// entry lock, then unmaps whatever we mapped.
     /// </remarks>
-    public unsafe VmFault IomapPteFault(in FaultContext vmf)
+    public VmFault IomapPteFault(in FaultContext vmf)
     {
         Seam.Point("dax_iomap_pte_fault");
         var vma = vmf.Vma;

@@ -44,7 +44,7 @@ public sealed partial class DaxCore
     /// device. Returns bytes written; ENOSPC part-way returns the part, ENOSPC at once throws.
     /// Context: i_rwsem held exclusive. The caller extends i_size afterwards.
     /// </summary>
-    public unsafe int IomapWrite(Inode inode, AddressSpace mapping, long pos, ReadOnlySpan<byte> buffer, DeviceRanges written)
+    public int IomapWrite(Inode inode, AddressSpace mapping, long pos, ReadOnlySpan<byte> buffer, DeviceRanges written)
     {
         int done = 0;
         while (done < buffer.Length)

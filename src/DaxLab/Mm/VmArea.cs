@@ -141,13 +141,7 @@ public sealed unsafe class VmArea
         int slot = SlotOf(address);
         if (new Pte(pmds[slot]).IsHuge)
             throw new PageTableCorruptionException($"a PTE fault at file offset {PgoffOf(address) << Geometry.PageShift} found a huge PMD mapped over its page table");
-        var table = pteTables[slot];
-        if (table is null)
-        {
-            table = new ulong[Geometry.PagesPerPmd];
-            Volatile.Write(ref pteTables[slot], table);
-            Volatile.Write(ref pmds[slot], PteTableMarker.Value);
-        }
+        var table = EnsurePteTable(slot);
         ref ulong entry = ref table[PteIndex(address)];
         var old = new Pte(entry);
         if (old.IsNone)
@@ -283,10 +277,11 @@ public sealed unsafe class VmArea
     /// <summary>
     /// Maps a private <paramref name="page"/> (from <see cref="NewPrivatePage"/>) writable at
     /// <paramref name="address"/>, the end of a copy-on-write, unless the PTE changed from
-    /// <paramref name="expected"/> meanwhile: then the page is freed and the caller retries.
+    /// <paramref name="expected"/> meanwhile: then the page is freed, and the access that faulted
+    /// retries and finds what changed.
     /// Context: takes ptl.
     /// </summary>
-    public bool MapPrivateCopy(long address, Pte expected, byte* page)
+    public void MapPrivateCopy(long address, Pte expected, byte* page)
     {
         bool installed;
         using (Ptl.Hold())
@@ -303,11 +298,10 @@ public sealed unsafe class VmArea
         if (!installed)
         {
             NativeMemory.AlignedFree(page);
-            return false;
+            return;
         }
         if (!expected.IsNone)
             Tlb.Flush();
-        return true;
     }
 
     private Pte ReadPteLocked(int slot, long address) =>
