@@ -110,6 +110,7 @@ sealed unsafe class HostTarget : BenchTarget
     /// <summary>tmpfs, where a file is memory and nothing else.</summary>
     public const string Directory = "/dev/shm";
 
+    /// <summary>Makes each host file's name unique in this process; advanced only with Interlocked.</summary>
     static int sequence;
 
     public override string Name => HostName;

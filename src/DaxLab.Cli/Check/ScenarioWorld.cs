@@ -15,8 +15,14 @@ public sealed class ScenarioWorld : IDisposable
     public const string FileName = "testfile";
 
     private readonly List<DaxMapping> mappings = [];
-    /// <summary>Guards <see cref="mappings"/> and <see cref="Log"/> (stress runs add to them from real threads); a leaf.</summary>
+    /// <summary>
+    /// Guards <see cref="mappings"/> and <see cref="Log"/> while CPUs run (stress runs add to them
+    /// from real threads); a leaf. Before the CPUs start and after they all ended, one thread
+    /// clears and reads them without it.
+    /// </summary>
     private readonly Lock gate = new();
+
+    /// <summary>The logical clock behind <see cref="Tick"/>; advanced only with Interlocked.</summary>
     private long clock;
 
     private readonly Sync.Seam seam;

@@ -37,6 +37,7 @@ public sealed class DaxIoFile(string path, DaxFile file) : IIoFile
     /// <summary>Each model mapping gets its own gigabyte of model address space, so addresses never overlap.</summary>
     const ulong ModelMappingStride = 1UL << 30;
 
+    /// <summary>Mappings made by every session in this process, so each gets its own stride; changed only with Interlocked (sessions may run on several threads in tests).</summary>
     static long mappingsMade;
 
     public string Path => path;
