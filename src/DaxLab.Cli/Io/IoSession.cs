@@ -75,6 +75,14 @@ public sealed class IoSession(IIoBackend backend, CStdout stdout, TextWriter std
         Enum.IsDefined(errno) ? ErrnoException.StrError(errno) : LibC.StrError((int)errno);
 
     /// <summary>Prints the usage line and, as most xfs_io commands do, marks the run failed.</summary>
+    /// <summary>A command's complaint on stdout, as xfs_io prints it, failing the run (exit status 1).</summary>
+    public bool Fail(string text)
+    {
+        Out(text);
+        ExitCode = 1;
+        return false;
+    }
+
     public bool UsageFailure(CommandInfo command)
     {
         ExitCode = 1;

@@ -8,11 +8,7 @@ public static class FileSpaceCommands
     {
         long size = CNumbers.Cvtnum(argv[1]);
         if (size < 0)
-        {
-            s.Out($"non-numeric truncate argument -- {argv[1]}\n");
-            s.ExitCode = 1;
-            return false;
-        }
+            return ReadWriteCommands.NonNumeric(s, "truncate", argv[1], exitOnError: true);
         return SystemCall(s, "ftruncate", () => s.CurrentFile!.Truncate(size), setsExitCode: true);
     }
 

@@ -54,11 +54,7 @@ public static class MappingCommands
         long chosen = CNumbers.StrToLL(text, out _);
         int index = chosen is < int.MinValue or > int.MaxValue ? -1 : (int)chosen;
         if (index < 0 || index >= s.Mappings.Count)
-        {
-            s.Out($"value {index} is out of range (0-{s.Mappings.Count})\n");
-            s.ExitCode = 1;
-            return false;
-        }
+            return s.Fail($"value {index} is out of range (0-{s.Mappings.Count})\n");
         s.CurrentMappingIndex = index;
         return ListMappings(s);
     }

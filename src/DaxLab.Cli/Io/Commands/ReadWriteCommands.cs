@@ -147,9 +147,8 @@ public static class ReadWriteCommands
         if (blockSize >= 0 && blockSize <= Array.MaxLength)
             return true;
         if (blockSize < 0)
-            s.Out($"non-numeric bsize -- {text}\n");
-        else
-            s.Err("memalign: Cannot allocate memory\n");
+            return s.Fail($"non-numeric bsize -- {text}\n");
+        s.Err("memalign: Cannot allocate memory\n");
         s.ExitCode = 1;
         return false;
     }
@@ -160,9 +159,7 @@ public static class ReadWriteCommands
         seed = (byte)CNumbers.StrToUL(text, out int end);
         if (end > 0)
             return true;
-        s.Out($"non-numeric seed -- {text}\n");
-        s.ExitCode = 1;
-        return false;
+        return s.Fail($"non-numeric seed -- {text}\n");
     }
 
     /// <summary>The "off len" operands of pwrite and the fallocate family, with xfs_io's messages.</summary>
@@ -188,11 +185,12 @@ public static class ReadWriteCommands
     }
 
     /// <summary>"non-numeric offset/length argument -- X", marking the run failed where xfs_io does.</summary>
-    static bool NonNumeric(IoSession s, string what, string text, bool exitOnError)
+    internal static bool NonNumeric(IoSession s, string what, string text, bool exitOnError)
     {
-        s.Out($"non-numeric {what} argument -- {text}\n");
+        string complaint = $"non-numeric {what} argument -- {text}\n";
         if (exitOnError)
-            s.ExitCode = 1;
+            return s.Fail(complaint);
+        s.Out(complaint);
         return false;
     }
 
