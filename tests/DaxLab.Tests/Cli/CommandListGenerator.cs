@@ -51,9 +51,9 @@ public sealed class CommandListGenerator(int seed)
             case < 67: Madvise(); break;
             case < 70: Munmap(); break;
             case < 76: Truncate(); break;
-            case < 80: Falloc(); break;
+            case < 80: SizingRange("falloc"); break;
             case < 83: Fpunch(); break;
-            case < 87: Fzero(); break;
+            case < 87: SizingRange("fzero"); break;
             case < 90: commands.Add(random.Next(2) == 0 ? "fsync" : "fdatasync"); break;
             case < 95: commands.Add("stat"); break;
             default: BadInput(); break;
@@ -231,12 +231,13 @@ public sealed class CommandListGenerator(int seed)
         size = newSize;
     }
 
-    void Falloc()
+    // falloc and fzero: both take -k (keep size), and without it grow the file to the range's end.
+    void SizingRange(string verb)
     {
         bool keep = random.Next(2) == 0;
         long offset = Offset(MaxFileSize - 64 * 1024);
         long length = Length(64 * 1024);
-        commands.Add($"falloc {(keep ? "-k " : "")}{Number(offset)} {Number(length)}");
+        commands.Add($"{verb} {(keep ? "-k " : "")}{Number(offset)} {Number(length)}");
         if (!keep)
             size = Math.Max(size, offset + length);
     }
@@ -246,15 +247,6 @@ public sealed class CommandListGenerator(int seed)
         commands.Add($"fpunch {Number(Offset(size + Page))} {Number(Length(64 * 1024))}");
     }
 
-    void Fzero()
-    {
-        bool keep = random.Next(2) == 0;
-        long offset = Offset(MaxFileSize - 64 * 1024);
-        long length = Length(64 * 1024);
-        commands.Add($"fzero {(keep ? "-k " : "")}{Number(offset)} {Number(length)}");
-        if (!keep)
-            size = Math.Max(size, offset + length);
-    }
 
     /// <summary>Input xfs_io rejects: its messages and exit status must match too.</summary>
     void BadInput()

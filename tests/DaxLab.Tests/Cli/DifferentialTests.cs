@@ -38,12 +38,11 @@ public sealed class DifferentialTests
     }
 
     /// <summary>
-    /// The product path: the interpreter over the DaxLab engine on an in-memory device. Until the
-    /// engine lands this fails with NotImplementedException. Without xfs_io installed it compares
-    /// with the interpreter on a host file instead (itself checked against xfs_io above).
+    /// The product path: the interpreter over the DaxLab engine on an in-memory device. Without
+    /// xfs_io installed it compares with the interpreter on a host file instead (itself checked
+    /// against xfs_io above).
     /// </summary>
     [Fact]
-    [Trait("Needs", "Engine")]
     public void DaxBackendMatchesXfsIo()
     {
         string directory = XfsIo.NewScratchDirectory();
