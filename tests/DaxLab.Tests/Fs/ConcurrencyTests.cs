@@ -22,9 +22,10 @@ public class ConcurrencyTests
         {
             try
             {
+                // Past the barrier first: a thread that failed before it would leave the others waiting.
+                start.SignalAndWait();
                 var mine = fs.Create($"private-{t}");
                 var random = new Random(t);
-                start.SignalAndWait();
                 for (int i = 0; i < OpsPerThread; i++)
                     RandomOperation(fs, random.Next(2) == 0 ? shared : mine, random);
             }
