@@ -99,10 +99,10 @@ public sealed partial class DaxCore
     /// <summary>
     /// __dax_invalidate_entry: deletes the entry at <paramref name="index"/> once unlocked.
     /// Invalidation (<paramref name="truncate"/> false) leaves DIRTY or TOWRITE entries, whose
-    /// data writeback still owes the device; truncate deletes everything. Returns whether an
-    /// entry was deleted. Context: i_rwsem or i_mmap_sem held so no new blocks appear.
+    /// data writeback still owes the device; truncate deletes everything. Returns the deleted
+    /// entry, or none. Context: i_rwsem or i_mmap_sem held so no new blocks appear.
     /// </summary>
-    public bool InvalidateEntry(AddressSpace mapping, long index, bool truncate)
+    public DaxEntry InvalidateEntry(AddressSpace mapping, long index, bool truncate)
     {
         mapping.XaLock.Lock();
         var entry = GetUnlockedEntry(mapping, index);
@@ -110,16 +110,12 @@ public sealed partial class DaxCore
         {
             PutUnlockedEntry(mapping, index, entry);
             mapping.XaLock.Unlock();
-            return false;
+            return DaxEntry.None;
         }
         long storeIndex = StoreIndexOf(index, entry);
         mapping.Entries.Erase(storeIndex);
         mapping.XaLock.Unlock();
-        // Truncate and hole punch can drop a dirty PMD entry of which only a part goes away;
-        // flush it so the fsync that follows still covers the blocks that stay.
-        if (entry.IsDirty)
-            Device.Flush(entry.Pfn << Geometry.PageShift, entry.PageCount << Geometry.PageShift);
         WakeAll(mapping, storeIndex, entry);
-        return true;
+        return entry;
     }
 }

@@ -109,7 +109,7 @@ public sealed partial class DaxCore
         bool any = false;
         for (long next = first; mapping.NextEntry(ref next, last, out long index, out var entry);)
         {
-            if (!InvalidateEntry(mapping, index, truncate: false))
+            if (InvalidateEntry(mapping, index, truncate: false).IsNone)
                 continue;
             any = true;
             if (unmapAsDropped?.Invoke(entry) == true)
@@ -135,7 +135,14 @@ public sealed partial class DaxCore
     {
         Seam.Point("truncate_inode_pages_range");
         for (long next = first; mapping.NextEntry(ref next, last, out long index, out _);)
-            InvalidateEntry(mapping, index, truncate: true);
+        {
+            var gone = InvalidateEntry(mapping, index, truncate: true);
+            // A dirty PMD entry of which only a part goes away: flush it, so the fsync that
+            // follows still covers the blocks that stay. A wholly truncated one owes nothing.
+            long start = StoreIndexOf(index, gone);
+            if (gone.IsDirty && (start < first || start + gone.PageCount - 1 > last))
+                Device.Flush(gone.Pfn << Geometry.PageShift, gone.PageCount << Geometry.PageShift);
+        }
     }
 
     /// <summary>
