@@ -17,6 +17,9 @@ public static class Geometry
     /// <summary>The largest file size the engine accepts (ext4 with 4 KiB blocks: 2^32 - 1 blocks; past it EFBIG).</summary>
     public const long MaxFileSize = (1L << 44) - PageSize;
 
+    /// <summary>The last page index there can be: "to the end of the file" in page-index ranges (ULONG_MAX as a pgoff_t).</summary>
+    public const long LastPageIndex = long.MaxValue >> PageShift;
+
     public static long PageAlignDown(long x) => x & ~PageMask;
     public static long PageAlignUp(long x) => (x + PageMask) & ~PageMask;
     public static long PmdAlignDown(long x) => x & ~PmdMask;

@@ -122,7 +122,7 @@ public sealed partial class DaxCore
     public long ZeroPageCacheCount(AddressSpace mapping)
     {
         long count = 0;
-        for (long next = 0; mapping.NextEntry(ref next, long.MaxValue >> Geometry.PageShift, out _, out var entry);)
+        for (long next = 0; mapping.NextEntry(ref next, Geometry.LastPageIndex, out _, out var entry);)
             count += entry.IsZero && !entry.IsPmd ? 1 : 0;
         return count;
     }

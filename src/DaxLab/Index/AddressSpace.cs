@@ -60,7 +60,7 @@ public sealed class AddressSpace(Seam seam, Inode host)
         var list = new List<(long, DaxEntry)>();
         using var xa = XaLock.Hold();
         long next = 0;
-        while (Entries.FindNext(next, long.MaxValue >> Geometry.PageShift, out long index, out var entry))
+        while (Entries.FindNext(next, Geometry.LastPageIndex, out long index, out var entry))
         {
             list.Add((index, entry));
             next = index + entry.PageCount;

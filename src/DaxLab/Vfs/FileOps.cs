@@ -71,7 +71,7 @@ public static class FileOps
         }
         if ((size & Geometry.PageMask) != 0)
             inode.Core.ZeroRange(inode.Inode, size, Geometry.PageAlignUp(size), inode.Unflushed);
-        DropPages(inode, Geometry.PageAlignUp(size) >> Geometry.PageShift, long.MaxValue >> Geometry.PageShift, evenCows: true);
+        DropPages(inode, Geometry.PageAlignUp(size) >> Geometry.PageShift, Geometry.LastPageIndex, evenCows: true);
         inode.SetSize(size);
     }
 
@@ -127,7 +127,7 @@ public static class FileOps
     /// <summary>fsync(2): dirty mapped data, then written data, then metadata.</summary>
     public static void Fsync(DaxInode inode)
     {
-        inode.Core.WritebackMappingRange(inode.Mapping, 0, long.MaxValue >> Geometry.PageShift);
+        inode.Core.WritebackMappingRange(inode.Mapping, 0, Geometry.LastPageIndex);
         FlushWrites(inode);
         inode.Core.Fs.Sync(inode.Inode);
     }
