@@ -92,8 +92,7 @@ public static class IoRunner
         {
             if (SessionCommands.TryOpen(session, path, arguments.Create) is not { } file)
                 return false;
-            session.Files.Add(file);
-            session.CurrentFileIndex = session.Files.Count - 1;
+            session.AddFile(file);
         }
         return true;
     }

@@ -28,6 +28,32 @@ public sealed class IoSession(IIoBackend backend, CStdout stdout, TextWriter std
 
     public MappingEntry? CurrentMapping => CurrentMappingIndex >= 0 ? Mappings[CurrentMappingIndex] : null;
 
+    /// <summary>open and the command line's files: the new file joins the table and becomes current.</summary>
+    public void AddFile(IIoFile file)
+    {
+        Files.Add(file);
+        CurrentFileIndex = Files.Count - 1;
+    }
+
+    /// <summary>mmap: the new mapping joins the table and becomes current.</summary>
+    public void AddMapping(MappingEntry mapping)
+    {
+        Mappings.Add(mapping);
+        CurrentMappingIndex = Mappings.Count - 1;
+    }
+
+    /// <summary>close: drops the current file; the one after it (or the new last) becomes current.</summary>
+    public void RemoveCurrentFile() => CurrentFileIndex = RemoveCurrent(Files, CurrentFileIndex);
+
+    /// <summary>munmap: drops the current mapping; the one after it (or the new last) becomes current.</summary>
+    public void RemoveCurrentMapping() => CurrentMappingIndex = RemoveCurrent(Mappings, CurrentMappingIndex);
+
+    private static int RemoveCurrent<T>(List<T> table, int current)
+    {
+        table.RemoveAt(current);
+        return table.Count == 0 ? -1 : Math.Min(current, table.Count - 1);
+    }
+
     /// <summary>xfs_io's exitcode: 0 unless a command that reports failure this way failed.</summary>
     public int ExitCode { get; set; }
 

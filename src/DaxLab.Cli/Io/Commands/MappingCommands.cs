@@ -64,8 +64,7 @@ public static class MappingCommands
     {
         if (!s.TryCall("mmap", () => s.CurrentFile!.Map(offset, length, protection, mapSync), out IIoMapping mapping))
             return false;
-        s.Mappings.Add(new MappingEntry(mapping, s.CurrentFile!.Path, protection, mapSync));
-        s.CurrentMappingIndex = s.Mappings.Count - 1;
+        s.AddMapping(new MappingEntry(mapping, s.CurrentFile!.Path, protection, mapSync));
         return false;
     }
 
@@ -264,11 +263,9 @@ public static class MappingCommands
     /// <summary>munmap: removes the current mapping; the one after it (or the new last) becomes current.</summary>
     public static bool Munmap(IoSession s, string[] argv)
     {
-        int index = s.CurrentMappingIndex;
-        if (!s.TryCall("munmap", s.Mappings[index].Mapping.Dispose, setsExitCode: true))
+        if (!s.TryCall("munmap", s.CurrentMapping!.Mapping.Dispose, setsExitCode: true))
             return false;
-        s.Mappings.RemoveAt(index);
-        s.CurrentMappingIndex = s.Mappings.Count == 0 ? -1 : Math.Min(index, s.Mappings.Count - 1);
+        s.RemoveCurrentMapping();
         return ListMappings(s);
     }
 }

@@ -24,10 +24,7 @@ public static class SessionCommands
         if (options.Operands.Count != 1)
             return s.UsageFailure(CommandTable.Open);
         if (TryOpen(s, options.Operands[0], create) is IIoFile file)
-        {
-            s.Files.Add(file);
-            s.CurrentFileIndex = s.Files.Count - 1;
-        }
+            s.AddFile(file);
         return false;
     }
 
@@ -49,10 +46,8 @@ public static class SessionCommands
     /// <summary>close: closes the current file; the next (or new last) becomes current and the rest are listed.</summary>
     public static bool Close(IoSession s, string[] argv)
     {
-        int index = s.CurrentFileIndex;
-        s.Files[index].Dispose();
-        s.Files.RemoveAt(index);
-        s.CurrentFileIndex = s.Files.Count == 0 ? -1 : Math.Min(index, s.Files.Count - 1);
+        s.CurrentFile!.Dispose();
+        s.RemoveCurrentFile();
         if (s.Files.Count > 0)
             ListFiles(s);
         return false;
