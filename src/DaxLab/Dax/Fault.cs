@@ -33,7 +33,7 @@ public sealed partial class DaxCore
         {
             if (HugePmdAppeared(vmf))
                 return VmFault.NoPage;
-            if (!TryIomapBegin(inode, vmf.Pos, Geometry.PageSize, vmf.Write, out var iomap))
+            if (!TryIomapBegin(inode, vmf.Pos, Geometry.PageSize, vmf.AllocatesBlocks, out var iomap))
                 return VmFault.SigBus;
             try
             {
@@ -41,7 +41,7 @@ public sealed partial class DaxCore
             }
             finally
             {
-                Fs.IomapEnd(inode, vmf.Pos, Geometry.PageSize, Geometry.PageSize, IomapOpOf(vmf.Write), iomap);
+                Fs.IomapEnd(inode, vmf.Pos, Geometry.PageSize, Geometry.PageSize, IomapOpOf(vmf.AllocatesBlocks), iomap);
             }
         }
         finally
@@ -57,7 +57,7 @@ public sealed partial class DaxCore
     private VmFault PteFaultIomapFirst(in FaultContext vmf)
     {
         var mapping = vmf.Vma.Mapping;
-        if (!TryIomapBegin(mapping.Host, vmf.Pos, Geometry.PageSize, vmf.Write, out var iomap))
+        if (!TryIomapBegin(mapping.Host, vmf.Pos, Geometry.PageSize, vmf.AllocatesBlocks, out var iomap))
             return VmFault.SigBus;
         try
         {
@@ -73,7 +73,7 @@ public sealed partial class DaxCore
         }
         finally
         {
-            Fs.IomapEnd(mapping.Host, vmf.Pos, Geometry.PageSize, Geometry.PageSize, IomapOpOf(vmf.Write), iomap);
+            Fs.IomapEnd(mapping.Host, vmf.Pos, Geometry.PageSize, Geometry.PageSize, IomapOpOf(vmf.AllocatesBlocks), iomap);
         }
     }
 
@@ -155,7 +155,7 @@ public sealed partial class DaxCore
         {
             if (PteTableAppeared(huge))
                 return VmFault.NoPage;
-            if (!TryIomapBegin(vma.Mapping.Host, huge.Pos, Geometry.PmdSize, huge.Write, out var iomap))
+            if (!TryIomapBegin(vma.Mapping.Host, huge.Pos, Geometry.PmdSize, huge.AllocatesBlocks, out var iomap))
                 return VmFault.Fallback;
             try
             {
@@ -163,7 +163,7 @@ public sealed partial class DaxCore
             }
             finally
             {
-                Fs.IomapEnd(vma.Mapping.Host, huge.Pos, Geometry.PmdSize, Geometry.PmdSize, IomapOpOf(huge.Write), iomap);
+                Fs.IomapEnd(vma.Mapping.Host, huge.Pos, Geometry.PmdSize, Geometry.PmdSize, IomapOpOf(huge.AllocatesBlocks), iomap);
             }
         }
         finally
@@ -176,7 +176,7 @@ public sealed partial class DaxCore
     private VmFault PmdFaultIomapFirst(in FaultContext huge)
     {
         var mapping = huge.Vma.Mapping;
-        if (!TryIomapBegin(mapping.Host, huge.Pos, Geometry.PmdSize, huge.Write, out var iomap))
+        if (!TryIomapBegin(mapping.Host, huge.Pos, Geometry.PmdSize, huge.AllocatesBlocks, out var iomap))
             return VmFault.Fallback;
         try
         {
@@ -194,7 +194,7 @@ public sealed partial class DaxCore
         }
         finally
         {
-            Fs.IomapEnd(mapping.Host, huge.Pos, Geometry.PmdSize, Geometry.PmdSize, IomapOpOf(huge.Write), iomap);
+            Fs.IomapEnd(mapping.Host, huge.Pos, Geometry.PmdSize, Geometry.PmdSize, IomapOpOf(huge.AllocatesBlocks), iomap);
         }
     }
 

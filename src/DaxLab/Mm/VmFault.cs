@@ -26,6 +26,12 @@ public readonly record struct FaultContext(VmArea Vma, long Address, long Pgoff,
 
     /// <summary>A write fault on a private mapping: the data goes to a private copy.</summary>
     public bool IsCow => Write && !Vma.Shared;
+
+    /// <summary>
+    /// Whether ->iomap_begin is asked with IOMAP_WRITE (<c>write &amp;&amp; !vmf->cow_page</c>): a
+    /// copy-on-write fault only reads the file, so a hole stays a hole.
+    /// </summary>
+    public bool AllocatesBlocks => Write && !IsCow;
 }
 
 /// <summary>vm_operations_struct: how the file system handles faults on its mappings.</summary>
