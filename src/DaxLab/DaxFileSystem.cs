@@ -20,11 +20,15 @@ public sealed class DaxFileSystem : IDisposable
     private readonly Lock inodeCacheLock = new();
     private bool disposed;
 
+    /// <summary>The design's per-inode locks, made for each inode the cache creates.</summary>
+    private readonly Func<DaxInode, InodeLocks> newInodeLocks;
+
     private DaxFileSystem(PmemDevice device, FileSystem fs, DaxOptions options)
     {
         this.device = device;
         this.fs = fs;
-        Core = new DaxCore(fs, options.Seam, options.Design);
+        Core = new DaxCore(fs, options.Seam, options.Design.Dax);
+        newInodeLocks = options.Design.NewInodeLocks;
     }
 
     internal DaxCore Core { get; }
@@ -93,7 +97,7 @@ public sealed class DaxFileSystem : IDisposable
         {
             if (inode.Vfs is DaxInode cached)
                 return cached;
-            var created = new DaxInode(Core, inode);
+            var created = new DaxInode(Core, inode, newInodeLocks);
             inode.Vfs = created;
             return created;
         }

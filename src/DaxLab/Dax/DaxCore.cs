@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using DaxLab.Designs;
 using DaxLab.Device;
 using DaxLab.Fs;
 using DaxLab.Index;
@@ -34,11 +33,11 @@ public sealed partial class DaxCore
 
     private readonly WaitQueueTable waitTable;
 
-    public DaxCore(FileSystem fs, Seam seam, Design design)
+    public DaxCore(FileSystem fs, Seam seam, DaxPolicy policy)
     {
         Fs = fs;
         Seam = seam;
-        Design = design;
+        Policy = policy;
         waitTable = seam.NewWaitQueueTable(WaitTableEntries);
     }
 
@@ -46,8 +45,8 @@ public sealed partial class DaxCore
     public PmemDevice Device => Fs.Device;
     public Seam Seam { get; }
 
-    /// <summary>The locking protocol in force: v4.12 unless the file system was mounted with another.</summary>
-    public Design Design { get; }
+    /// <summary>The locking design's choices inside fs/dax.c: v4.12's unless the file system was mounted with another design.</summary>
+    public DaxPolicy Policy { get; }
 
     /// <summary>The key sleepers on an entry use: a PMD entry's key is its 2 MiB-aligned index.</summary>
     private static WaitKey WaitKeyOf(AddressSpace mapping, long index, DaxEntry entry) =>

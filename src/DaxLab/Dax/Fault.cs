@@ -26,7 +26,7 @@ public sealed partial class DaxCore
             Seam.Note("dax_iomap_pte_fault - beyond EOF: SIGBUS");
             return VmFault.SigBus;
         }
-        if (Design.IomapBeforeEntryLock)
+        if (Policy.FaultOrder == FaultOrder.IomapFirst)
             return PteFaultIomapFirst(vmf);
         var entry = GrabMappingEntry(mapping, vmf.Pgoff, pmd: false, out _);
         try
@@ -84,7 +84,7 @@ public sealed partial class DaxCore
     private bool HugePmdAppeared(in FaultContext vmf)
     {
         Seam.Access(vmf.Vma.Ptl, write: false);
-        if (!Design.RechecksPageTableLevel || !vmf.Vma.ReadPmd(vmf.Address).IsHuge)
+        if (!Policy.RechecksPageTableLevel || !vmf.Vma.ReadPmd(vmf.Address).IsHuge)
             return false;
         Seam.Note("dax_iomap_pte_fault - huge PMD appeared, retry");
         return true;
@@ -146,7 +146,7 @@ public sealed partial class DaxCore
         if (verdict != VmFault.NoPage)
             return verdict;
         var huge = vmf with { Address = pmdAddress, Pgoff = vma.PgoffOf(pmdAddress) };
-        if (Design.IomapBeforeEntryLock)
+        if (Policy.FaultOrder == FaultOrder.IomapFirst)
             return PmdFaultIomapFirst(huge);
         var entry = GrabMappingEntry(vma.Mapping, huge.Pgoff, pmd: true, out bool fallback);
         if (fallback)
@@ -205,7 +205,7 @@ public sealed partial class DaxCore
     private bool PteTableAppeared(in FaultContext huge)
     {
         Seam.Access(huge.Vma.Ptl, write: false);
-        if (!Design.RechecksPageTableLevel || !huge.Vma.HasPteTable(huge.Address))
+        if (!Policy.RechecksPageTableLevel || !huge.Vma.HasPteTable(huge.Address))
             return false;
         Seam.Note("dax_iomap_pmd_fault - PTE table appeared, retry");
         return true;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using DaxLab.Designs;
 using DaxLab.Fs;
 using DaxLab.Index;
 using DaxLab.Mm;
@@ -81,10 +80,34 @@ public sealed partial class DaxCore
     {
         Seam.Point("dax_iomap_actor");
         if (iomap.IsNew)
-            Design.InvalidateNewBlocks(this, mapping, at >> Geometry.PageShift, (at + data.Length - 1) >> Geometry.PageShift);
+            InvalidateNewBlocks(mapping, at >> Geometry.PageShift, (at + data.Length - 1) >> Geometry.PageShift);
         // After the invalidation's own scheduling points: this is the step that copies.
         Seam.Access(Device, write: true);
         data.CopyTo(new Span<byte>(Device.Base + iomap.AddrOf(at), data.Length));
+    }
+
+    /// <summary>The write path found new blocks under pages [first, last]: invalidate as the design in force does.</summary>
+    private void InvalidateNewBlocks(AddressSpace mapping, long first, long last)
+    {
+        switch (Policy.NewBlocks)
+        {
+            case NewBlockInvalidation.WhenPageCachePages:
+                // The nrpages guard: a 2 MiB zero page is a DAX entry, not a page, so a write into
+                // a hole read through a PMD skips the invalidation altogether (generic/428).
+                if (ZeroPageCacheCount(mapping) == 0)
+                {
+                    Seam.Note("invalidate_inode_pages2_range - nrpages is 0, skipped");
+                    return;
+                }
+                DropCleanEntries(mapping, first, last, unmapAsDropped: entry => entry.IsZero && !entry.IsPmd);
+                return;
+            case NewBlockInvalidation.UnmapEachDropped:
+                DropCleanEntries(mapping, first, last, unmapAsDropped: _ => true);
+                return;
+            default:
+                InvalidateInodePages2Range(mapping, first, last);
+                return;
+        }
     }
 
     /// <summary>
@@ -92,7 +115,7 @@ public sealed partial class DaxCore
     /// [first, last], waiting for any that is locked (a fault in progress), then unmaps the
     /// range once. Unmapping before dropping could not see an entry mapped in between.
     /// </summary>
-    public void InvalidateInodePages2Range(AddressSpace mapping, long first, long last)
+    private void InvalidateInodePages2Range(AddressSpace mapping, long first, long last)
     {
         DropCleanEntries(mapping, first, last, unmapAsDropped: null);
         Rmap.UnmapMappingRange(mapping, first, last, evenCows: false);
@@ -103,7 +126,7 @@ public sealed partial class DaxCore
     /// once unlocked, and unmaps a dropped entry's pages at once when
     /// <paramref name="unmapAsDropped"/> says so (the designs before the fix).
     /// </summary>
-    public void DropCleanEntries(AddressSpace mapping, long first, long last, Func<DaxEntry, bool>? unmapAsDropped)
+    private void DropCleanEntries(AddressSpace mapping, long first, long last, Func<DaxEntry, bool>? unmapAsDropped)
     {
         Seam.Point("invalidate_inode_pages2_range");
         bool any = false;
@@ -119,7 +142,7 @@ public sealed partial class DaxCore
     }
 
     /// <summary>mapping->nrpages as v4.10 counted it: the 4 KiB zero pages, which were page-cache pages then.</summary>
-    public long ZeroPageCacheCount(AddressSpace mapping)
+    private long ZeroPageCacheCount(AddressSpace mapping)
     {
         long count = 0;
         for (long next = 0; mapping.NextEntry(ref next, Geometry.LastPageIndex, out _, out var entry);)

@@ -1,3 +1,4 @@
+using DaxLab.Dax;
 using DaxLab.Mm;
 using DaxLab.Vfs;
 
@@ -16,10 +17,16 @@ public sealed class MmapSem : Design
 
     public override string Source => "Jan Kara, linux-mm, 2017-04-26: \"grab i_mmap_sem for write when doing write fault ... and write(2)\"";
 
-    public override bool IomapBeforeEntryLock => true;
+    public override DaxPolicy Dax { get; } = DaxPolicy.V412 with { FaultOrder = FaultOrder.IomapFirst };
 
-    public override Held LockFault(DaxInode inode, in FaultContext vmf, PageEntrySize size) =>
-        vmf.Write ? Held.Write(inode.MmapSem) : Held.Read(inode.MmapSem);
+    public override InodeLocks NewInodeLocks(DaxInode inode) => new WriteExclusiveMmapSem(inode);
 
-    public override Held LockWrite(DaxInode inode, long pos, long length) => Held.Write(inode.MmapSem);
+    /// <summary>i_mmap_sem for write where the fault or the write(2) may change the block map.</summary>
+    private sealed class WriteExclusiveMmapSem(DaxInode inode) : InodeLocks(inode)
+    {
+        public override Held LockFault(in FaultContext vmf, PageEntrySize size) =>
+            vmf.Write ? Held.Write(Inode.MmapSem) : Held.Read(Inode.MmapSem);
+
+        public override Held LockWrite(long pos, long length) => Held.Write(Inode.MmapSem);
+    }
 }

@@ -1,3 +1,4 @@
+using DaxLab.Dax;
 using DaxLab.Mm;
 using DaxLab.RangeLocks;
 using DaxLab.Sync;
@@ -36,29 +37,32 @@ public sealed class RangeLockDesign : Design
 
     public override string Source => "Jan Kara, 2017-04-26 (\"if we later replaced it with a range lock\"); Davidlohr Bueso's range lock (2017)";
 
-    public override bool IomapBeforeEntryLock => true;
+    public override DaxPolicy Dax { get; } = DaxPolicy.V412 with { FaultOrder = FaultOrder.IomapFirst };
 
-    /// <summary>The point of a range lock: disjoint overwrites run together instead of queueing on i_rwsem.</summary>
-    public override bool OverwritesShareIRwsem => true;
+    public override InodeLocks NewInodeLocks(DaxInode inode) => new RangeLocked(inode);
 
-    /// <summary>
-    /// i_range_lock, one per inode. Guards the file's bytes against overlapping write(2)s and
-    /// faults. Order: taken by faults after i_mmap_sem, by write(2) after i_rwsem; the entry lock,
-    /// ILOCK and everything below come after it (DaxCore's lock order).
-    /// </summary>
-    public override object? NewInodeState(Seam seam) => new FairRangeLock(seam.NewRangeLockParking(LockName));
-
-    public override Held LockFault(DaxInode inode, in FaultContext vmf, PageEntrySize size)
+    private sealed class RangeLocked(DaxInode inode) : InodeLocks(inode)
     {
-        var mmapSem = Held.Read(inode.MmapSem);
-        long span = size == PageEntrySize.Pmd ? Geometry.PmdSize : Geometry.PageSize;
-        long start = vmf.Pos & ~(span - 1);
-        var range = vmf.Write ? RangeOf(inode).AcquireWrite(start, start + span) : RangeOf(inode).AcquireRead(start, start + span);
-        return Held.Both(mmapSem, range);
+        /// <summary>
+        /// i_range_lock, one per inode. Guards the file's bytes against overlapping write(2)s and
+        /// faults. Order: taken by faults after i_mmap_sem, by write(2) after i_rwsem; the entry
+        /// lock, ILOCK and everything below come after it (DaxCore's lock order).
+        /// </summary>
+        private readonly FairRangeLock rangeLock = new(inode.Core.Seam.NewRangeLockParking(LockName));
+
+        /// <summary>The point of a range lock: disjoint overwrites run together instead of queueing on i_rwsem.</summary>
+        public override bool OverwritesShareIRwsem => true;
+
+        public override Held LockFault(in FaultContext vmf, PageEntrySize size)
+        {
+            var mmapSem = Held.Read(Inode.MmapSem);
+            long span = size == PageEntrySize.Pmd ? Geometry.PmdSize : Geometry.PageSize;
+            long start = vmf.Pos & ~(span - 1);
+            var range = vmf.Write ? rangeLock.AcquireWrite(start, start + span) : rangeLock.AcquireRead(start, start + span);
+            return Held.Both(mmapSem, range);
+        }
+
+        public override Held LockWrite(long pos, long length) =>
+            Held.Both(default, rangeLock.AcquireWrite(Geometry.PageAlignDown(pos), Geometry.PageAlignUp(pos + length)));
     }
-
-    public override Held LockWrite(DaxInode inode, long pos, long length) =>
-        Held.Both(default, RangeOf(inode).AcquireWrite(Geometry.PageAlignDown(pos), Geometry.PageAlignUp(pos + length)));
-
-    private static FairRangeLock RangeOf(DaxInode inode) => (FairRangeLock)inode.DesignState!;
 }

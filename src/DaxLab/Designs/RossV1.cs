@@ -1,5 +1,4 @@
 using DaxLab.Dax;
-using DaxLab.Index;
 
 namespace DaxLab.Designs;
 
@@ -15,10 +14,10 @@ public sealed class RossV1 : Design
 
     public override string Source => "Ross Zwisler, \"[PATCH 2/2] dax: fix data corruption due to stale mmap reads\" (April 2017)";
 
-    public override bool IomapBeforeEntryLock => true;
-
-    public override bool RechecksPageTableLevel => false;
-
-    public override void InvalidateNewBlocks(DaxCore core, AddressSpace mapping, long first, long last) =>
-        core.DropCleanEntries(mapping, first, last, unmapAsDropped: _ => true);
+    public override DaxPolicy Dax { get; } = DaxPolicy.V412 with
+    {
+        FaultOrder = FaultOrder.IomapFirst,
+        RechecksPageTableLevel = false,
+        NewBlocks = NewBlockInvalidation.UnmapEachDropped,
+    };
 }

@@ -1,3 +1,4 @@
+using DaxLab.Dax;
 using DaxLab.Fs;
 using DaxLab.Mm;
 using DaxLab.Sync;
@@ -19,45 +20,47 @@ public sealed class RwEntryLocks : Design
 
     public override string Source => "Ross Zwisler, linux-mm, 2017-04-26 (\"convert the radix tree locks to essentially be reader/writer locks\")";
 
-    public override bool IomapBeforeEntryLock => true;
+    public override DaxPolicy Dax { get; } = DaxPolicy.V412 with { FaultOrder = FaultOrder.IomapFirst };
 
-    public override object? NewInodeState(Seam seam) => new LockTable(seam);
+    public override InodeLocks NewInodeLocks(DaxInode inode) => new EntryRwLocked(inode);
 
-    public override Held LockFault(DaxInode inode, in FaultContext vmf, PageEntrySize size)
+    private sealed class EntryRwLocked(DaxInode inode) : InodeLocks(inode)
     {
-        var mmapSem = Held.Read(inode.MmapSem);
-        bool write = vmf.Write;
-        return Held.Both(mmapSem, TableOf(inode).Lock(vmf.Pos, 1, _ => write));
-    }
+        private readonly LockTable table = new(inode.Core.Seam);
 
-    public override Held LockRead(DaxInode inode, long pos, long length) =>
-        Held.Both(default, TableOf(inode).Lock(pos, length, _ => false));
-
-    /// <summary>
-    /// write(2) takes write only where it will allocate. i_rwsem (held exclusive) keeps other
-    /// writes from changing the answer; faults may only fill holes meanwhile, which the write
-    /// lock then excludes.
-    /// </summary>
-    public override Held LockWrite(DaxInode inode, long pos, long length) =>
-        Held.Both(default, TableOf(inode).Lock(pos, length, region => HasHoles(inode, region, pos, length)));
-
-    private static bool HasHoles(DaxInode inode, long region, long pos, long length)
-    {
-        long start = Math.Max(pos, region << Geometry.PmdShift);
-        long end = Math.Min(pos + length, (region + 1) << Geometry.PmdShift);
-        var fs = inode.Core.Fs;
-        while (start < end)
+        public override Held LockFault(in FaultContext vmf, PageEntrySize size)
         {
-            var iomap = fs.IomapBegin(inode.Inode, start, end - start, IomapOp.Read);
-            fs.IomapEnd(inode.Inode, start, end - start, 0, IomapOp.Read, iomap);
-            if (iomap.Type != IomapType.Mapped)
-                return true;
-            start = iomap.End;
+            var mmapSem = Held.Read(Inode.MmapSem);
+            bool write = vmf.Write;
+            return Held.Both(mmapSem, table.Lock(vmf.Pos, 1, _ => write));
         }
-        return false;
-    }
 
-    private static LockTable TableOf(DaxInode inode) => (LockTable)inode.DesignState!;
+        public override Held LockRead(long pos, long length) => Held.Both(default, table.Lock(pos, length, _ => false));
+
+        /// <summary>
+        /// write(2) takes write only where it will allocate. i_rwsem (held exclusive) keeps other
+        /// writes from changing the answer; faults may only fill holes meanwhile, which the write
+        /// lock then excludes.
+        /// </summary>
+        public override Held LockWrite(long pos, long length) =>
+            Held.Both(default, table.Lock(pos, length, region => HasHoles(region, pos, length)));
+
+        private bool HasHoles(long region, long pos, long length)
+        {
+            long start = Math.Max(pos, region << Geometry.PmdShift);
+            long end = Math.Min(pos + length, (region + 1) << Geometry.PmdShift);
+            var fs = Inode.Core.Fs;
+            while (start < end)
+            {
+                var iomap = fs.IomapBegin(Inode.Inode, start, end - start, IomapOp.Read);
+                fs.IomapEnd(Inode.Inode, start, end - start, 0, IomapOp.Read, iomap);
+                if (iomap.Type != IomapType.Mapped)
+                    return true;
+                start = iomap.End;
+            }
+            return false;
+        }
+    }
 
     /// <summary>The per-inode table of entry locks, one rw semaphore per 2 MiB region, made on first use.</summary>
     private sealed class LockTable(Seam seam)

@@ -1,5 +1,4 @@
 using DaxLab.Dax;
-using DaxLab.Index;
 
 namespace DaxLab.Designs;
 
@@ -16,19 +15,10 @@ public sealed class V410 : Design
 
     public override string Source => "commit 9f141d6ef625 (v4.10), fs/dax.c as of v4.11";
 
-    public override bool IomapBeforeEntryLock => true;
-
-    public override bool RechecksPageTableLevel => false;
-
-    public override void InvalidateNewBlocks(DaxCore core, AddressSpace mapping, long first, long last)
+    public override DaxPolicy Dax { get; } = DaxPolicy.V412 with
     {
-        // The nrpages guard: a 2 MiB zero page is a DAX entry, not a page, so a write into a
-        // hole read through a PMD skips the invalidation altogether (generic/428).
-        if (core.ZeroPageCacheCount(mapping) == 0)
-        {
-            core.Seam.Note("invalidate_inode_pages2_range - nrpages is 0, skipped");
-            return;
-        }
-        core.DropCleanEntries(mapping, first, last, unmapAsDropped: entry => entry.IsZero && !entry.IsPmd);
-    }
+        FaultOrder = FaultOrder.IomapFirst,
+        RechecksPageTableLevel = false,
+        NewBlocks = NewBlockInvalidation.WhenPageCachePages,
+    };
 }

@@ -21,18 +21,19 @@ namespace DaxLab.Vfs;
 /// </remarks>
 public sealed class DaxInode : IVmOperations
 {
-    public DaxInode(DaxCore core, Inode inode)
+    /// <param name="newLocks">The design's locks for this inode (see <see cref="InodeLocks"/>).</param>
+    public DaxInode(DaxCore core, Inode inode, Func<DaxInode, InodeLocks> newLocks)
     {
         Core = core;
         Inode = inode;
         Mapping = new AddressSpace(core.Seam, inode);
         IRwsem = core.Seam.NewRwSemaphore("i_rwsem");
         MmapSem = core.Seam.NewRwSemaphore("i_mmap_sem");
-        DesignState = core.Design.NewInodeState(core.Seam);
+        Locks = newLocks(this);
     }
 
-    /// <summary>What the locking design keeps per inode (a range lock, entry-lock table), or null.</summary>
-    public object? DesignState { get; }
+    /// <summary>The locks the locking design adds to i_rwsem and i_mmap_sem for this inode.</summary>
+    public InodeLocks Locks { get; }
 
     public DaxCore Core { get; }
     public Inode Inode { get; }
@@ -52,7 +53,7 @@ public sealed class DaxInode : IVmOperations
     /// <summary>xfs_filemap_fault / xfs_filemap_huge_fault: the DAX handlers under what the design takes (v4.12: i_mmap_sem shared).</summary>
     public VmFault Fault(in FaultContext vmf, PageEntrySize size)
     {
-        using var held = Core.Design.LockFault(this, vmf, size);
+        using var held = Locks.LockFault(vmf, size);
         return size == PageEntrySize.Pmd ? Core.IomapPmdFault(vmf) : Core.IomapPteFault(vmf);
     }
 }

@@ -13,7 +13,7 @@ public static class FileOps
     {
         CheckOffset(pos);
         using var iolock = inode.IRwsem.Read();
-        using var held = inode.Core.Design.LockRead(inode, pos, buffer.Length);
+        using var held = inode.Locks.LockRead(pos, buffer.Length);
         return inode.Core.IomapRead(inode.Inode, pos, buffer);
     }
 
@@ -27,7 +27,7 @@ public static class FileOps
         using var iolock = LockForWrite(inode, pos, buffer.Length);
         ZeroEof(inode, pos);
         int written;
-        using (inode.Core.Design.LockWrite(inode, pos, buffer.Length))
+        using (inode.Locks.LockWrite(pos, buffer.Length))
             written = inode.Core.IomapWrite(inode.Inode, inode.Mapping, pos, buffer, inode.Unflushed);
         if (written > 0)
             inode.ExtendSize(pos + written);
@@ -40,17 +40,17 @@ public static class FileOps
     /// exclusive: it zeroes the old EOF block and moves i_size. i_size can only grow under the
     /// exclusive lock, so the check made under the shared one holds until it is dropped.
     /// </summary>
-    private static Designs.Held LockForWrite(DaxInode inode, long pos, long length)
+    private static Held LockForWrite(DaxInode inode, long pos, long length)
     {
-        if (inode.Core.Design.OverwritesShareIRwsem)
+        if (inode.Locks.OverwritesShareIRwsem)
         {
-            var shared = Designs.Held.Read(inode.IRwsem);
+            var shared = Held.Read(inode.IRwsem);
             inode.Core.Seam.Access(inode.Inode, write: false);
             if (pos + length <= inode.Inode.Size)
                 return shared;
             shared.Dispose();
         }
-        return Designs.Held.Write(inode.IRwsem);
+        return Held.Write(inode.IRwsem);
     }
 
     /// <summary>xfs_setattr_size: ftruncate(2).</summary>

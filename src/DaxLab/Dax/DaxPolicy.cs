@@ -1,0 +1,57 @@
+namespace DaxLab.Dax;
+
+/// <summary>
+/// What the DAX core asks of a locking design: the places where fs/dax.c differed between the
+/// kernel versions and the 2017 proposals. <see cref="V412"/> is the fix that landed; a design
+/// states its difference with <c>DaxPolicy.V412 with { ... }</c>.
+/// </summary>
+public sealed record DaxPolicy
+{
+    /// <summary>The fix that landed (v4.12, Jan Kara's series with Ross Zwisler's 5/4 and the May 2017 re-checks).</summary>
+    public static DaxPolicy V412 { get; } = new();
+
+    /// <summary>Whether a fault locks its entry before or after it asks ->iomap_begin.</summary>
+    public FaultOrder FaultOrder { get; init; } = FaultOrder.EntryLockFirst;
+
+    /// <summary>
+    /// Whether faults re-check the page-table level after taking the entry lock and retry (the
+    /// May 2017 fix of colliding PMD and PTE entries). Without it a PTE and a PMD fault on one
+    /// 2 MiB range can each map at their own level.
+    /// </summary>
+    public bool RechecksPageTableLevel { get; init; } = true;
+
+    /// <summary>What the write path does to the entries over blocks it has just allocated.</summary>
+    public NewBlockInvalidation NewBlocks { get; init; } = NewBlockInvalidation.DropThenUnmapRange;
+
+    public override string ToString() =>
+        $"{FaultOrder}, {(RechecksPageTableLevel ? "re-checks" : "no re-check")}, {NewBlocks}";
+}
+
+/// <summary>The order of the two things a DAX fault needs before it maps.</summary>
+public enum FaultOrder
+{
+    /// <summary>grab_mapping_entry, then ->iomap_begin (v4.12): a write(2) that allocates meanwhile waits for the entry.</summary>
+    EntryLockFirst,
+
+    /// <summary>
+    /// ->iomap_begin, then grab_mapping_entry (v4.10, 9f141d6ef625, to keep ext4's journal
+    /// handle outside the entry lock): what the extent map said can be stale once the entry is held.
+    /// </summary>
+    IomapFirst,
+}
+
+/// <summary>The write path found newly allocated blocks (IOMAP_F_NEW): what happens to their entries.</summary>
+public enum NewBlockInvalidation
+{
+    /// <summary>
+    /// v4.10: invalidate_inode_pages2_range only when mapping->nrpages is non-zero; DAX entries
+    /// are dropped but their mappings stay.
+    /// </summary>
+    WhenPageCachePages,
+
+    /// <summary>Ross Zwisler's first patch: always invalidate, and unmap each entry as it is dropped.</summary>
+    UnmapEachDropped,
+
+    /// <summary>v4.12: always drop the clean entries (waiting for locked ones), then one unmap_mapping_range over the range.</summary>
+    DropThenUnmapRange,
+}
