@@ -9,39 +9,68 @@ public sealed partial class DaxCore
     /// <summary>
     /// dax_iomap_pte_fault: maps one 4 KiB page. Context: mmap_lock and i_mmap_sem held shared.
     /// </summary>
-    /// <remarks>
-    /// The entry lock is taken before ->iomap_begin (the 2017 fix): a write(2) that allocates
-    /// the blocks meanwhile must invalidate this range, and its invalidation waits for our
-    /// entry lock, then unmaps whatever we mapped.
-    /// </remarks>
     public VmFault IomapPteFault(in FaultContext vmf)
     {
         Seam.Point("dax_iomap_pte_fault");
-        var vma = vmf.Vma;
-        var mapping = vma.Mapping;
-        var inode = mapping.Host;
+        var inode = vmf.Vma.Mapping.Host;
         Seam.Access(inode, write: false);
         if (vmf.Pos >= inode.Size)
         {
             Seam.Note("dax_iomap_pte_fault - beyond EOF: SIGBUS");
             return VmFault.SigBus;
         }
-        if (Policy.FaultOrder == FaultOrder.IomapFirst)
-            return PteFaultIomapFirst(vmf);
-        var entry = GrabMappingEntry(mapping, vmf.Pgoff, pmd: false, out _);
+        return LockAndMap<PteLevel>(vmf);
+    }
+
+    /// <summary>
+    /// The ladder both fault handlers climb, written once: the entry lock and ->iomap_begin in
+    /// the order of the design in force, the page-table re-check under the entry lock, then the
+    /// level's own mapping step. With the entry lock first (the 2017 fix) a write(2) that
+    /// allocates the blocks meanwhile must invalidate this range, and its invalidation waits for
+    /// our entry lock, then unmaps whatever we mapped; with ->iomap_begin first (v4.10) what the
+    /// extent map said can be stale by the time the entry is locked (the 2017 race).
+    /// </summary>
+    private VmFault LockAndMap<TLevel>(in FaultContext vmf) where TLevel : struct, IFaultLevel
+    {
+        if (Policy.FaultOrder == FaultOrder.EntryLockFirst)
+            return UnderEntryLock<TLevel>(vmf, default, iomapHeld: false);
+        if (!TryIomapBegin<TLevel>(vmf, out var iomap))
+            return TLevel.WithoutBlocks;
         try
         {
-            if (HugePmdAppeared(vmf))
+            return UnderEntryLock<TLevel>(vmf, iomap, iomapHeld: true);
+        }
+        finally
+        {
+            IomapEnd<TLevel>(vmf, iomap);
+        }
+    }
+
+    /// <summary>
+    /// The part of the ladder under the entry lock; asks ->iomap_begin itself unless
+    /// <paramref name="iomapHeld"/> says the caller already did.
+    /// </summary>
+    private VmFault UnderEntryLock<TLevel>(in FaultContext vmf, in Iomap early, bool iomapHeld) where TLevel : struct, IFaultLevel
+    {
+        var mapping = vmf.Vma.Mapping;
+        var entry = GrabMappingEntry(mapping, vmf.Pgoff, TLevel.IsPmd, out bool fallback);
+        if (fallback)
+            return VmFault.Fallback;
+        try
+        {
+            if (Policy.RechecksPageTableLevel && TLevel.OtherLevelAppeared(this, vmf))
                 return VmFault.NoPage;
-            if (!TryIomapBegin(inode, vmf.Pos, Geometry.PageSize, vmf.AllocatesBlocks, out var iomap))
-                return VmFault.SigBus;
+            if (iomapHeld)
+                return TLevel.Map(this, vmf, ref entry, early);
+            if (!TryIomapBegin<TLevel>(vmf, out var iomap))
+                return TLevel.WithoutBlocks;
             try
             {
-                return MapPte(vmf, ref entry, iomap);
+                return TLevel.Map(this, vmf, ref entry, iomap);
             }
             finally
             {
-                Fs.IomapEnd(inode, vmf.Pos, Geometry.PageSize, Geometry.PageSize, IomapOpOf(vmf.AllocatesBlocks), iomap);
+                IomapEnd<TLevel>(vmf, iomap);
             }
         }
         finally
@@ -51,30 +80,43 @@ public sealed partial class DaxCore
     }
 
     /// <summary>
-    /// The PTE fault in v4.10's order: ->iomap_begin first, the entry lock after. What the
-    /// extent map said can be stale by the time the entry is locked (the 2017 race).
+    /// What differs between dax_iomap_pte_fault and dax_iomap_pmd_fault once the ladder is
+    /// shared. Static members on structs: the JIT compiles the ladder once per level, so the
+    /// fault path pays no virtual call.
     /// </summary>
-    private VmFault PteFaultIomapFirst(in FaultContext vmf)
+    private interface IFaultLevel
     {
-        var mapping = vmf.Vma.Mapping;
-        if (!TryIomapBegin(mapping.Host, vmf.Pos, Geometry.PageSize, vmf.AllocatesBlocks, out var iomap))
-            return VmFault.SigBus;
-        try
-        {
-            var entry = GrabMappingEntry(mapping, vmf.Pgoff, pmd: false, out _);
-            try
-            {
-                return HugePmdAppeared(vmf) ? VmFault.NoPage : MapPte(vmf, ref entry, iomap);
-            }
-            finally
-            {
-                UnlockEntry(mapping, vmf.Pgoff, entry);
-            }
-        }
-        finally
-        {
-            Fs.IomapEnd(mapping.Host, vmf.Pos, Geometry.PageSize, Geometry.PageSize, IomapOpOf(vmf.AllocatesBlocks), iomap);
-        }
+        static abstract bool IsPmd { get; }
+
+        /// <summary>The bytes one entry of this level maps.</summary>
+        static abstract long Size { get; }
+
+        /// <summary>->iomap_begin failed: SIGBUS for a page, fall back to pages for a PMD.</summary>
+        static abstract VmFault WithoutBlocks { get; }
+
+        /// <summary>The May 2017 re-check: a fault of the other level mapped here while we waited for the entry lock.</summary>
+        static abstract bool OtherLevelAppeared(DaxCore core, in FaultContext vmf);
+
+        /// <summary>The mapping step, under the entry lock and an iomap.</summary>
+        static abstract VmFault Map(DaxCore core, in FaultContext vmf, ref DaxEntry entry, in Iomap iomap);
+    }
+
+    private readonly struct PteLevel : IFaultLevel
+    {
+        public static bool IsPmd => false;
+        public static long Size => Geometry.PageSize;
+        public static VmFault WithoutBlocks => VmFault.SigBus;
+        public static bool OtherLevelAppeared(DaxCore core, in FaultContext vmf) => core.HugePmdAppeared(vmf);
+        public static VmFault Map(DaxCore core, in FaultContext vmf, ref DaxEntry entry, in Iomap iomap) => core.MapPte(vmf, ref entry, iomap);
+    }
+
+    private readonly struct PmdLevel : IFaultLevel
+    {
+        public static bool IsPmd => true;
+        public static long Size => Geometry.PmdSize;
+        public static VmFault WithoutBlocks => VmFault.Fallback;
+        public static bool OtherLevelAppeared(DaxCore core, in FaultContext vmf) => core.PteTableAppeared(vmf);
+        public static VmFault Map(DaxCore core, in FaultContext vmf, ref DaxEntry entry, in Iomap iomap) => core.MapPmd(vmf, ref entry, iomap);
     }
 
     /// <summary>
@@ -84,7 +126,7 @@ public sealed partial class DaxCore
     private bool HugePmdAppeared(in FaultContext vmf)
     {
         Seam.Access(vmf.Vma.Ptl, write: false);
-        if (!Policy.RechecksPageTableLevel || !vmf.Vma.ReadPmd(vmf.Address).IsHuge)
+        if (!vmf.Vma.ReadPmd(vmf.Address).IsHuge)
             return false;
         Seam.Note("dax_iomap_pte_fault - huge PMD appeared, retry");
         return true;
@@ -145,57 +187,7 @@ public sealed partial class DaxCore
         var verdict = PmdFallbackCheck(vma, pmdAddress, vmf.Write);
         if (verdict != VmFault.NoPage)
             return verdict;
-        var huge = vmf with { Address = pmdAddress, Pgoff = vma.PgoffOf(pmdAddress) };
-        if (Policy.FaultOrder == FaultOrder.IomapFirst)
-            return PmdFaultIomapFirst(huge);
-        var entry = GrabMappingEntry(vma.Mapping, huge.Pgoff, pmd: true, out bool fallback);
-        if (fallback)
-            return VmFault.Fallback;
-        try
-        {
-            if (PteTableAppeared(huge))
-                return VmFault.NoPage;
-            if (!TryIomapBegin(vma.Mapping.Host, huge.Pos, Geometry.PmdSize, huge.AllocatesBlocks, out var iomap))
-                return VmFault.Fallback;
-            try
-            {
-                return MapPmd(huge, ref entry, iomap);
-            }
-            finally
-            {
-                Fs.IomapEnd(vma.Mapping.Host, huge.Pos, Geometry.PmdSize, Geometry.PmdSize, IomapOpOf(huge.AllocatesBlocks), iomap);
-            }
-        }
-        finally
-        {
-            UnlockEntry(vma.Mapping, huge.Pgoff, entry);
-        }
-    }
-
-    /// <summary>The PMD fault in v4.10's order: ->iomap_begin first, then the entry lock.</summary>
-    private VmFault PmdFaultIomapFirst(in FaultContext huge)
-    {
-        var mapping = huge.Vma.Mapping;
-        if (!TryIomapBegin(mapping.Host, huge.Pos, Geometry.PmdSize, huge.AllocatesBlocks, out var iomap))
-            return VmFault.Fallback;
-        try
-        {
-            var entry = GrabMappingEntry(mapping, huge.Pgoff, pmd: true, out bool fallback);
-            if (fallback)
-                return VmFault.Fallback;
-            try
-            {
-                return PteTableAppeared(huge) ? VmFault.NoPage : MapPmd(huge, ref entry, iomap);
-            }
-            finally
-            {
-                UnlockEntry(mapping, huge.Pgoff, entry);
-            }
-        }
-        finally
-        {
-            Fs.IomapEnd(mapping.Host, huge.Pos, Geometry.PmdSize, Geometry.PmdSize, IomapOpOf(huge.AllocatesBlocks), iomap);
-        }
+        return LockAndMap<PmdLevel>(vmf with { Address = pmdAddress, Pgoff = vma.PgoffOf(pmdAddress) });
     }
 
     /// <summary>
@@ -205,7 +197,7 @@ public sealed partial class DaxCore
     private bool PteTableAppeared(in FaultContext huge)
     {
         Seam.Access(huge.Vma.Ptl, write: false);
-        if (!Policy.RechecksPageTableLevel || !huge.Vma.HasPteTable(huge.Address))
+        if (!huge.Vma.HasPteTable(huge.Address))
             return false;
         Seam.Note("dax_iomap_pmd_fault - PTE table appeared, retry");
         return true;
@@ -277,13 +269,13 @@ public sealed partial class DaxCore
         return VmFault.NoPage;
     }
 
-    /// <summary>->iomap_begin for a fault; false when no blocks could be had (ENOSPC, EIO).</summary>
-    private bool TryIomapBegin(Inode inode, long pos, long length, bool write, out Iomap iomap)
+    /// <summary>->iomap_begin for a fault of one level; false when no blocks could be had (ENOSPC, EIO).</summary>
+    private bool TryIomapBegin<TLevel>(in FaultContext vmf, out Iomap iomap) where TLevel : struct, IFaultLevel
     {
         Seam.Point("->iomap_begin");
         try
         {
-            iomap = Fs.IomapBegin(inode, pos, length, IomapOpOf(write) | IomapOp.Fault);
+            iomap = Fs.IomapBegin(vmf.Vma.Mapping.Host, vmf.Pos, TLevel.Size, IomapOpOf(vmf.AllocatesBlocks) | IomapOp.Fault);
         }
         catch (ErrnoException)
         {
@@ -295,6 +287,10 @@ public sealed partial class DaxCore
             Seam.Note("->iomap_begin - " + Describe(iomap));
         return true;
     }
+
+    /// <summary>->iomap_end for a fault of one level: the whole extent asked for counts as used.</summary>
+    private void IomapEnd<TLevel>(in FaultContext vmf, in Iomap iomap) where TLevel : struct, IFaultLevel =>
+        Fs.IomapEnd(vmf.Vma.Mapping.Host, vmf.Pos, TLevel.Size, TLevel.Size, IomapOpOf(vmf.AllocatesBlocks), iomap);
 
     private static string Describe(in Iomap iomap) => iomap.Type switch
     {
