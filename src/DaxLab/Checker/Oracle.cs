@@ -29,6 +29,7 @@ public static unsafe class Oracle
             {
                 problems.AddRange(StaleTranslations(fs, file, map, content));
                 problems.AddRange(CleanWritablePages(map));
+                problems.AddRange(map.Vma.LeakedPageTables.Select(leak => $"mapping at file offset {map.FileOffset}: {leak}"));
             }
             problems.AddRange(fs.Check().Select(p => "fsck: " + p));
         }

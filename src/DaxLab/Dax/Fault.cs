@@ -185,9 +185,13 @@ public sealed partial class DaxCore
         var vma = vmf.Vma;
         long pmdAddress = vmf.Address & ~Geometry.PmdMask;
         var verdict = PmdFallbackCheck(vma, pmdAddress, vmf.Write);
-        if (verdict != VmFault.NoPage)
-            return verdict;
-        return LockAndMap<PmdLevel>(vmf with { Address = pmdAddress, Pgoff = vma.PgoffOf(pmdAddress) });
+        if (verdict == VmFault.NoPage)
+            verdict = LockAndMap<PmdLevel>(vmf with { Address = pmdAddress, Pgoff = vma.PgoffOf(pmdAddress) });
+        // The fallback label: a huge PMD still there (a read-only one a write fault met) is
+        // split, which for a file mapping clears it, so the PTE fault that follows finds none.
+        if (verdict == VmFault.Fallback)
+            vma.SplitHugePmd(pmdAddress);
+        return verdict;
     }
 
     /// <summary>
@@ -251,8 +255,7 @@ public sealed partial class DaxCore
         }
         long pfn = address >> Geometry.PageShift;
         entry = InsertEntry(vmf.Vma.Mapping, vmf.Pgoff, entry, DaxEntry.MakeMapped(pfn, pmd: true), dirty: vmf.Write);
-        if (!vmf.Vma.SetPmd(vmf.Address, Pte.Make(PageKind.Device, pfn, writable: vmf.Write, huge: true), mkwrite: vmf.Write))
-            return VmFault.Fallback;
+        vmf.Vma.SetPmd(vmf.Address, Pte.Make(PageKind.Device, pfn, writable: vmf.Write, huge: true));
         Seam.Note($"dax_iomap_pmd_fault - maps 2 MiB at pfn {pfn}");
         return VmFault.NoPage;
     }
@@ -263,8 +266,11 @@ public sealed partial class DaxCore
         if (!entry.IsZero && !entry.IsEmpty)
             return VmFault.Fallback;
         entry = InsertEntry(vmf.Vma.Mapping, vmf.Pgoff, entry, DaxEntry.MakeZero(pmd: true), dirty: false);
-        if (!vmf.Vma.SetPmd(vmf.Address, Pte.Make(PageKind.ZeroPage, 0, writable: false, huge: true), mkwrite: false))
+        if (!vmf.Vma.SetPmdIfNone(vmf.Address, Pte.Make(PageKind.ZeroPage, 0, writable: false, huge: true)))
+        {
+            Seam.Note("dax_pmd_load_hole - PMD not none, fall back");
             return VmFault.Fallback;
+        }
         Seam.Note("dax_pmd_load_hole - maps huge zero page");
         return VmFault.NoPage;
     }

@@ -108,13 +108,9 @@ public static unsafe class Memory
             return true;
         if (!vmf.Write || pmd.IsWritable)
             return false;
-        if (vma.Shared && !Continue(vma.Ops.Fault(vmf, PageEntrySize.Pmd), vmf))
-            return false;
-        // wp_huge_pmd on a private mapping, or a shared one whose handler fell back: split,
-        // which for a file PMD means zap; the PTE fault maps 4 KiB next.
-        long pmdAddress = vmf.Address & ~Geometry.PmdMask;
-        vma.Zap(pmdAddress, pmdAddress + Geometry.PmdSize, evenCows: false);
-        return true;
+        // wp_huge_pmd: the file's huge fault handler, which on a fallback (always, for a private
+        // mapping: copy-on-write is done with pages) has split the PMD; the PTE fault goes next.
+        return Continue(vma.Ops.Fault(vmf, PageEntrySize.Pmd), vmf);
     }
 
     /// <summary>True to go on to the PTE level (the handler fell back); throws on SIGBUS.</summary>
@@ -125,12 +121,18 @@ public static unsafe class Memory
         _ => false,
     };
 
-    /// <summary>handle_pte_fault: a missing PTE faults in; a read-only one takes a write fault.</summary>
+    /// <summary>
+    /// handle_pte_fault: a missing PTE faults in; a read-only one takes a write fault. A huge
+    /// PMD that another CPU mapped since the PMD level was looked at ends the fault
+    /// (<c>pmd_devmap || pmd_trans_unstable</c>: return 0), and the access retries.
+    /// </summary>
     private static void HandlePteLevel(in FaultContext vmf)
     {
         var vma = vmf.Vma;
-        // After a PMD fallback this read runs in the PMD handler's last step.
+        // After a PMD fallback these reads run in the PMD handler's last step.
         vma.Seam.Access(vma.Ptl, write: false);
+        if (vma.ReadPmd(vmf.Address).IsHuge)
+            return;
         var pte = vma.ReadPte(vmf.Address);
         if (pte.IsNone || (vmf.Write && !pte.IsWritable && vma.Shared))
         {

@@ -151,30 +151,61 @@ public sealed unsafe class VmArea
     }
 
     /// <summary>
-    /// Installs a huge PMD (insert_pfn_pmd). Fails if another huge entry is there, except for a
-    /// write upgrade of the same frame. A PTE table there means the fault never re-checked the
-    /// page-table level: the kernel would leak the table and map over it, so the model stops.
+    /// Installs a huge PMD as the radix-era insert_pfn_pmd did: set_pmd_at over whatever the slot
+    /// holds, with no pmd_none check (later kernels added one). Over a huge PMD that is harmless,
+    /// the same blocks are mapped again. Over a page table, which only a fault that never
+    /// re-checked the page-table level can meet, the table is leaked with every translation in
+    /// it: the model keeps the loss in <see cref="LeakedPageTables"/> for the oracle.
     /// Context: takes ptl.
     /// </summary>
-    public bool SetPmd(long address, Pte pmd, bool mkwrite)
+    public void SetPmd(long address, Pte pmd)
     {
         Debug.Assert(pmd.IsHuge, "SetPmd with a PTE");
         using var ptl = Ptl.Hold();
+        int slot = SlotOf(address);
+        if (pteTables[slot] is { } table)
+        {
+            int lost = table.Count(pte => new Pte(pte).IsPresent);
+            LeakedPageTables.Add($"a PMD fault at file offset {PgoffOf(address) << Geometry.PageShift} mapped a huge page over a page table, leaking it and its {lost} translation(s)");
+            Volatile.Write(ref pteTables[slot], null);
+        }
+        Volatile.Write(ref pmds[slot], pmd.Value);
+    }
+
+    /// <summary>
+    /// Installs a huge PMD only where the slot is empty, as dax_pmd_load_hole checks pmd_none
+    /// under the PMD lock before it maps the huge zero page; false leaves the slot as it was.
+    /// Context: takes ptl.
+    /// </summary>
+    public bool SetPmdIfNone(long address, Pte pmd)
+    {
+        Debug.Assert(pmd.IsHuge, "SetPmdIfNone with a PTE");
+        using var ptl = Ptl.Hold();
         ref ulong slot = ref pmds[SlotOf(address)];
-        var old = new Pte(slot);
-        if (old == PteTableMarker)
-            throw new PageTableCorruptionException($"a PMD fault at file offset {PgoffOf(address) << Geometry.PageShift} mapped a huge page over a page table");
-        if (old.IsNone)
+        if (slot != 0)
+            return false;
+        Volatile.Write(ref slot, pmd.Value);
+        return true;
+    }
+
+    /// <summary>Page tables a huge PMD was written over (insert_pfn_pmd's leak), in words; guarded by ptl.</summary>
+    public List<string> LeakedPageTables { get; } = [];
+
+    /// <summary>
+    /// split_huge_pmd for a file mapping: a huge PMD at <paramref name="address"/>'s slot is
+    /// cleared (the file's pages fault in again as PTEs); a page table is left alone.
+    /// Context: takes ptl.
+    /// </summary>
+    public void SplitHugePmd(long address)
+    {
+        using (Ptl.Hold())
         {
-            Volatile.Write(ref slot, pmd.Value);
-            return true;
+            ref ulong slot = ref pmds[SlotOf(address)];
+            if (!new Pte(slot).IsHuge)
+                return;
+            Volatile.Write(ref slot, 0);
         }
-        if (mkwrite && old.IsHuge && old.Kind == pmd.Kind && old.Frame == pmd.Frame)
-        {
-            Volatile.Write(ref slot, old.MadeWritable.Value);
-            return true;
-        }
-        return false;
+        Tlb.Flush();
     }
 
     /// <summary>Whether the 2 MiB slot of <paramref name="address"/> has a PTE table (pmd_none fails, not huge).</summary>
