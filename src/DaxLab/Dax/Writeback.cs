@@ -53,7 +53,7 @@ public sealed partial class DaxCore
             }
             entry = LockEntry(mapping, index, entry.Without(DaxEntry.TagToWrite));
         }
-        Rmap.WriteProtectEntry(mapping, index, entry.IsPmd);
+        Rmap.WriteProtectEntry(mapping, StoreIndexOf(index, entry), entry.Pfn);
         Device.Flush(entry.Pfn << Geometry.PageShift, entry.PageCount << Geometry.PageShift);
         using (mapping.XaLock.Hold())
         {

@@ -23,14 +23,18 @@ public static class Rmap
         }
     }
 
-    /// <summary>dax_entry_mkclean's walk: write-protects the shared mappings of an entry's pages.</summary>
-    public static void WriteProtectEntry(AddressSpace mapping, long index, bool pmd)
+    /// <summary>
+    /// dax_mapping_entry_mkclean's walk (v4.12): in every shared mapping that contains page
+    /// <paramref name="index"/>, write-protects the translation of that page if it maps
+    /// <paramref name="pfn"/>. Only the entry's first page is looked at, even for a PMD entry.
+    /// </summary>
+    public static void WriteProtectEntry(AddressSpace mapping, long index, long pfn)
     {
         using var rmap = mapping.IMmapRwsem.Read();
         foreach (var vma in mapping.Mappings)
         {
             if (vma.Shared)
-                vma.WriteProtect(index, pmd);
+                vma.WriteProtect(index, pfn);
         }
     }
 }

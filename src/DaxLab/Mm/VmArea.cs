@@ -256,42 +256,36 @@ public sealed unsafe class VmArea
     }
 
     /// <summary>
-    /// Write-protects every entry mapping file page <paramref name="pgoff"/> (a PMD entry when
-    /// <paramref name="pmd"/>), as dax_entry_mkclean does on writeback. Context: takes ptl.
+    /// Write-protects the one translation of file page <paramref name="pgoff"/>, if it maps
+    /// device page <paramref name="pfn"/>: a huge PMD there, else the PTE. This is how v4.12's
+    /// dax_mapping_entry_mkclean (follow_pte_pmd at the entry's index, with a pfn check) cleans
+    /// an entry, so a PMD entry mapped with 4 KiB PTEs keeps all but its first page writable
+    /// (fixed upstream in 2022 by "dax: fix missing writeprotect the pte entry").
+    /// Context: takes ptl.
     /// </summary>
-    public void WriteProtect(long pgoff, bool pmd)
+    public void WriteProtect(long pgoff, long pfn)
     {
         long address = AddressOf(pgoff);
-        long span = pmd ? Geometry.PmdSize : Geometry.PageSize;
-        long start = Math.Max(address, Start), end = Math.Min(address + span, End);
-        if (start >= end)
+        if (address < Start || address >= End)
             return;
+        int slot = SlotOf(address);
         using (Ptl.Hold())
         {
-            for (long a = start; a < end;)
+            var pmd = new Pte(pmds[slot]);
+            if (pmd.IsHuge)
             {
-                int slot = SlotOf(a);
-                long slotEnd = Math.Min(end, Geometry.PmdAlignDown(a) + Geometry.PmdSize);
-                var huge = new Pte(pmds[slot]);
-                if (huge.IsHuge && huge.IsWritable)
-                    Volatile.Write(ref pmds[slot], huge.WriteProtected.Value);
-                else if (pteTables[slot] is { } table)
-                    WriteProtectPtes(table, a, slotEnd);
-                a = slotEnd;
+                if (pmd.Kind == PageKind.Device && pmd.Frame == pfn && pmd.IsWritable)
+                    Volatile.Write(ref pmds[slot], pmd.WriteProtected.Value);
+            }
+            else if (pteTables[slot] is { } table)
+            {
+                ref ulong entry = ref table[PteIndex(address)];
+                var pte = new Pte(entry);
+                if (pte.Kind == PageKind.Device && pte.Frame == pfn && pte.IsWritable)
+                    Volatile.Write(ref entry, pte.WriteProtected.Value);
             }
         }
         Tlb.Flush();
-    }
-
-    private static void WriteProtectPtes(ulong[] table, long start, long end)
-    {
-        for (long a = start; a < end; a += Geometry.PageSize)
-        {
-            ref ulong entry = ref table[PteIndex(a)];
-            var pte = new Pte(entry);
-            if (pte.IsPresent && pte.IsWritable && pte.Kind == PageKind.Device)
-                Volatile.Write(ref entry, pte.WriteProtected.Value);
-        }
     }
 
     /// <summary>A new private page holding a copy of <paramref name="source"/> (4 KiB), or zeros when null.</summary>
