@@ -97,10 +97,11 @@ public sealed partial class DaxCore
     }
 
     /// <summary>
-    /// __dax_invalidate_entry: deletes the entry at <paramref name="index"/> once unlocked.
-    /// Invalidation (<paramref name="truncate"/> false) leaves DIRTY or TOWRITE entries, whose
-    /// data writeback still owes the device; truncate deletes everything. Returns the deleted
-    /// entry, or none. Context: i_rwsem or i_mmap_sem held so no new blocks appear.
+    /// __dax_invalidate_mapping_entry: deletes the entry at <paramref name="index"/> once
+    /// unlocked. Invalidation (<paramref name="truncate"/> false) leaves DIRTY or TOWRITE
+    /// entries, whose data writeback still owes the device; truncate deletes everything. Wakes
+    /// one waiter either way. Returns the deleted entry, or none. Context: i_rwsem or
+    /// i_mmap_sem held so no new blocks appear.
     /// </summary>
     public DaxEntry InvalidateEntry(AddressSpace mapping, long index, bool truncate)
     {
@@ -115,7 +116,10 @@ public sealed partial class DaxCore
         long storeIndex = StoreIndexOf(index, entry);
         mapping.Entries.Erase(storeIndex);
         mapping.XaLock.Unlock();
-        WakeAll(mapping, storeIndex, entry);
+        // put_unlocked_mapping_entry: one waiter, as through v4.14 (c6dcf52c23d2 made it one;
+        // 237388320def made it all again in 2021, after a woken waiter that found no entry
+        // left the rest asleep).
+        PutUnlockedEntry(mapping, storeIndex, entry);
         return entry;
     }
 }
