@@ -74,16 +74,16 @@ public static unsafe class Oracle
     private static IEnumerable<string> LockedEntries(List<(long Index, DaxEntry Entry)> entries) =>
         entries.Where(e => e.Entry.IsLocked).Select(e => $"entry at page {e.Index} left locked ({e.Entry})");
 
-    /// <summary>A ZERO entry over blocks: the next fault would map the zero page over data.</summary>
+    /// <summary>A ZERO entry or a hole page over blocks: the next fault would map zeros over data.</summary>
     private static IEnumerable<string> ZeroEntriesOverBlocks(DaxFileSystem fs, DaxFile file, List<(long Index, DaxEntry Entry)> entries)
     {
-        foreach (var (index, entry) in entries.Where(e => e.Entry.IsZero))
+        foreach (var (index, entry) in entries.Where(e => e.Entry.IsZero || e.Entry.IsHolePage))
         {
             long pos = index << Geometry.PageShift;
             var iomap = fs.Core.Fs.IomapBegin(file.Inode.Inode, pos, entry.PageCount << Geometry.PageShift, IomapOp.Read);
             fs.Core.Fs.IomapEnd(file.Inode.Inode, pos, 0, 0, IomapOp.Read, iomap);
             if (iomap.Type == IomapType.Mapped || iomap.End < pos + (entry.PageCount << Geometry.PageShift))
-                yield return $"zero-page entry at page {index} covers allocated blocks";
+                yield return $"{(entry.IsZero ? "zero-page entry" : "hole page")} at page {index} covers allocated blocks";
         }
     }
 
@@ -122,8 +122,8 @@ public static unsafe class Oracle
     {
         var iomap = fs.Core.Fs.IomapBegin(file.Inode.Inode, pos, Geometry.PageSize, IomapOp.Read);
         fs.Core.Fs.IomapEnd(file.Inode.Inode, pos, 0, 0, IomapOp.Read, iomap);
-        if (pte.Kind == PageKind.ZeroPage && iomap.Type == IomapType.Mapped)
-            return $"page at {pos} maps the zero page over allocated blocks";
+        if (pte.Kind is PageKind.ZeroPage or PageKind.HolePage && iomap.Type == IomapType.Mapped)
+            return $"page at {pos} maps {(pte.Kind == PageKind.ZeroPage ? "the zero page" : "a hole page")} over allocated blocks";
         if (pte.Kind == PageKind.Device)
         {
             long frame = pte.IsHuge ? pte.Frame + ((pageAddress & Geometry.PmdMask) >> Geometry.PageShift) : pte.Frame;

@@ -111,7 +111,7 @@ public sealed partial class DaxCore
         waitTable.Wake(WaitKeyOf(mapping, storeIndex, current), all: false);
     }
 
-    /// <summary>Wakes every sleeper on an entry that is gone (deleted or replaced by a smaller one).</summary>
+    /// <summary>Wakes every sleeper on an entry that is gone: a PMD entry downgraded, or an entry a hole page replaced.</summary>
     private void WakeAll(AddressSpace mapping, long index, DaxEntry entry) =>
         waitTable.Wake(WaitKeyOf(mapping, index, entry), all: true);
 }

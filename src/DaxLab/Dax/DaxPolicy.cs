@@ -20,11 +20,14 @@ public sealed record DaxPolicy
     /// </summary>
     public bool RechecksPageTableLevel { get; init; } = true;
 
+    /// <summary>What a read fault on a 4 KiB hole puts in the index and maps.</summary>
+    public HoleRepresentation Holes { get; init; } = HoleRepresentation.PageCachePage;
+
     /// <summary>What the write path does to the entries over blocks it has just allocated.</summary>
     public NewBlockInvalidation NewBlocks { get; init; } = NewBlockInvalidation.DropThenUnmapRange;
 
     public override string ToString() =>
-        $"{FaultOrder}, {(RechecksPageTableLevel ? "re-checks" : "no re-check")}, {NewBlocks}";
+        $"{FaultOrder}, {(RechecksPageTableLevel ? "re-checks" : "no re-check")}, {Holes}, {NewBlocks}";
 }
 
 /// <summary>The order of the two things a DAX fault needs before it maps.</summary>
@@ -54,4 +57,18 @@ public enum NewBlockInvalidation
 
     /// <summary>v4.12: always drop the clean entries (waiting for locked ones), then one unmap_mapping_range over the range.</summary>
     DropThenUnmapRange,
+}
+
+/// <summary>How a 4 KiB hole read through a mapping is represented.</summary>
+public enum HoleRepresentation
+{
+    /// <summary>
+    /// v4.10 to v4.13: dax_load_hole adds a zeroed page-cache page (find_or_create_page), which
+    /// replaces the entry in the slot, is counted in nrpages, is locked with the page lock, and
+    /// is invalidated and truncated as a page.
+    /// </summary>
+    PageCachePage,
+
+    /// <summary>v4.14 on (Ross Zwisler, "dax: use common 4k zero page for dax mmap reads"): a ZERO entry and the shared zero page.</summary>
+    ZeroPageEntry,
 }

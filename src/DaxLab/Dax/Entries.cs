@@ -71,20 +71,41 @@ public sealed partial class DaxCore
     }
 
     /// <summary>
-    /// dax_insert_entry: records what a fault maps. Only ZERO and EMPTY entries are replaced
-    /// (replacing the zero page unmaps it first); a write fault tags the entry DIRTY. Returns
-    /// the entry now held locked. Context: the entry lock of <paramref name="entry"/> held.
+    /// find_or_create_page and page_cache_tree_insert (v4.10 to v4.13): a zeroed page-cache
+    /// page, locked, replaces the locked entry in the slot, and every sleeper on that entry is
+    /// woken (965d004af540), to lock the page from now on. The entry replaced is the EMPTY one
+    /// grab_mapping_entry made, or, in v4.10's fault order, a MAPPED one a write fault inserted
+    /// since ->iomap_begin saw the hole: the kernel warned and replaced it all the same.
+    /// Returns the page, locked. Context: the entry lock of <paramref name="entry"/> held.
+    /// </summary>
+    private DaxEntry AddHolePage(AddressSpace mapping, long index, DaxEntry entry)
+    {
+        Seam.Point("find_or_create_page");
+        Debug.Assert(entry.IsLocked && !entry.IsPmd, "a hole page replaces a locked 4 KiB entry");
+        var page = DaxEntry.MakeHolePage();
+        using (mapping.XaLock.Hold())
+            mapping.Entries.Store(index, page);
+        WakeAll(mapping, index, entry);
+        Seam.Note($"page_cache_tree_insert - hole page replaces {(entry.IsEmpty ? "empty entry" : entry.Without(DaxEntry.Locked).ToString())}");
+        return page;
+    }
+
+    /// <summary>
+    /// dax_insert_entry: records what a fault maps. Only ZERO and EMPTY entries and hole pages
+    /// are replaced (replacing the zero page or a hole page unmaps it first); a write fault tags
+    /// the entry DIRTY. Returns the entry now held locked. Context: the entry lock of
+    /// <paramref name="entry"/> held.
     /// </summary>
     public DaxEntry InsertEntry(AddressSpace mapping, long index, DaxEntry entry, DaxEntry replacement, bool dirty)
     {
         Seam.Point("dax_insert_entry");
         Debug.Assert(entry.IsLocked, "dax_insert_entry without the entry lock");
         long storeIndex = StoreIndexOf(index, entry);
-        if (entry.IsZero && !replacement.IsZero)
+        if ((entry.IsZero || entry.IsHolePage) && !replacement.IsZero)
             Rmap.UnmapMappingRange(mapping, storeIndex, storeIndex + entry.PageCount - 1, evenCows: false);
         using var xa = mapping.XaLock.Hold();
         var result = entry;
-        if (entry.IsZero || entry.IsEmpty)
+        if (entry.IsZero || entry.IsEmpty || entry.IsHolePage)
         {
             Debug.Assert(replacement.IsPmd == entry.IsPmd, "entry size changes on insert");
             result = replacement.With(DaxEntry.Locked);

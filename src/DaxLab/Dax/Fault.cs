@@ -156,12 +156,27 @@ public sealed partial class DaxCore
         return VmFault.NoPage;
     }
 
-    /// <summary>dax_load_hole: a read of a hole maps the shared zero page read-only.</summary>
+    /// <summary>dax_load_hole: a read of a hole maps zeros read-only, as a hole page or the shared zero page.</summary>
     private VmFault LoadHole(in FaultContext vmf, ref DaxEntry entry)
     {
+        if (Policy.Holes == HoleRepresentation.PageCachePage)
+            return LoadHolePage(vmf, ref entry);
         entry = InsertEntry(vmf.Vma.Mapping, vmf.Pgoff, entry, DaxEntry.MakeZero(pmd: false), dirty: false);
         vmf.Vma.SetPte(vmf.Address, Pte.Make(PageKind.ZeroPage, 0, writable: false, huge: false), mkwrite: false);
         Seam.Note("dax_load_hole - maps zero page");
+        return VmFault.NoPage;
+    }
+
+    /// <summary>
+    /// dax_load_hole before v4.14: the hole page already in the slot, or a new one that replaces
+    /// the locked entry there, is mapped read-only with finish_fault.
+    /// </summary>
+    private VmFault LoadHolePage(in FaultContext vmf, ref DaxEntry entry)
+    {
+        if (!entry.IsHolePage && !entry.IsPmd)
+            entry = AddHolePage(vmf.Vma.Mapping, vmf.Pgoff, entry);
+        vmf.Vma.SetPte(vmf.Address, Pte.Make(PageKind.HolePage, 0, writable: false, huge: false), mkwrite: false);
+        Seam.Note("dax_load_hole - maps hole page");
         return VmFault.NoPage;
     }
 

@@ -92,17 +92,18 @@ public sealed partial class DaxCore
         switch (Policy.NewBlocks)
         {
             case NewBlockInvalidation.WhenPageCachePages:
-                // The nrpages guard: a 2 MiB zero page is a DAX entry, not a page, so a write into
-                // a hole read through a PMD skips the invalidation altogether (generic/428).
-                if (ZeroPageCacheCount(mapping) == 0)
+                // The nrpages guard: a zero page, 4 KiB or 2 MiB, that is a DAX entry is not a
+                // page, so a write into a hole read through a PMD skips the invalidation
+                // altogether (generic/428).
+                if (PageCachePageCount(mapping) == 0)
                 {
                     Seam.Note("invalidate_inode_pages2_range - nrpages is 0, skipped");
                     return;
                 }
-                DropCleanEntries(mapping, first, last, unmapAsDropped: entry => entry.IsZero && !entry.IsPmd);
+                DropCleanEntries(mapping, first, last, unmapDaxEntries: false);
                 return;
             case NewBlockInvalidation.UnmapEachDropped:
-                DropCleanEntries(mapping, first, last, unmapAsDropped: _ => true);
+                DropCleanEntries(mapping, first, last, unmapDaxEntries: true);
                 return;
             default:
                 InvalidateInodePages2Range(mapping, first, last);
@@ -117,36 +118,71 @@ public sealed partial class DaxCore
     /// </summary>
     private void InvalidateInodePages2Range(AddressSpace mapping, long first, long last)
     {
-        DropCleanEntries(mapping, first, last, unmapAsDropped: null);
+        DropCleanEntries(mapping, first, last, unmapDaxEntries: false);
         Rmap.UnmapMappingRange(mapping, first, last, evenCows: false);
     }
 
     /// <summary>
-    /// The loop of invalidate_inode_pages2_range: drops each clean entry of pages [first, last]
-    /// once unlocked, and unmaps a dropped entry's pages at once when
-    /// <paramref name="unmapAsDropped"/> says so (the designs before the fix).
+    /// The loop of invalidate_inode_pages2_range over pages [first, last]: hole pages go as
+    /// pages do, and each clean DAX entry is dropped once unlocked, its pages unmapped at once
+    /// when <paramref name="unmapDaxEntries"/> says so (Ross Zwisler's first patch).
     /// </summary>
-    private void DropCleanEntries(AddressSpace mapping, long first, long last, Func<DaxEntry, bool>? unmapAsDropped)
+    private void DropCleanEntries(AddressSpace mapping, long first, long last, bool unmapDaxEntries)
     {
         Seam.Point("invalidate_inode_pages2_range");
-        bool any = false;
+        bool any = false, restUnmapped = false;
         for (long next = first; mapping.NextEntry(ref next, last, out long index, out var entry);)
         {
+            if (entry.IsHolePage)
+            {
+                any |= InvalidateHolePage(mapping, index, last, ref restUnmapped);
+                continue;
+            }
             if (InvalidateEntry(mapping, index, truncate: false).IsNone)
                 continue;
             any = true;
-            if (unmapAsDropped?.Invoke(entry) == true)
+            if (unmapDaxEntries)
                 Rmap.UnmapMappingRange(mapping, index, index + entry.PageCount - 1, evenCows: false);
         }
         Seam.Note($"invalidate_inode_pages2_range - {(any ? "drops entries" : "there's nothing to invalidate")}");
     }
 
-    /// <summary>mapping->nrpages as v4.10 counted it: the 4 KiB zero pages, which were page-cache pages then.</summary>
-    private long ZeroPageCacheCount(AddressSpace mapping)
+    /// <summary>
+    /// The page branch of invalidate_inode_pages2_range, for a hole page: lock it (a fault may
+    /// hold it), unmap it where it is mapped, the first mapped page unmapping the rest of the
+    /// range up to <paramref name="last"/> in one go ("zap the rest of the file in one hit"),
+    /// then delete it from the page cache. A page that a write fault replaced while we waited
+    /// is no longer ours to invalidate. Returns whether a page was deleted.
+    /// </summary>
+    private bool InvalidateHolePage(AddressSpace mapping, long index, long last, ref bool restUnmapped)
+    {
+        mapping.XaLock.Lock();
+        var page = GetUnlockedEntry(mapping, index);
+        if (!page.IsHolePage)
+        {
+            PutUnlockedEntry(mapping, index, page);
+            mapping.XaLock.Unlock();
+            return false;
+        }
+        var locked = LockEntry(mapping, index, page);
+        mapping.XaLock.Unlock();
+        if (Rmap.IsHolePageMapped(mapping, index))
+        {
+            Rmap.UnmapMappingRange(mapping, index, restUnmapped ? index : last, evenCows: false);
+            restUnmapped = true;
+        }
+        using (mapping.XaLock.Hold())
+            mapping.Entries.Erase(index);
+        PutUnlockedEntry(mapping, index, locked);
+        return true;
+    }
+
+    /// <summary>mapping->nrpages: the hole pages in the index, the only pages a DAX file has.</summary>
+    private long PageCachePageCount(AddressSpace mapping)
     {
         long count = 0;
         for (long next = 0; mapping.NextEntry(ref next, Geometry.LastPageIndex, out _, out var entry);)
-            count += entry.IsZero && !entry.IsPmd ? 1 : 0;
+            count += entry.IsHolePage ? 1 : 0;
         return count;
     }
 

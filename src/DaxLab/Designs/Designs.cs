@@ -10,6 +10,7 @@ public static class DesignCatalog
         new V410(),
         new RossV1(),
         Default,
+        new V414(),
         new MmapSem(),
         new RangeLockDesign(),
         new RwEntryLocks(),

@@ -9,12 +9,14 @@ namespace DaxLab.Index;
 /// <remarks>
 /// Layout of <see cref="Value"/>:
 /// <code>
-///  63 ........................ 8 | 7 6 |   5     |   4   |   3   |    2     |  1  |   0
-///  device page frame (pfn)       |  -  | TOWRITE | DIRTY | EMPTY | ZERO_PAGE | PMD | LOCKED
+///  63 ........................ 8 | 7 |    6     |   5     |   4   |   3   |    2     |  1  |   0
+///  device page frame (pfn)       | - | HOLEPAGE | TOWRITE | DIRTY | EMPTY | ZERO_PAGE | PMD | LOCKED
 /// </code>
 /// Value 0 is "no entry". An entry is EMPTY (a locked placeholder while a fault decides), ZERO
-/// (a hole mapped to the shared zero page or huge zero page) or MAPPED (has a pfn). EMPTY and
-/// ZERO never carry a pfn; ZERO and EMPTY are never both set; only MAPPED entries are DIRTY.
+/// (a hole mapped to the shared zero page or huge zero page) or MAPPED (has a pfn). Before v4.14
+/// a 4 KiB hole was instead a page-cache page in the slot, a HOLEPAGE here: not a DAX entry, its
+/// LOCKED bit standing for the page lock. EMPTY, ZERO and HOLEPAGE never carry a pfn, are never
+/// two at once, and only MAPPED entries are DIRTY; a HOLEPAGE is never PMD.
 /// EMPTY entries are created locked; a fault that gives up unlocks one and leaves it in place.
 /// </remarks>
 public readonly record struct DaxEntry(ulong Value)
@@ -25,6 +27,7 @@ public readonly record struct DaxEntry(ulong Value)
     public const ulong Empty = 1UL << 3;
     public const ulong TagDirty = 1UL << 4;
     public const ulong TagToWrite = 1UL << 5;
+    public const ulong HolePageBit = 1UL << 6;
     private const int PfnShift = 8;
     private const ulong FlagMask = (1UL << PfnShift) - 1;
 
@@ -33,6 +36,9 @@ public readonly record struct DaxEntry(ulong Value)
     public static DaxEntry MakeEmpty(bool pmd) => new(Empty | Locked | (pmd ? Pmd : 0));
 
     public static DaxEntry MakeZero(bool pmd) => new(ZeroPage | (pmd ? Pmd : 0));
+
+    /// <summary>A 4 KiB hole page, locked: find_or_create_page returns the page it adds locked.</summary>
+    public static DaxEntry MakeHolePage() => new(HolePageBit | Locked);
 
     public static DaxEntry MakeMapped(long pfn, bool pmd)
     {
@@ -45,9 +51,10 @@ public readonly record struct DaxEntry(ulong Value)
     public bool IsPmd => (Value & Pmd) != 0;
     public bool IsZero => (Value & ZeroPage) != 0;
     public bool IsEmpty => (Value & Empty) != 0;
+    public bool IsHolePage => (Value & HolePageBit) != 0;
 
     /// <summary>Has blocks on the device (neither a placeholder nor the zero page).</summary>
-    public bool IsMapped => !IsNone && (Value & (ZeroPage | Empty)) == 0;
+    public bool IsMapped => !IsNone && (Value & (ZeroPage | Empty | HolePageBit)) == 0;
     public bool IsDirty => (Value & TagDirty) != 0;
     public bool IsToWrite => (Value & TagToWrite) != 0;
     public long Pfn => (long)(Value >> PfnShift);
@@ -66,8 +73,9 @@ public readonly record struct DaxEntry(ulong Value)
     {
         if (IsNone)
             return;
-        Debug.Assert(!(IsZero && IsEmpty), "entry both ZERO and EMPTY");
-        Debug.Assert(IsMapped || Pfn == 0, "ZERO or EMPTY entry with a pfn");
+        Debug.Assert((IsZero ? 1 : 0) + (IsEmpty ? 1 : 0) + (IsHolePage ? 1 : 0) <= 1, "entry of two kinds at once");
+        Debug.Assert(!IsHolePage || !IsPmd, "a 2 MiB hole page");
+        Debug.Assert(IsMapped || Pfn == 0, "ZERO, EMPTY or hole-page entry with a pfn");
         Debug.Assert(IsMapped || (!IsDirty && !IsToWrite), "dirty entry without blocks");
     }
 
@@ -75,7 +83,7 @@ public readonly record struct DaxEntry(ulong Value)
     {
         if (IsNone)
             return "none";
-        string kind = IsEmpty ? "empty" : IsZero ? "zero" : "pfn " + Pfn;
+        string kind = IsEmpty ? "empty" : IsZero ? "zero" : IsHolePage ? "hole page" : "pfn " + Pfn;
         return (IsPmd ? "pmd " : "pte ") + kind + (IsLocked ? " locked" : "") + (IsDirty ? " dirty" : "") + (IsToWrite ? " towrite" : "");
     }
 }

@@ -158,7 +158,7 @@ public static unsafe class Memory
         {
             if (vma.ReadPte(vmf.Address) != expected)
                 return;
-            page = VmArea.NewPrivatePage(expected.Kind == PageKind.ZeroPage ? null : vma.PageAddress(expected, vmf.Address));
+            page = VmArea.NewPrivatePage(expected.Kind is PageKind.ZeroPage or PageKind.HolePage ? null : vma.PageAddress(expected, vmf.Address));
         }
         finally
         {

@@ -11,6 +11,8 @@ public enum PageKind
     ZeroPage = 1,
     /// <summary>A private anonymous page of a MAP_PRIVATE mapping (copy-on-write result).</summary>
     Anon = 2,
+    /// <summary>A 4 KiB hole page of the page cache (before v4.14): zeros, read-only, replaced when written.</summary>
+    HolePage = 3,
 }
 
 /// <summary>
@@ -36,7 +38,8 @@ public readonly record struct Pte(ulong Value)
 
     public static Pte Make(PageKind kind, long frame, bool writable, bool huge)
     {
-        Debug.Assert(kind != PageKind.ZeroPage || !writable, "the zero page is never mapped writable");
+        Debug.Assert(kind is not (PageKind.ZeroPage or PageKind.HolePage) || !writable, "zero and hole pages are never mapped writable");
+        Debug.Assert(kind != PageKind.HolePage || !huge, "hole pages are 4 KiB pages");
         Debug.Assert(kind != PageKind.Anon || !huge, "private copies are 4 KiB pages");
         return new(Present | (writable ? Writable : 0) | (huge ? Huge : 0) | ((ulong)kind << KindShift) | ((ulong)frame << FrameShift));
     }

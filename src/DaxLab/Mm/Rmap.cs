@@ -23,6 +23,18 @@ public static class Rmap
         }
     }
 
+    /// <summary>page_mapped for the hole page at <paramref name="index"/>: whether any mapping maps it.</summary>
+    public static bool IsHolePageMapped(AddressSpace mapping, long index)
+    {
+        using var rmap = mapping.IMmapRwsem.Read();
+        foreach (var vma in mapping.Mappings)
+        {
+            if (vma.MapsHolePage(index))
+                return true;
+        }
+        return false;
+    }
+
     /// <summary>
     /// dax_mapping_entry_mkclean's walk (v4.12): in every shared mapping that contains page
     /// <paramref name="index"/>, write-protects the translation of that page if it maps

@@ -125,6 +125,8 @@ public sealed unsafe class VmArea
     {
         PageKind.Device => Device.Base + (pte.Frame << Geometry.PageShift),
         PageKind.ZeroPage => pte.IsHuge ? ZeroPages.Huge : ZeroPages.Small,
+        // A hole page holds zeros and is never written in place (a write fault replaces it).
+        PageKind.HolePage => ZeroPages.Small,
         _ => (byte*)Volatile.Read(ref anonPages)[pte.Frame],
     };
 
@@ -206,6 +208,13 @@ public sealed unsafe class VmArea
             Volatile.Write(ref slot, 0);
         }
         Tlb.Flush();
+    }
+
+    /// <summary>Whether file page <paramref name="pgoff"/> is mapped here by a hole page (page_mapped of that page).</summary>
+    public bool MapsHolePage(long pgoff)
+    {
+        long address = AddressOf(pgoff);
+        return address >= Start && address < End && ReadPte(address).Kind == PageKind.HolePage && ReadPte(address).IsPresent;
     }
 
     /// <summary>Whether the 2 MiB slot of <paramref name="address"/> has a PTE table (pmd_none fails, not huge).</summary>

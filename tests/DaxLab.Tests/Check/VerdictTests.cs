@@ -18,11 +18,13 @@ public class VerdictTests
         ("v4.10", "pmd-vs-pte-fault-shared"),
         ("v4.10", "pmd-vs-pte-fault-private"),
         ("v4.10", "cow-fault-over-hole"),
+        ("v4.10", "read-fault-vs-write-fault"),
         ("ross-v1", "write-vs-read-fault-4k"),
         ("ross-v1", "write-vs-read-fault-2m"),
         ("ross-v1", "pmd-vs-pte-fault-shared"),
         ("ross-v1", "pmd-vs-pte-fault-private"),
         ("ross-v1", "cow-fault-over-hole"),
+        ("ross-v1", "read-fault-vs-write-fault"),
         ("mmap-sem", "pmd-vs-pte-fault-shared"),
         ("range-lock", "pmd-vs-pte-fault-shared"),
         ("rw-entry-locks", "pmd-vs-pte-fault-shared"),
@@ -30,6 +32,7 @@ public class VerdictTests
         ("v4.10", "fsync-pmd-entry-via-ptes"),
         ("ross-v1", "fsync-pmd-entry-via-ptes"),
         ("v4.12", "fsync-pmd-entry-via-ptes"),
+        ("v4.14", "fsync-pmd-entry-via-ptes"),
         ("mmap-sem", "fsync-pmd-entry-via-ptes"),
         ("range-lock", "fsync-pmd-entry-via-ptes"),
         ("rw-entry-locks", "fsync-pmd-entry-via-ptes"),
@@ -72,8 +75,8 @@ public class VerdictTests
         int faultSeesHole = Line("->iomap_begin - sees hole");
         int writeAllocates = Line("->iomap_begin - allocates blocks");
         int nothingToInvalidate = Line("invalidate_inode_pages2_range - nrpages is 0");
-        int addsZeroPage = Line("dax_insert_entry - adds zero page");
-        Assert.True(faultSeesHole > 0 && faultSeesHole < writeAllocates && writeAllocates < nothingToInvalidate && nothingToInvalidate < addsZeroPage, diagram);
+        int addsHolePage = Line("page_cache_tree_insert - hole page replaces empty entry");
+        Assert.True(faultSeesHole > 0 && faultSeesHole < writeAllocates && writeAllocates < nothingToInvalidate && nothingToInvalidate < addsHolePage, diagram);
         int column = lines[0].IndexOf("CPU2 - read fault", StringComparison.Ordinal);
         Assert.True(lines[faultSeesHole].IndexOf("->iomap_begin", StringComparison.Ordinal) >= column, "the fault's lines stand in CPU2's column");
         Assert.True(lines[writeAllocates].IndexOf("->iomap_begin", StringComparison.Ordinal) < column, "the write's lines stand in CPU1's column");

@@ -9,6 +9,10 @@ internal static class Inspect
 
     public static DaxFileSystem NewFs(long size = 64 * MiB) => DaxFileSystem.CreateInMemory(size);
 
+    /// <summary>A file system with the named design (v4.14 for the common 4 KiB zero-page entries).</summary>
+    public static DaxFileSystem NewFs(string design) =>
+        DaxFileSystem.CreateInMemory(64 * MiB, new DaxOptions { Design = Designs.DesignCatalog.Find(design) });
+
     public static DaxEntry EntryAt(DaxFile file, long offset)
     {
         var mapping = file.Inode.Mapping;

@@ -10,9 +10,37 @@ public class EntryStateTests
         Assert.All(Entries(file), e => Assert.False(e.Entry.IsLocked, $"entry {e.Index} left locked: {e.Entry}"));
 
     [Fact]
-    public void Read_fault_on_a_4k_hole_adds_a_zero_entry_and_maps_the_zero_page()
+    public void Read_fault_on_a_4k_hole_adds_a_hole_page_until_v4_14()
     {
-        using var fs = NewFs();
+        using var fs = NewFs("v4.12");
+        using var file = fs.OpenFile("f", DaxOpenFlags.Create);
+        file.Truncate(8192);
+        using var map = file.Map(0, 8192, MapProtection.Read | MapProtection.Write, MapSharing.Shared);
+        var buffer = new byte[16];
+        map.Load(4096, buffer);
+        Assert.All(buffer, b => Assert.Equal(0, b));
+        var entry = EntryAt(file, 4096);
+        Assert.True(entry.IsHolePage && !entry.IsPmd && !entry.IsMapped, entry.ToString());
+        var pte = PteAt(map, 4096);
+        Assert.Equal(PageKind.HolePage, pte.Kind);
+        Assert.False(pte.IsWritable);
+        AssertNoLockedEntries(file);
+        // A write fault replaces the hole page with blocks; a write(2) over another hole page drops it.
+        map.Store(4096, "x"u8);
+        Assert.True(EntryAt(file, 4096).IsMapped && EntryAt(file, 4096).IsDirty);
+        Assert.Equal(PageKind.Device, PteAt(map, 4096).Kind);
+        map.Load(0, buffer);
+        Assert.True(EntryAt(file, 0).IsHolePage);
+        file.Write(0, "y"u8);
+        Assert.True(EntryAt(file, 0).IsNone, "write(2) into a hole page's range leaves it in the page cache");
+        Assert.True(PteAt(map, 0).IsNone, "the hole page stays mapped over the new block");
+        AssertNoLockedEntries(file);
+    }
+
+    [Fact]
+    public void Read_fault_on_a_4k_hole_adds_a_zero_entry_and_maps_the_zero_page_from_v4_14()
+    {
+        using var fs = NewFs("v4.14");
         using var file = fs.OpenFile("f", DaxOpenFlags.Create);
         file.Truncate(8192);
         using var map = file.Map(0, 8192, MapProtection.Read | MapProtection.Write, MapSharing.Shared);
@@ -67,7 +95,7 @@ public class EntryStateTests
     [Fact]
     public void Pte_fault_inside_a_zero_pmd_entry_downgrades_it_and_unmaps_the_huge_zero_page()
     {
-        using var fs = NewFs();
+        using var fs = NewFs("v4.14");
         using var file = fs.OpenFile("f", DaxOpenFlags.Create);
         file.Truncate(4 * MiB);
         using var huge = file.Map(0, 4 * MiB, MapProtection.Read, MapSharing.Shared);
@@ -134,7 +162,7 @@ public class EntryStateTests
     [Fact]
     public void Write_into_a_hole_drops_the_zero_entry_and_unmaps_it_so_the_mapping_sees_the_data()
     {
-        using var fs = NewFs();
+        using var fs = NewFs("v4.14");
         using var file = fs.OpenFile("f", DaxOpenFlags.Create);
         file.Truncate(8192);
         using var map = file.Map(0, 8192, MapProtection.Read, MapSharing.Shared);
@@ -168,7 +196,7 @@ public class EntryStateTests
     [Fact]
     public void Hole_punch_deletes_entries_and_the_page_reads_zeros_again()
     {
-        using var fs = NewFs();
+        using var fs = NewFs("v4.14");
         using var file = fs.OpenFile("f", DaxOpenFlags.Create);
         file.Write(0, Pattern(3 * 4096, 1));
         using var map = file.Map(0, 3 * 4096, MapProtection.Read, MapSharing.Shared);
