@@ -23,6 +23,7 @@ public class VerdictTests
         ("ross-v1", "pmd-vs-pte-fault-private"),
         ("mmap-sem", "pmd-vs-pte-fault-shared"),
         ("range-lock", "pmd-vs-pte-fault-shared"),
+        ("range-lock", "pread-vs-overwrite"),
         ("rw-entry-locks", "pmd-vs-pte-fault-shared"),
     ];
 
