@@ -56,7 +56,7 @@ public sealed class ScenarioCommands(ScenarioWorld world, int cpu)
         var data = Filled(Number(args, ^1), seed);
         long start = world.Tick();
         int written = world.File.Write(offset, data);
-        world.Record(new LoggedOp(cpu, command, true, offset, data[..written], start, world.Tick()));
+        world.Record(new LoggedOp(cpu, command, IsWrite: true, IsSystemCall: true, offset, data[..written], start, world.Tick()));
     }
 
     private void Pread(string[] args, string command)
@@ -65,7 +65,7 @@ public sealed class ScenarioCommands(ScenarioWorld world, int cpu)
         var data = new byte[Number(args, ^1)];
         long start = world.Tick();
         int read = world.File.Read(offset, data);
-        world.Record(new LoggedOp(cpu, command, false, offset, data[..read], start, world.Tick()));
+        world.Record(new LoggedOp(cpu, command, IsWrite: false, IsSystemCall: true, offset, data[..read], start, world.Tick()));
     }
 
     private void Mmap(string[] args)
@@ -102,7 +102,7 @@ public sealed class ScenarioCommands(ScenarioWorld world, int cpu)
         long start = world.Tick();
         map.Load(offset - map.FileOffset, data);
         if (map.Sharing == MapSharing.Shared)
-            world.Record(new LoggedOp(cpu, command, false, offset, data, start, world.Tick()));
+            world.Record(new LoggedOp(cpu, command, IsWrite: false, IsSystemCall: false, offset, data, start, world.Tick()));
     }
 
     private void Mwrite(string[] args, string command)
@@ -114,7 +114,7 @@ public sealed class ScenarioCommands(ScenarioWorld world, int cpu)
         long start = world.Tick();
         map.Store(offset - map.FileOffset, data);
         if (map.Sharing == MapSharing.Shared)
-            world.Record(new LoggedOp(cpu, command, true, offset, data, start, world.Tick()));
+            world.Record(new LoggedOp(cpu, command, IsWrite: true, IsSystemCall: false, offset, data, start, world.Tick()));
     }
 
     private void Msync(string[] args)
@@ -142,7 +142,7 @@ public sealed class ScenarioCommands(ScenarioWorld world, int cpu)
         long start = world.Tick();
         world.File.Truncate(size);
         if (size < old)
-            world.Record(new LoggedOp(cpu, command, true, size, new byte[old - size], start, world.Tick()));
+            world.Record(new LoggedOp(cpu, command, IsWrite: true, IsSystemCall: true, size, new byte[old - size], start, world.Tick()));
     }
 
     private void Punch(string[] args, string command)
@@ -150,7 +150,7 @@ public sealed class ScenarioCommands(ScenarioWorld world, int cpu)
         long offset = Number(args, ^2), length = Number(args, ^1);
         long start = world.Tick();
         world.File.PunchHole(offset, length);
-        world.Record(new LoggedOp(cpu, command, true, offset, new byte[length], start, world.Tick()));
+        world.Record(new LoggedOp(cpu, command, IsWrite: true, IsSystemCall: true, offset, new byte[length], start, world.Tick()));
     }
 
     private void ZeroRange(string[] args, string command)
@@ -158,7 +158,7 @@ public sealed class ScenarioCommands(ScenarioWorld world, int cpu)
         long offset = Number(args, ^2), length = Number(args, ^1);
         long start = world.Tick();
         world.File.ZeroRange(offset, length, keepSize: args.Contains("-k"));
-        world.Record(new LoggedOp(cpu, command, true, offset, new byte[length], start, world.Tick()));
+        world.Record(new LoggedOp(cpu, command, IsWrite: true, IsSystemCall: true, offset, new byte[length], start, world.Tick()));
     }
 
     private DaxMapping Current() =>

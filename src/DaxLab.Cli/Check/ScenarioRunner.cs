@@ -43,13 +43,22 @@ public sealed class ScenarioRunner(Scenario scenario, Design design) : IDisposab
         }
     }
 
-    /// <summary>The oracle, the scenario's own checks, and read atomicity; null when all hold.</summary>
+    /// <summary>The oracle, the scenario's own checks, and the atomicity of reads and system calls; null when all hold.</summary>
     private string? Judge(ScenarioWorld world)
     {
         var problems = Oracle.Check(world.Fs, world.File, world.Mappings);
         problems.AddRange(scenario.Checks.Select(c => CheckExpectation(world, c)).OfType<string>());
-        problems.AddRange(ReadAtomicity.Violations(world));
+        var history = new OpHistory(world.Log, world.Initial);
+        problems.AddRange(ReadAtomicity.Violations(history));
+        problems.AddRange(SystemCallAtomicity.Violations(history, (offset, length) => ReadFinal(world, offset, length)));
         return problems.Count == 0 ? null : string.Join("; ", problems);
+    }
+
+    // The atomicity check reads only the bytes two overlapping writes share, not the whole file.
+    private static byte[] ReadFinal(ScenarioWorld world, long offset, int length)
+    {
+        var buffer = new byte[length];
+        return buffer[..world.File.Read(offset, buffer)];
     }
 
     /// <summary>`size N` or `bytes OFF LEN = BYTE`, checked through read(2) and every shared mapping.</summary>
@@ -140,40 +149,4 @@ public sealed class ScenarioRunner(Scenario scenario, Design design) : IDisposab
     public const int MaxStressFailuresKept = 5;
 
     public void Dispose() => lastWorld?.Dispose();
-}
-
-/// <summary>
-/// Each byte a read returns was the value before the read (the last write that ended before it
-/// began, or the initial value), or was written by a write that overlapped it in time.
-/// </summary>
-public static class ReadAtomicity
-{
-    public static IEnumerable<string> Violations(ScenarioWorld world)
-    {
-        var writes = world.Log.Where(o => o.IsWrite).ToList();
-        foreach (var read in world.Log.Where(o => !o.IsWrite))
-        {
-            for (int i = 0; i < read.Data.Length; i++)
-            {
-                long at = read.Offset + i;
-                if (!Allowed(world, writes, read, at).Contains(read.Data[i]))
-                {
-                    yield return $"CPU{read.Cpu + 1}'s '{read.Command}' returned 0x{read.Data[i]:x2} at byte {at}, a value no write there could have left";
-                    break;
-                }
-            }
-        }
-    }
-
-    private static HashSet<byte> Allowed(ScenarioWorld world, List<LoggedOp> writes, LoggedOp read, long at)
-    {
-        var covering = writes.Where(w => at >= w.Offset && at < w.Offset + w.Data.Length && w.Start < read.End).ToList();
-        var before = covering.Where(w => w.End < read.Start).ToList();
-        var latest = before.Where(w => !before.Any(later => later.Start > w.End)).ToList();
-        var allowed = covering.Where(w => w.End >= read.Start).Select(w => w.Data[at - w.Offset]).ToHashSet();
-        allowed.UnionWith(latest.Select(w => w.Data[at - w.Offset]));
-        if (latest.Count == 0)
-            allowed.Add(at < world.Initial.Length ? world.Initial[at] : (byte)0);
-        return allowed;
-    }
 }

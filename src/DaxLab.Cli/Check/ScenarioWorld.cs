@@ -5,7 +5,7 @@ namespace DaxLab.Cli.Check;
 /// <summary>
 /// The state of one run of a scenario: a fresh in-memory file system with the design under
 /// test, the scenario's file, the mappings made so far, and the log of every read and write
-/// with its logical start and end times, for the read-atomicity check.
+/// with its logical start and end times, for the atomicity checks.
 /// </summary>
 public sealed class ScenarioWorld : IDisposable
 {
@@ -110,8 +110,21 @@ public sealed class ScenarioWorld : IDisposable
 /// <summary>
 /// One read or write of file bytes [Offset, Offset + Data.Length) by a CPU, between logical
 /// times Start and End. Truncate, punch and zero range log the zeros they write.
+/// <paramref name="IsSystemCall"/> tells read(2) and write(2) (and the zeroing calls), which
+/// are atomic with respect to one another, from loads and stores through a mapping, which are not.
 /// </summary>
-public sealed record LoggedOp(int Cpu, string Command, bool IsWrite, long Offset, byte[] Data, long Start, long End);
+public sealed record LoggedOp(int Cpu, string Command, bool IsWrite, bool IsSystemCall, long Offset, byte[] Data, long Start, long End)
+{
+    public long EndOffset => Offset + Data.Length;
+
+    public bool Covers(long at) => at >= Offset && at < EndOffset;
+
+    /// <summary>The byte read or written at file offset <paramref name="at"/>, which the operation covers.</summary>
+    public byte At(long at) => Data[at - Offset];
+
+    /// <summary>How reports name it: the CPU as diagrams number it, and the command as the scenario wrote it.</summary>
+    public string Label => $"CPU{Cpu + 1}'s '{Command}'";
+}
 
 /// <summary>A scenario command that cannot run: bad syntax or a missing mapping. Not a finding.</summary>
 public sealed class ScenarioError(string message) : Exception(message);

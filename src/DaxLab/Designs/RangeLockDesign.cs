@@ -10,7 +10,9 @@ namespace DaxLab.Designs;
 /// Option 2 with a reader/writer range lock instead of i_mmap_sem: write faults and write(2)
 /// take the range they touch for writing, read faults for reading, so only overlapping ones
 /// wait. i_mmap_sem stays shared in faults, to keep excluding truncate and hole punch; write(2)
-/// inside i_size takes i_rwsem shared, so disjoint overwrites run in parallel.
+/// inside i_size takes i_rwsem shared, so disjoint overwrites run in parallel. read(2) takes no
+/// range lock, so nothing orders it against an overlapping overwrite any more: it can return part
+/// old and part new bytes (`pread-vs-overwrite`, docs/designs.md).
 /// </summary>
 /// <remarks>
 /// <para>The lock is DaxLab.RangeLocks' <see cref="FairRangeLock"/>, created with the seam's

@@ -27,6 +27,7 @@ public class VerdictTests
         ("ross-v1", "read-fault-vs-write-fault"),
         ("mmap-sem", "pmd-vs-pte-fault-shared"),
         ("range-lock", "pmd-vs-pte-fault-shared"),
+        ("range-lock", "pread-vs-overwrite"),
         ("rw-entry-locks", "pmd-vs-pte-fault-shared"),
         // v4.12's dax_mapping_entry_mkclean, which every 2017 design shares (fixed upstream in 2022).
         ("v4.10", "fsync-pmd-entry-via-ptes"),
