@@ -117,7 +117,9 @@ public sealed unsafe class PmemDevice : IDisposable
     /// whose zeroed pages cost nothing until touched: the checker makes a device per run. (calloc
     /// is not enough: glibc raises its mmap threshold to the size of a freed mmapped block, so from
     /// the second device on calloc took the memory from the heap and memset all of it.) Device
-    /// alignment is about device addresses, so the host address needs none.
+    /// alignment is about device addresses; the host mapping is still 2 MiB-aligned and asks for
+    /// transparent huge pages, because a checker run that writes 2 MiB otherwise pays 512 host
+    /// page faults for it, most of the run's time.
     /// </summary>
     public static PmemDevice CreateAnonymous(long size)
     {
@@ -126,8 +128,7 @@ public sealed unsafe class PmemDevice : IDisposable
         bool mapped = OperatingSystem.IsLinux();
         if (mapped)
         {
-            nint address = mmap(0, (nuint)size, ProtRead | ProtWrite, MapPrivate | MapAnonymous, -1, 0);
-            memory = address == -1 ? null : (byte*)address;
+            memory = MapAnonymousHuge(size);
         }
         else
         {
@@ -136,6 +137,26 @@ public sealed unsafe class PmemDevice : IDisposable
         if (memory is null)
             throw new ErrnoException(Errno.ENOMEM, $"cannot allocate {size} bytes of anonymous device memory");
         return new PmemDevice(null, size, null, null, memory) { anonymousMapped = mapped };
+    }
+
+    /// <summary>
+    /// A private anonymous mapping of exactly <paramref name="size"/> bytes at a 2 MiB-aligned
+    /// address (mapped 2 MiB larger, the slack unmapped), advised MADV_HUGEPAGE; null when out of
+    /// memory. Without THP the advice fails and the pages are 4 KiB ones, as before.
+    /// </summary>
+    private static byte* MapAnonymousHuge(long size)
+    {
+        nint raw = mmap(0, (nuint)(size + Geometry.PmdSize), ProtRead | ProtWrite, MapPrivate | MapAnonymous, -1, 0);
+        if (raw == -1)
+            return null;
+        nint aligned = (nint)Geometry.PmdAlignDown(raw + Geometry.PmdSize - 1);
+        if (aligned > raw)
+            munmap(raw, (nuint)(aligned - raw));
+        long tail = raw + size + Geometry.PmdSize - (aligned + size);
+        if (tail > 0)
+            munmap((nint)(aligned + size), (nuint)tail);
+        madvise(aligned, (nuint)size, MadvHugepage);
+        return (byte*)aligned;
     }
 
     /// <summary>Size in bytes, a multiple of 2 MiB.</summary>
@@ -247,4 +268,9 @@ public sealed unsafe class PmemDevice : IDisposable
 
     [DllImport("libc", SetLastError = true)]
     private static extern int munmap(nint addr, nuint length);
+
+    private const int MadvHugepage = 14;
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int madvise(nint addr, nuint length, int advice);
 }
