@@ -23,11 +23,14 @@ public sealed record DaxPolicy
     /// <summary>What a read fault on a 4 KiB hole puts in the index and maps.</summary>
     public HoleRepresentation Holes { get; init; } = HoleRepresentation.PageCachePage;
 
+    /// <summary>What a store to a read-only device page of a shared mapping (one that writeback cleaned) runs.</summary>
+    public PfnMkwrite PfnMkwrite { get; init; } = PfnMkwrite.TagDirty;
+
     /// <summary>What the write path does to the entries over blocks it has just allocated.</summary>
     public NewBlockInvalidation NewBlocks { get; init; } = NewBlockInvalidation.DropThenUnmapRange;
 
     public override string ToString() =>
-        $"{FaultOrder}, {(RechecksPageTableLevel ? "re-checks" : "no re-check")}, {Holes}, {NewBlocks}";
+        $"{FaultOrder}, {(RechecksPageTableLevel ? "re-checks" : "no re-check")}, {Holes}, {PfnMkwrite}, {NewBlocks}";
 }
 
 /// <summary>The order of the two things a DAX fault needs before it maps.</summary>
@@ -71,4 +74,18 @@ public enum HoleRepresentation
 
     /// <summary>v4.14 on (Ross Zwisler, "dax: use common 4k zero page for dax mmap reads"): a ZERO entry and the shared zero page.</summary>
     ZeroPageEntry,
+}
+
+/// <summary>->pfn_mkwrite: the write fault on a device page mapped read-only.</summary>
+public enum PfnMkwrite
+{
+    /// <summary>
+    /// dax_pfn_mkwrite (to v4.13): under the entry lock, tag the entry DIRTY and make the PTE
+    /// writable if it is still the one that faulted; no ->iomap_begin. No entry there (it was
+    /// invalidated, or a hole page replaced it): retry the access.
+    /// </summary>
+    TagDirty,
+
+    /// <summary>v4.14 on: the whole PTE fault, whose insert makes the present PTE writable (vm_insert_mixed_mkwrite).</summary>
+    FullFault,
 }

@@ -23,6 +23,38 @@ public sealed partial class DaxCore
     }
 
     /// <summary>
+    /// ->pfn_mkwrite for DAX: a store to a device page that writeback write-protected. Before
+    /// v4.14, dax_pfn_mkwrite only re-dirties the entry under its lock and makes that same PTE
+    /// writable (finish_mkwrite_fault); from v4.14 the whole PTE fault runs.
+    /// Context: mmap_lock and i_mmap_sem held shared.
+    /// </summary>
+    public VmFault PfnMkwrite(in FaultContext vmf, Pte pte)
+    {
+        if (Policy.PfnMkwrite == Dax.PfnMkwrite.FullFault)
+            return IomapPteFault(vmf);
+        Seam.Point("dax_pfn_mkwrite");
+        var mapping = vmf.Vma.Mapping;
+        Seam.Access(mapping.Host, write: false);
+        if (vmf.Pgoff >= Geometry.PageAlignUp(mapping.Host.Size) >> Geometry.PageShift)
+            return VmFault.SigBus;
+        mapping.XaLock.Lock();
+        var entry = GetUnlockedEntry(mapping, vmf.Pgoff);
+        if (!entry.IsMapped)
+        {
+            PutUnlockedEntry(mapping, vmf.Pgoff, entry);
+            mapping.XaLock.Unlock();
+            Seam.Note("dax_pfn_mkwrite - no DAX entry, retry");
+            return VmFault.NoPage;
+        }
+        var locked = LockEntry(mapping, vmf.Pgoff, entry.With(DaxEntry.TagDirty));
+        mapping.XaLock.Unlock();
+        vmf.Vma.FinishMkwrite(vmf.Address, pte);
+        Seam.Note($"dax_pfn_mkwrite - dirties {entry.Without(DaxEntry.TagDirty)}, PTE writable");
+        UnlockEntry(mapping, vmf.Pgoff, locked);
+        return VmFault.NoPage;
+    }
+
+    /// <summary>
     /// The ladder both fault handlers climb, written once: the entry lock and ->iomap_begin in
     /// the order of the design in force, the page-table re-check under the entry lock, then the
     /// level's own mapping step. With the entry lock first (the 2017 fix) a write(2) that

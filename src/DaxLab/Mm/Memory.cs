@@ -134,6 +134,12 @@ public static unsafe class Memory
         if (vma.ReadPmd(vmf.Address).IsHuge)
             return;
         var pte = vma.ReadPte(vmf.Address);
+        if (vmf.Write && !pte.IsWritable && vma.Shared && pte.Kind == PageKind.Device && pte.IsPresent)
+        {
+            // do_wp_page finds no struct page behind a DAX pfn: wp_pfn_shared.
+            Continue(vma.Ops.PfnMkwrite(vmf, pte), vmf);
+            return;
+        }
         if (pte.IsNone || (vmf.Write && !pte.IsWritable && vma.Shared))
         {
             Continue(vma.Ops.Fault(vmf, PageEntrySize.Pte), vmf);

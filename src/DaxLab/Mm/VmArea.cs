@@ -153,6 +153,22 @@ public sealed unsafe class VmArea
     }
 
     /// <summary>
+    /// finish_mkwrite_fault: makes the PTE at <paramref name="address"/> writable if it is still
+    /// <paramref name="expected"/>; otherwise another CPU changed it and the access retries.
+    /// Context: takes ptl.
+    /// </summary>
+    public void FinishMkwrite(long address, Pte expected)
+    {
+        using var ptl = Ptl.Hold();
+        int slot = SlotOf(address);
+        if (new Pte(pmds[slot]).IsHuge || pteTables[slot] is not { } table)
+            return;
+        ref ulong entry = ref table[PteIndex(address)];
+        if (entry == expected.Value)
+            Volatile.Write(ref entry, expected.MadeWritable.Value);
+    }
+
+    /// <summary>
     /// Installs a huge PMD as the radix-era insert_pfn_pmd did: set_pmd_at over whatever the slot
     /// holds, with no pmd_none check (later kernels added one). Over a huge PMD that is harmless,
     /// the same blocks are mapped again. Over a page table, which only a fault that never

@@ -39,4 +39,7 @@ public interface IVmOperations
 {
     /// <summary>->huge_fault / ->fault: maps the page (or 2 MiB) at the faulting address.</summary>
     VmFault Fault(in FaultContext vmf, PageEntrySize size);
+
+    /// <summary>->pfn_mkwrite: a store met <paramref name="pte"/>, a device page mapped read-only in a shared mapping.</summary>
+    VmFault PfnMkwrite(in FaultContext vmf, Pte pte);
 }

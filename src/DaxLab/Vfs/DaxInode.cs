@@ -56,4 +56,11 @@ public sealed class DaxInode : IVmOperations
         using var held = Locks.LockFault(vmf, size);
         return size == PageEntrySize.Pmd ? Core.IomapPmdFault(vmf) : Core.IomapPteFault(vmf);
     }
+
+    /// <summary>xfs_filemap_pfn_mkwrite: the DAX handler under the design's fault locks, SIGBUS past EOF.</summary>
+    public VmFault PfnMkwrite(in FaultContext vmf, Pte pte)
+    {
+        using var held = Locks.LockFault(vmf, PageEntrySize.Pte);
+        return Core.PfnMkwrite(vmf, pte);
+    }
 }

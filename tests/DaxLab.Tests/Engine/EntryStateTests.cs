@@ -140,10 +140,13 @@ public class EntryStateTests
         AssertNoLockedEntries(file);
     }
 
-    [Fact]
-    public void Writeback_cleans_and_write_protects_and_the_next_store_dirties_again()
+    /// <summary>v4.12's dax_pfn_mkwrite and v4.14's whole fault must reach the same end state.</summary>
+    [Theory]
+    [InlineData("v4.12")]
+    [InlineData("v4.14")]
+    public void Writeback_cleans_and_write_protects_and_the_next_store_dirties_again(string design)
     {
-        using var fs = NewFs();
+        using var fs = NewFs(design);
         using var file = fs.OpenFile("f", DaxOpenFlags.Create);
         file.Write(0, new byte[8192]);
         using var map = file.Map(0, 8192, MapProtection.Read | MapProtection.Write, MapSharing.Shared);
@@ -153,9 +156,11 @@ public class EntryStateTests
         Assert.False(EntryAt(file, 0).IsDirty);
         Assert.False(EntryAt(file, 0).IsToWrite);
         Assert.False(PteAt(map, 0).IsWritable);
+        var cleaned = PteAt(map, 0);
         map.Store(11, "y"u8);
         Assert.True(EntryAt(file, 0).IsDirty);
         Assert.True(PteAt(map, 0).IsWritable);
+        Assert.Equal(cleaned.Frame, PteAt(map, 0).Frame);
         AssertNoLockedEntries(file);
     }
 
