@@ -29,6 +29,7 @@ public static unsafe class Oracle
             {
                 problems.AddRange(StaleTranslations(fs, file, map, content));
                 problems.AddRange(CleanWritablePages(map));
+                problems.AddRange(PagesPastEof(map, file.Length));
                 problems.AddRange(map.Vma.LeakedPageTables.Select(leak => $"mapping at file offset {map.FileOffset}: {leak}"));
             }
             problems.AddRange(fs.Check().Select(p => "fsck: " + p));
@@ -135,6 +136,24 @@ public static unsafe class Oracle
         return visible.SequenceEqual(content.Slice(pos, length))
             ? null
             : $"page at {pos} shows other bytes than read(2) (stale mapping)";
+    }
+
+    /// <summary>
+    /// A translation of a page wholly past EOF: faults there raise SIGBUS and truncate unmaps
+    /// (private copies too), so none may outlive the operations that ran.
+    /// </summary>
+    private static IEnumerable<string> PagesPastEof(DaxMapping map, long size)
+    {
+        long eofPage = Geometry.PageAlignUp(size) >> Geometry.PageShift;
+        foreach (var (address, pte) in map.Vma.PresentEntries())
+        {
+            long lastPage = map.Vma.PgoffOf(address) + (pte.IsHuge ? Geometry.PagesPerPmd : 1) - 1;
+            if (lastPage >= eofPage)
+            {
+                yield return $"mapping at file offset {map.FileOffset}: {(pte.IsHuge ? "a huge page" : "a page")} at file offset {map.Vma.PgoffOf(address) << Geometry.PageShift} is mapped past EOF (i_size {size})";
+                yield break;
+            }
+        }
     }
 
     /// <summary>A shared page mapped writable whose entry is clean: stores to it would escape the next fsync.</summary>

@@ -26,11 +26,17 @@ public sealed record DaxPolicy
     /// <summary>What a store to a read-only device page of a shared mapping (one that writeback cleaned) runs.</summary>
     public PfnMkwrite PfnMkwrite { get; init; } = PfnMkwrite.TagDirty;
 
+    /// <summary>
+    /// Whether a PMD fault on an empty file gets SIGBUS. Until 957ac8c421ad ("dax: fix PMD faults
+    /// on zero-length files", v4.15, in 4.14.y stable) it went on and mapped past EOF.
+    /// </summary>
+    public bool PmdFaultSigBusOnEmptyFile { get; init; }
+
     /// <summary>What the write path does to the entries over blocks it has just allocated.</summary>
     public NewBlockInvalidation NewBlocks { get; init; } = NewBlockInvalidation.DropThenUnmapRange;
 
     public override string ToString() =>
-        $"{FaultOrder}, {(RechecksPageTableLevel ? "re-checks" : "no re-check")}, {Holes}, {PfnMkwrite}, {NewBlocks}";
+        $"{FaultOrder}, {(RechecksPageTableLevel ? "re-checks" : "no re-check")}, {Holes}, {PfnMkwrite}, {NewBlocks}{(PmdFaultSigBusOnEmptyFile ? ", SIGBUS on empty files" : "")}";
 }
 
 /// <summary>The order of the two things a DAX fault needs before it maps.</summary>

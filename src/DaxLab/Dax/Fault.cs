@@ -269,7 +269,12 @@ public sealed partial class DaxCore
         if (write && !vma.Shared)
             return VmFault.Fallback;
         Seam.Access(vma.Mapping.Host, write: false);
-        long maxPgoff = Geometry.PageAlignUp(vma.Mapping.Host.Size) >> Geometry.PageShift;
+        long size = vma.Mapping.Host.Size;
+        // Before 957ac8c421ad, max_pgoff was (i_size - 1) >> PAGE_SHIFT: for an empty file that
+        // is all ones as a pgoff_t, so neither check below fires and the PMD fault goes on.
+        if (size == 0 && !Policy.PmdFaultSigBusOnEmptyFile)
+            return VmFault.NoPage;
+        long maxPgoff = Geometry.PageAlignUp(size) >> Geometry.PageShift;
         if (pgoff >= maxPgoff)
             return VmFault.SigBus;
         if (pgoff + Geometry.PagesPerPmd > maxPgoff)

@@ -6,7 +6,8 @@ namespace DaxLab.Designs;
 /// The landed fix as v4.14 has it: 4 KiB holes are ZERO entries mapping the shared zero page,
 /// not page-cache pages, so every hole, 4 KiB or 2 MiB, is a DAX entry with the entry lock; and
 /// a store to a page writeback cleaned runs the whole PTE fault (vm_insert_mixed_mkwrite) where
-/// v4.12's dax_pfn_mkwrite only re-dirtied the entry.
+/// v4.12's dax_pfn_mkwrite only re-dirtied the entry. The copy read is 4.14.y, which has the
+/// stable backport of 957ac8c421ad: a PMD fault on an empty file gets SIGBUS.
 /// </summary>
 public sealed class V414 : Design
 {
@@ -20,5 +21,6 @@ public sealed class V414 : Design
     {
         Holes = HoleRepresentation.ZeroPageEntry,
         PfnMkwrite = PfnMkwrite.FullFault,
+        PmdFaultSigBusOnEmptyFile = true,
     };
 }
