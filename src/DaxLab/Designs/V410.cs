@@ -4,8 +4,8 @@ namespace DaxLab.Designs;
 
 /// <summary>
 /// The bug: faults ask ->iomap_begin before the entry lock; the write path invalidates only
-/// when mapping->nrpages is non-zero, and then unmaps only 4 KiB zero pages (page-cache pages
-/// in v4.10) while DAX entries are dropped but stay mapped.
+/// when mapping->nrpages (its 4 KiB hole pages) is non-zero, and then unmaps only hole pages
+/// while DAX entries are dropped but stay mapped.
 /// </summary>
 public sealed class V410 : Design
 {
