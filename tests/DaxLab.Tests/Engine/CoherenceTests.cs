@@ -13,10 +13,10 @@ public class CoherenceTests
 
     [Theory]
     [MemberData(nameof(Seeds))]
-    public void Reads_and_mappings_agree_with_a_byte_model(int seed)
+    public void Reads_and_mappings_agree_with_a_byte_model(string design, int seed)
     {
         var random = new Random(seed);
-        using var fs = NewFs();
+        using var fs = NewFs(design);
         using var file = fs.OpenFile("model", DaxOpenFlags.Create);
         var model = new byte[MaxSize];
         long size = 0;
@@ -24,12 +24,22 @@ public class CoherenceTests
         for (int step = 0; step < 40; step++)
         {
             string op = Step(random, file, map, model, ref size);
-            Verify(file, map, model, size, $"seed {seed} step {step} after {op}");
+            Verify(file, map, model, size, $"{design} seed {seed} step {step} after {op}", SigBusOnEmptyFile(design));
         }
         Assert.Empty(fs.Check());
     }
 
-    public static IEnumerable<object[]> Seeds() => Enumerable.Range(1, 60).Select(s => new object[] { s });
+    /// <summary>v4.12 with its hole pages and dax_pfn_mkwrite, v4.14 with zero-page entries and the whole fault.</summary>
+    public static IEnumerable<object[]> Seeds() =>
+        from design in new[] { "v4.12", "v4.14" }
+        from seed in Enumerable.Range(1, 60)
+        select new object[] { design, seed };
+
+    /// <summary>
+    /// Before 957ac8c421ad a PMD fault on an empty file mapped the huge zero page past EOF
+    /// (scenario pmd-fault-on-empty-file); the byte model holds the engine to that, not to SIGBUS.
+    /// </summary>
+    private static bool SigBusOnEmptyFile(string design) => Designs.DesignCatalog.Find(design).Dax.PmdFaultSigBusOnEmptyFile;
 
     private static string Step(Random random, DaxFile file, DaxMapping map, byte[] model, ref long size)
     {
@@ -91,7 +101,7 @@ public class CoherenceTests
         _ => random.Next(MaxSize - 1),
     };
 
-    private static void Verify(DaxFile file, DaxMapping map, byte[] model, long size, string where)
+    private static void Verify(DaxFile file, DaxMapping map, byte[] model, long size, string where, bool sigBusOnEmptyFile)
     {
         Assert.True(size == file.Length, $"{where}: size {file.Length}, model {size}");
         var read = new byte[size];
@@ -101,7 +111,7 @@ public class CoherenceTests
         var viaMap = new byte[mapped];
         map.Load(0, viaMap);
         Assert.True(model.AsSpan(0, (int)size).SequenceEqual(viaMap.AsSpan(0, (int)size)), $"{where}: the mapping differs from the model");
-        if (mapped < MaxSize)
+        if (mapped < MaxSize && (size > 0 || sigBusOnEmptyFile))
             Assert.Throws<SigBusException>(() => map.Load(mapped, new byte[1]));
     }
 }
