@@ -10,19 +10,19 @@ namespace DaxLab.Mm;
 /// iov_iter): copies to and from it are user accesses that fault through handle_mm_fault.
 /// </summary>
 /// <remarks>
-/// <see cref="Transcript"/>, when not empty, receives what each copy moved, in the step that
-/// moved it: the checker logs a read(2) or write(2) by the bytes it really transferred.
+/// <see cref="Transcript"/>, when given, receives what each copy moved, in the step that moved
+/// it: the checker logs a read(2) or write(2) by the bytes it really transferred.
 /// </remarks>
-public readonly ref struct UserRange
+public sealed class UserRange
 {
     /// <summary>The range, checked against the mapping: a buffer outside it is the caller's mistake.</summary>
-    public UserRange(VmArea vma, long offset, int length, Span<byte> transcript = default)
+    public UserRange(VmArea vma, long offset, int length, byte[]? transcript = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         if (offset + length > vma.Length)
             throw new ArgumentOutOfRangeException(nameof(length), $"bytes [{offset}, {offset + length}) are not inside the {vma.Length}-byte mapping");
-        if (!transcript.IsEmpty && transcript.Length != length)
+        if (transcript is not null && transcript.Length != length)
             throw new ArgumentException("a transcript has the buffer's length", nameof(transcript));
         Vma = vma;
         Offset = offset;
@@ -30,28 +30,23 @@ public readonly ref struct UserRange
         Transcript = transcript;
     }
 
-    /// <summary>The mapping, or null for the default value: no user range.</summary>
-    public VmArea? Vma { get; }
+    public VmArea Vma { get; }
     public long Offset { get; }
     public int Length { get; }
-    public Span<byte> Transcript { get; }
+    public byte[]? Transcript { get; }
 
-    /// <summary>The range without its first <paramref name="count"/> bytes (iov_iter_advance).</summary>
-    public UserRange Advance(int count) =>
-        new(Vma!, Offset + count, Length - count, Transcript.IsEmpty ? default : Transcript[count..]);
+    /// <summary>copy_from_user of the range's bytes from <paramref name="at"/> into <paramref name="to"/>, part of <paramref name="kernelMemory"/>.</summary>
+    public int CopyFromUser(int at, Span<byte> to, object kernelMemory) =>
+        Memory.CopyFromUser(Vma, Offset + at, to, kernelMemory, TranscriptOf(at, to.Length));
 
-    /// <summary>copy_from_user of the range's first to.Length bytes into <paramref name="to"/>, part of <paramref name="kernelMemory"/>.</summary>
-    public int CopyFromUser(Span<byte> to, object kernelMemory) =>
-        Memory.CopyFromUser(Vma!, Offset, to, kernelMemory, TranscriptOf(to.Length));
+    /// <summary>copy_to_user of <paramref name="from"/>, part of <paramref name="kernelMemory"/>, into the range's bytes from <paramref name="at"/>.</summary>
+    public int CopyToUser(int at, ReadOnlySpan<byte> from, object kernelMemory) =>
+        Memory.CopyToUser(Vma, Offset + at, from, kernelMemory, TranscriptOf(at, from.Length));
 
-    /// <summary>copy_to_user of <paramref name="from"/>, part of <paramref name="kernelMemory"/>, into the range's first bytes.</summary>
-    public int CopyToUser(ReadOnlySpan<byte> from, object kernelMemory) =>
-        Memory.CopyToUser(Vma!, Offset, from, kernelMemory, TranscriptOf(from.Length));
+    /// <summary>clear_user of <paramref name="count"/> of the range's bytes from <paramref name="at"/>.</summary>
+    public int ClearUser(int at, int count) => Memory.ClearUser(Vma, Offset + at, count, TranscriptOf(at, count));
 
-    /// <summary>clear_user of the range's first <paramref name="count"/> bytes.</summary>
-    public int ClearUser(int count) => Memory.ClearUser(Vma!, Offset, count, TranscriptOf(count));
-
-    private Span<byte> TranscriptOf(int count) => Transcript.IsEmpty ? default : Transcript[..count];
+    private Span<byte> TranscriptOf(int at, int count) => Transcript is null ? default : Transcript.AsSpan(at, count);
 }
 
 /// <summary>
@@ -68,9 +63,9 @@ public readonly ref struct UserRange
 public ref struct IovIter
 {
     private Span<byte> memory;
-    private UserRange user;
+    private readonly UserRange? user;
 
-    private IovIter(Span<byte> memory, UserRange user, int count, bool dataSource)
+    private IovIter(Span<byte> memory, UserRange? user, int count, bool dataSource)
     {
         this.memory = memory;
         this.user = user;
@@ -80,13 +75,13 @@ public ref struct IovIter
 
     /// <summary>write(2)'s plain buffer.</summary>
     public static IovIter Source(ReadOnlySpan<byte> memory) =>
-        new(MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(memory), memory.Length), default, memory.Length, dataSource: true);
+        new(MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(memory), memory.Length), null, memory.Length, dataSource: true);
 
     /// <summary>write(2)'s buffer in a mapping.</summary>
     public static IovIter Source(UserRange user) => new(default, user, user.Length, dataSource: true);
 
     /// <summary>read(2)'s plain buffer.</summary>
-    public static IovIter Dest(Span<byte> memory) => new(memory, default, memory.Length, dataSource: false);
+    public static IovIter Dest(Span<byte> memory) => new(memory, null, memory.Length, dataSource: false);
 
     /// <summary>read(2)'s buffer in a mapping.</summary>
     public static IovIter Dest(UserRange user) => new(default, user, user.Length, dataSource: false);
@@ -106,8 +101,8 @@ public ref struct IovIter
     public int CopyFromIter(Span<byte> to, Seam seam, object kernelMemory)
     {
         Debug.Assert(DataSource, "copy_from_iter of read(2)'s buffer");
-        if (user.Vma is not null)
-            return Consumed(user.CopyFromUser(to, kernelMemory));
+        if (user is not null)
+            return Consumed(user.CopyFromUser(user.Length - Count, to, kernelMemory));
         seam.Access(kernelMemory, write: true);
         memory[..to.Length].CopyTo(to);
         return Consumed(to.Length);
@@ -118,8 +113,8 @@ public ref struct IovIter
     public int CopyToIter(ReadOnlySpan<byte> from, Seam seam, object kernelMemory)
     {
         Debug.Assert(!DataSource, "copy_to_iter into write(2)'s buffer");
-        if (user.Vma is not null)
-            return Consumed(user.CopyToUser(from, kernelMemory));
+        if (user is not null)
+            return Consumed(user.CopyToUser(user.Length - Count, from, kernelMemory));
         seam.Access(kernelMemory, write: false);
         from.CopyTo(memory);
         return Consumed(from.Length);
@@ -129,19 +124,17 @@ public ref struct IovIter
     public int IovIterZero(int count)
     {
         Debug.Assert(!DataSource, "iov_iter_zero of write(2)'s buffer");
-        if (user.Vma is not null)
-            return Consumed(user.ClearUser(count));
+        if (user is not null)
+            return Consumed(user.ClearUser(user.Length - Count, count));
         memory[..count].Clear();
         return Consumed(count);
     }
 
-    /// <summary>iov_iter_advance past what a copy moved.</summary>
+    /// <summary>iov_iter_advance past what a copy moved; a user range's position is its length less <see cref="Count"/>.</summary>
     private int Consumed(int count)
     {
-        if (user.Vma is null)
+        if (user is null)
             memory = memory[count..];
-        else
-            user = user.Advance(count);
         Count -= count;
         return count;
     }

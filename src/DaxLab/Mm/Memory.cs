@@ -36,7 +36,7 @@ public static unsafe class Memory
             throw new SigSegvException($"access at mapping offset {offset} length {length} outside the {vma.Length}-byte mapping");
         if (!Permits(vma, write))
             throw new SigSegvException(write ? "store to a mapping without PROT_WRITE" : "load from a mapping without PROT_READ");
-        Copy(vma, seam, offset, user, length, UserAccess.ByProgram(write));
+        Copy(vma, seam, offset, user, length, new ProgramAccess(write));
     }
 
     /// <summary>
@@ -76,7 +76,7 @@ public static unsafe class Memory
         if (!Permits(vma, write))
             return 0;
         fixed (byte* record = transcript)
-            return Copy(vma, vma.Seam, offset, kernel, length, UserAccess.BySystemCall(write, kernelMemory, record));
+            return Copy(vma, vma.Seam, offset, kernel, length, new SystemCallAccess(write, kernelMemory, record));
     }
 
     /// <summary>clear_user: stores <paramref name="length"/> zeros at <paramref name="offset"/>, from the huge zero page; returns the bytes cleared.</summary>
@@ -103,31 +103,73 @@ public static unsafe class Memory
     }
 
     /// <summary>
-    /// How one copy between a mapping and other memory behaves: a program's load or store, where
-    /// a signal ends the program, or a system call's user copy, where it ends the copy; a user
-    /// copy also declares the kernel memory it touches and may keep a transcript.
+    /// What kind of copy between a mapping and other memory one is. A struct per kind, and
+    /// <see cref="Copy"/> generic over it, so the JIT makes a copy of the loop for each: a
+    /// program's load or store tests nothing of a system call's.
     /// </summary>
-    private readonly struct UserAccess(bool write, string point, bool userCopy, object? kernelMemory, byte* transcript)
+    private interface IAccessKind
     {
-        public bool Write { get; } = write;
-        public string Point { get; } = point;
-        public bool UserCopy { get; } = userCopy;
-        public object? KernelMemory { get; } = kernelMemory;
-        public byte* Transcript { get; } = transcript;
+        bool Write { get; }
 
-        /// <summary>A program's load or store: a signal ends the program.</summary>
-        public static UserAccess ByProgram(bool write) => new(write, write ? "store" : "load", userCopy: false, null, null);
+        /// <summary>The scheduling point before each page.</summary>
+        string Point { get; }
 
-        /// <summary>A system call's copy_to_user (a store) or copy_from_user (a load): a signal ends the copy.</summary>
-        public static UserAccess BySystemCall(bool write, object? kernelMemory, byte* transcript) =>
-            new(write, write ? "copy_to_user" : "copy_from_user", userCopy: true, kernelMemory, transcript);
+        /// <summary>A fault that would raise a signal ends the copy (true) or reaches the program (false).</summary>
+        bool StopsAtSignal { get; }
+
+        /// <summary>Declares the memory on the other side of the copy, in the step that copies a page.</summary>
+        void DeclareOtherSide(Seam seam);
+
+        /// <summary>Keeps what a page's copy moved, read from the other side right after the copy.</summary>
+        void Record(byte* other, int done, int chunk);
+    }
+
+    /// <summary>A program's load or store: its own memory, nothing to declare or keep; a signal ends the program.</summary>
+    private readonly struct ProgramAccess(bool write) : IAccessKind
+    {
+        public bool Write => write;
+        public string Point => write ? "store" : "load";
+        public bool StopsAtSignal => false;
+
+        public void DeclareOtherSide(Seam seam)
+        {
+        }
+
+        public void Record(byte* other, int done, int chunk)
+        {
+        }
+    }
+
+    /// <summary>
+    /// A system call's copy_to_user (a store) or copy_from_user (a load) with kernel memory
+    /// belonging to <paramref name="kernelMemory"/> (null: private to the call), keeping a
+    /// transcript when <paramref name="transcript"/> is not null; a signal ends the copy.
+    /// </summary>
+    private readonly struct SystemCallAccess(bool write, object? kernelMemory, byte* transcript) : IAccessKind
+    {
+        public bool Write => write;
+        public string Point => write ? "copy_to_user" : "copy_from_user";
+        public bool StopsAtSignal => true;
+
+        public void DeclareOtherSide(Seam seam)
+        {
+            if (kernelMemory is not null)
+                seam.Access(kernelMemory, write: !write);
+        }
+
+        public void Record(byte* other, int done, int chunk)
+        {
+            if (transcript is not null)
+                Buffer.MemoryCopy(other, transcript + done, chunk, chunk);
+        }
     }
 
     /// <summary>
     /// Copies page by page; each page is one access, faulting until its translation exists.
-    /// Returns the bytes copied: all of them, or for a user copy those before a signal.
+    /// Returns the bytes copied: all of them, or for a system call's copy those before a signal.
     /// </summary>
-    private static int Copy(VmArea vma, Seam seam, long offset, byte* other, int length, in UserAccess access)
+    private static int Copy<TAccess>(VmArea vma, Seam seam, long offset, byte* other, int length, TAccess access)
+        where TAccess : struct, IAccessKind
     {
         int done = 0;
         while (done < length)
@@ -135,21 +177,19 @@ public static unsafe class Memory
             long address = vma.Start + offset + done;
             int chunk = (int)Math.Min(length - done, Geometry.PageSize - (address & Geometry.PageMask));
             seam.Point(access.Point);
-            try
-            {
-                AccessPage(vma, seam, address, other + done, chunk, access, done);
-            }
-            catch (Exception e) when (access.UserCopy && e is SigBusException or SigSegvException)
-            {
+            if (!AccessPage(vma, seam, address, other + done, chunk, access, done))
                 return done;
-            }
             done += chunk;
         }
         return done;
     }
 
-    /// <summary>One page's access: translate, copy, or fault and retry. <paramref name="done"/> places the transcript.</summary>
-    private static void AccessPage(VmArea vma, Seam seam, long address, byte* other, int chunk, in UserAccess access, int done)
+    /// <summary>
+    /// One page's access: translate, copy, or fault and retry. False when a system call's fault
+    /// would have raised a signal. <paramref name="done"/> places the page in the transcript.
+    /// </summary>
+    private static bool AccessPage<TAccess>(VmArea vma, Seam seam, long address, byte* other, int chunk, TAccess access, int done)
+        where TAccess : struct, IAccessKind
     {
         bool write = access.Write;
         for (int attempt = 0; attempt < MaxFaultRetries; attempt++)
@@ -157,8 +197,7 @@ public static unsafe class Memory
             // Declared per attempt: a retry runs in the step that ended the fault before it.
             seam.Access(vma.Ptl, write: false);
             seam.Access(vma.Device, write);
-            if (access.KernelMemory is { } kernel)
-                seam.Access(kernel, write: !write);
+            access.DeclareOtherSide(seam);
             var cpu = Tlb.BeginAccess();
             byte* target = vma.Translate(address, write);
             if (target is not null)
@@ -167,15 +206,34 @@ public static unsafe class Memory
                     Buffer.MemoryCopy(other, target, chunk, chunk);
                 else
                     Buffer.MemoryCopy(target, other, chunk, chunk);
-                if (access.Transcript is not null)
-                    Buffer.MemoryCopy(other, access.Transcript + done, chunk, chunk);
+                access.Record(other, done, chunk);
                 Tlb.EndAccess(cpu);
-                return;
+                return true;
             }
             Tlb.EndAccess(cpu);
-            HandleMmFault(vma, seam, address, write);
+            if (!access.StopsAtSignal)
+                HandleMmFault(vma, seam, address, write);
+            else if (!FaultWithoutSignal(vma, seam, address, write))
+                return false;
         }
         throw new InvalidOperationException($"livelock: the access at 0x{address:x} faulted {MaxFaultRetries} times without a usable translation");
+    }
+
+    /// <summary>
+    /// A system call's fault: the kernel's exception fixup turns what would be a signal into a
+    /// failed copy (false). Kept apart so a program's access has no handler in its loop.
+    /// </summary>
+    private static bool FaultWithoutSignal(VmArea vma, Seam seam, long address, bool write)
+    {
+        try
+        {
+            HandleMmFault(vma, seam, address, write);
+            return true;
+        }
+        catch (Exception e) when (e is SigBusException or SigSegvException)
+        {
+            return false;
+        }
     }
 
     /// <summary>
