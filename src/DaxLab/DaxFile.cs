@@ -1,3 +1,4 @@
+using DaxLab.Mm;
 using DaxLab.Vfs;
 
 namespace DaxLab;
@@ -26,11 +27,57 @@ public sealed class DaxFile : IDisposable
         return FileOps.Read(Inode, offset, buffer);
     }
 
+    /// <summary>
+    /// pread(2) into bytes [<paramref name="bufferOffset"/>, <paramref name="bufferOffset"/> +
+    /// <paramref name="count"/>) of a mapping (of this file or another): the read stores through
+    /// the mapping's page table while it holds this file's locks, as copy_to_user does, so a
+    /// mapping of a DAX file takes its write faults inside the read.
+    /// </summary>
+    /// <returns>Bytes read: short at EOF, or before a store that faulted for good (past the mapped file's EOF, no PROT_WRITE, unmapped).</returns>
+    /// <exception cref="ErrnoException">EFAULT when the first store faulted for good.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The range is not inside the mapping.</exception>
+    public int Read(long offset, DaxMapping buffer, long bufferOffset, int count)
+    {
+        ArgumentNullException.ThrowIfNull(buffer);
+        return Read(offset, new UserRange(buffer.Vma, bufferOffset, count));
+    }
+
+    /// <summary>pread(2) into a user range, which may keep a transcript (the checker's log uses it).</summary>
+    internal int Read(long offset, UserRange buffer)
+    {
+        ThrowIfClosed();
+        var iter = IovIter.Dest(buffer);
+        return FileOps.Read(Inode, offset, ref iter);
+    }
+
     /// <summary>pwrite(2): bytes written (all of them unless ENOSPC part-way).</summary>
     public int Write(long offset, ReadOnlySpan<byte> buffer)
     {
         ThrowIfClosed();
         return FileOps.Write(Inode, offset, buffer);
+    }
+
+    /// <summary>
+    /// pwrite(2) from bytes [<paramref name="bufferOffset"/>, <paramref name="bufferOffset"/> +
+    /// <paramref name="count"/>) of a mapping (of this file or another): the write loads them
+    /// through the mapping's page table while it holds this file's locks, as copy_from_user
+    /// does, so a mapping of a DAX file takes its faults inside the write (fstests generic/413).
+    /// </summary>
+    /// <returns>Bytes written: all of them (unless ENOSPC part-way), or those before a load that faulted for good (past the mapped file's EOF, no access allowed, unmapped).</returns>
+    /// <exception cref="ErrnoException">EFAULT when the first load faulted for good.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The range is not inside the mapping.</exception>
+    public int Write(long offset, DaxMapping buffer, long bufferOffset, int count)
+    {
+        ArgumentNullException.ThrowIfNull(buffer);
+        return Write(offset, new UserRange(buffer.Vma, bufferOffset, count));
+    }
+
+    /// <summary>pwrite(2) from a user range, which may keep a transcript (the checker's log uses it).</summary>
+    internal int Write(long offset, UserRange buffer)
+    {
+        ThrowIfClosed();
+        var iter = IovIter.Source(buffer);
+        return FileOps.Write(Inode, offset, ref iter);
     }
 
     /// <summary>ftruncate(2).</summary>

@@ -1,12 +1,14 @@
 using DaxLab.Cli.Io;
+using DaxLab.Mm;
 
 namespace DaxLab.Cli.Check;
 
 /// <summary>
 /// The xfs_io commands a scenario may use, run straight on the engine for one CPU (or the
 /// setup), logging what each read or wrote. Offsets of mread and mwrite are file offsets, as
-/// in xfs_io; `mmap -p` (MAP_PRIVATE) is DaxLab's addition. A SIGBUS or SIGSEGV ends the CPU, as
-/// it would end the process; an errno is logged and the CPU goes on.
+/// in xfs_io; `mmap -p` (MAP_PRIVATE) and a mapping as pwrite's or pread's buffer (`-M N
+/// [-B BOFF]`) are DaxLab's additions. A SIGBUS or SIGSEGV ends the CPU, as it would end the
+/// process; an errno is a legitimate outcome and the CPU goes on.
 /// </summary>
 public sealed class ScenarioCommands(ScenarioWorld world, int cpu)
 {
@@ -51,9 +53,13 @@ public sealed class ScenarioCommands(ScenarioWorld world, int cpu)
 
     private void Pwrite(string[] args, string command)
     {
-        byte seed = Seed(args, 0xcd);
-        long offset = Number(args, ^2);
-        var data = Filled(Number(args, ^1), seed);
+        long offset = Number(args, ^2), length = Number(args, ^1);
+        if (MappedBuffer(args, offset, length, command) is { } buffer)
+        {
+            Transfer(buffer, offset, length, command, write: true);
+            return;
+        }
+        var data = Filled(length, Seed(args, 0xcd));
         long start = world.Tick();
         int written = world.File.Write(offset, data);
         world.Record(new LoggedOp(cpu, command, IsWrite: true, IsSystemCall: true, offset, data[..written], start, world.Tick()));
@@ -61,11 +67,57 @@ public sealed class ScenarioCommands(ScenarioWorld world, int cpu)
 
     private void Pread(string[] args, string command)
     {
-        long offset = Number(args, ^2);
-        var data = new byte[Number(args, ^1)];
+        long offset = Number(args, ^2), length = Number(args, ^1);
+        if (MappedBuffer(args, offset, length, command) is { } buffer)
+        {
+            Transfer(buffer, offset, length, command, write: false);
+            return;
+        }
+        var data = new byte[length];
         long start = world.Tick();
         int read = world.File.Read(offset, data);
         world.Record(new LoggedOp(cpu, command, IsWrite: false, IsSystemCall: true, offset, data[..read], start, world.Tick()));
+    }
+
+    /// <summary>A pwrite's or pread's buffer inside a mapping: <see cref="FileOffset"/> is the file offset of its first byte.</summary>
+    private sealed record MappedRange(DaxMapping Map, long FileOffset);
+
+    /// <summary>
+    /// `-M N [-B BOFF]`: the buffer is mapping N's bytes at file offset BOFF, by default the
+    /// I/O's own offset (t_mmap_dio's shape: the same offsets in the mapped file); null without -M.
+    /// </summary>
+    private MappedRange? MappedBuffer(string[] args, long offset, long length, string command)
+    {
+        string? index = OptionValue(args, "-M"), at = OptionValue(args, "-B");
+        if (index is null)
+            return at is null ? null : throw new ScenarioError($"'{command}': -B names an offset inside the mapping that -M selects");
+        if (args.Contains("-S"))
+            throw new ScenarioError($"'{command}': -S fills a buffer of its own, -M takes the mapping's bytes; give one");
+        if (!int.TryParse(index, out int n))
+            throw new ScenarioError($"'{command}': -M takes a mapping number, not '{index}'");
+        var map = world.MappingAt(n);
+        long first = at is null ? offset : Operand(at);
+        if (first < map.FileOffset || first + length > map.FileOffset + map.Length)
+            throw new ScenarioError($"'{command}': file bytes [{first}, {first + length}) are not inside mapping {n}, which maps [{map.FileOffset}, {map.FileOffset + map.Length})");
+        return new MappedRange(map, first);
+    }
+
+    /// <summary>
+    /// pwrite or pread with a mapping as the buffer: the copy faults through the mapping inside
+    /// the system call. Logged are the bytes it really moved (its transcript); through a shared
+    /// mapping they are also the mapped file's bytes, read by the write's loads or written by
+    /// the read's stores, and are logged as such.
+    /// </summary>
+    private void Transfer(MappedRange buffer, long offset, long length, string command, bool write)
+    {
+        var moved = new byte[length];
+        var range = new UserRange(buffer.Map.Vma, buffer.FileOffset - buffer.Map.FileOffset, checked((int)length), moved);
+        long start = world.Tick();
+        int count = write ? world.File.Write(offset, range) : world.File.Read(offset, range);
+        long end = world.Tick();
+        world.Record(new LoggedOp(cpu, command, write, IsSystemCall: true, offset, moved[..count], start, end));
+        if (buffer.Map.Sharing == MapSharing.Shared)
+            world.Record(new LoggedOp(cpu, command, !write, IsSystemCall: false, buffer.FileOffset, moved[..count], start, end));
     }
 
     private void Mmap(string[] args)
@@ -164,9 +216,12 @@ public sealed class ScenarioCommands(ScenarioWorld world, int cpu)
     private DaxMapping Current() =>
         current >= 0 ? world.MappingAt(current) : throw new ScenarioError("no mapping: mmap first");
 
+    /// <summary>The flags that take a value: the next word is theirs, not an operand.</summary>
+    private static readonly string[] FlagsWithValues = ["-S", "-M", "-B"];
+
     private static long Number(string[] args, System.Index at)
     {
-        var operands = args.Where((a, i) => !a.StartsWith('-') && (i == 0 || args[i - 1] != "-S")).ToArray();
+        var operands = args.Where((a, i) => !a.StartsWith('-') && (i == 0 || !FlagsWithValues.Contains(args[i - 1]))).ToArray();
         if (operands.Length < 2 && at.Value == 2 || operands.Length < 1)
             throw new ScenarioError($"missing operand in '{string.Join(' ', args)}'");
         return Operand(operands[at]);
@@ -179,13 +234,21 @@ public sealed class ScenarioCommands(ScenarioWorld world, int cpu)
         return value >= 0 ? value : throw new ScenarioError($"bad number '{text}'");
     }
 
+    /// <summary>The word after <paramref name="flag"/>, or null when the flag is absent.</summary>
+    private static string? OptionValue(string[] args, string flag)
+    {
+        int at = Array.IndexOf(args, flag);
+        if (at < 0)
+            return null;
+        return at + 1 < args.Length ? args[at + 1] : throw new ScenarioError($"{flag} needs a value in '{string.Join(' ', args)}'");
+    }
+
     private static byte Seed(string[] args, byte fallback)
     {
-        int at = Array.IndexOf(args, "-S");
-        if (at < 0)
+        if (OptionValue(args, "-S") is not { } text)
             return fallback;
         // As xfs_io reads -S: strtoul, the whole word, a byte's worth.
-        if (at + 1 >= args.Length || CNumbers.StrToUL(args[at + 1], out int end) is var seed && (end != args[at + 1].Length || seed > byte.MaxValue))
+        if (CNumbers.StrToUL(text, out int end) is var seed && (end != text.Length || seed > byte.MaxValue))
             throw new ScenarioError($"bad seed in '{string.Join(' ', args)}'");
         return (byte)seed;
     }

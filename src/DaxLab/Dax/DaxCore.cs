@@ -24,7 +24,10 @@ namespace DaxLab.Dax;
 ///             → xa_lock (never held across a sleep) → wait-queue bucket gate
 /// </code>
 /// The I/O path takes no entry lock: a write that allocated blocks waits for entry locks only
-/// inside invalidate_inode_pages2_range, which is how it meets a fault in progress.
+/// inside invalidate_inode_pages2_range, which is how it meets a fault in progress. Its copy to
+/// or from a user buffer that maps a DAX file (copy_from_user in dax_iomap_actor) faults with
+/// i_rwsem and the design's I/O lock held, down this order from mmap_lock; a design whose fault
+/// takes a lock its read(2) or write(2) already holds deadlocks there (docs/designs.md).
 /// </remarks>
 public sealed partial class DaxCore
 {

@@ -8,16 +8,19 @@ namespace DaxLab.Dax;
 public sealed partial class DaxCore
 {
     /// <summary>
-    /// dax_iomap_rw for read(2): copies from the device extent by extent, zeros for holes and
-    /// unwritten extents, stopping at EOF. Context: i_rwsem held shared.
+    /// dax_iomap_rw for read(2): copies from the device extent by extent into
+    /// <paramref name="iter"/>, zeros for holes and unwritten extents, stopping at EOF. A copy
+    /// that faults for good ends the read (<see cref="ShortCopy"/>). Context: i_rwsem held
+    /// shared, and what the design's read lock took: a store into a mapping of a DAX file
+    /// faults under them.
     /// </summary>
-    public unsafe int IomapRead(Inode inode, long pos, Span<byte> buffer)
+    public unsafe int IomapRead(Inode inode, long pos, ref IovIter iter)
     {
         Seam.Access(inode, write: false);
         long size = inode.Size;
-        if (pos >= size || buffer.Length == 0)
+        if (pos >= size || iter.Count == 0)
             return 0;
-        int length = (int)Math.Min(buffer.Length, size - pos);
+        int length = (int)Math.Min(iter.Count, size - pos);
         int done = 0;
         while (done < length)
         {
@@ -26,34 +29,36 @@ public sealed partial class DaxCore
             var iomap = Fs.IomapBegin(inode, at, length - done, IomapOp.Read);
             int chunk = (int)Math.Min(iomap.End - at, length - done);
             Debug.Assert(chunk > 0 && iomap.Offset <= at, "->iomap_begin answered an extent not covering pos");
-            var destination = buffer.Slice(done, chunk);
-            Seam.Access(Device, write: false);
-            if (iomap.Type == IomapType.Mapped)
-                new ReadOnlySpan<byte>(Device.Base + iomap.AddrOf(at), chunk).CopyTo(destination);
-            else
-                destination.Clear();
-            Fs.IomapEnd(inode, at, length - done, chunk, IomapOp.Read, iomap);
-            done += chunk;
+            int copied = iomap.Type == IomapType.Mapped
+                ? iter.CopyToIter(new ReadOnlySpan<byte>(Device.Base + iomap.AddrOf(at), chunk), Seam, Device)
+                : iter.IovIterZero(chunk);
+            Fs.IomapEnd(inode, at, length - done, copied, IomapOp.Read, iomap);
+            done += copied;
+            if (copied < chunk)
+                return ShortCopy(done, "read(2)");
         }
         return done;
     }
 
     /// <summary>
-    /// dax_iomap_rw for write(2): allocates through ->iomap_begin and copies straight into the
-    /// device. Returns bytes written; ENOSPC part-way returns the part, ENOSPC at once throws.
-    /// Context: i_rwsem held exclusive. The caller extends i_size afterwards.
+    /// dax_iomap_rw for write(2): allocates through ->iomap_begin and copies from
+    /// <paramref name="iter"/> straight into the device. Returns bytes written; ENOSPC part-way
+    /// returns the part, ENOSPC at once throws; a copy that faults for good likewise
+    /// (<see cref="ShortCopy"/>). Context: i_rwsem held exclusive (shared for a range-lock
+    /// overwrite), and what the design's write lock took. The caller extends i_size afterwards.
     /// </summary>
-    public int IomapWrite(Inode inode, AddressSpace mapping, long pos, ReadOnlySpan<byte> buffer, DeviceRanges written)
+    public int IomapWrite(Inode inode, AddressSpace mapping, long pos, ref IovIter iter, DeviceRanges written)
     {
         int done = 0;
-        while (done < buffer.Length)
+        while (iter.Count > 0)
         {
             Seam.Point("iomap_apply");
             long at = pos + done;
+            int remaining = iter.Count;
             Iomap iomap;
             try
             {
-                iomap = Fs.IomapBegin(inode, at, buffer.Length - done, IomapOp.Write);
+                iomap = Fs.IomapBegin(inode, at, remaining, IomapOp.Write);
             }
             catch (ErrnoException e) when (e.Errno == Errno.ENOSPC && done > 0)
             {
@@ -61,12 +66,14 @@ public sealed partial class DaxCore
             }
             if (Seam.Tracing)
                 Seam.Note("->iomap_begin - " + Describe(iomap));
-            int chunk = (int)Math.Min(iomap.End - at, buffer.Length - done);
+            int chunk = (int)Math.Min(iomap.End - at, remaining);
             Debug.Assert(chunk > 0 && iomap.Type == IomapType.Mapped, "->iomap_begin for a write answered no blocks");
-            ActorWrite(mapping, iomap, at, buffer.Slice(done, chunk));
-            written.Add(iomap.AddrOf(at), chunk);
-            Fs.IomapEnd(inode, at, buffer.Length - done, chunk, IomapOp.Write, iomap);
-            done += chunk;
+            int copied = ActorWrite(mapping, iomap, at, chunk, ref iter);
+            written.Add(iomap.AddrOf(at), copied);
+            Fs.IomapEnd(inode, at, remaining, copied, IomapOp.Write, iomap);
+            done += copied;
+            if (copied < chunk)
+                return ShortCopy(done, "write(2)");
         }
         return done;
     }
@@ -74,16 +81,17 @@ public sealed partial class DaxCore
     /// <summary>
     /// dax_iomap_actor for a write: newly allocated blocks first invalidate the range, so no
     /// zero page stays mapped over them (the 2017 fix: no nrpages guard, and one unmap after
-    /// the entries are dropped), then the data is copied in.
+    /// the entries are dropped), then <paramref name="chunk"/> bytes are copied in
+    /// (copy_from_iter), with every lock of the write still held. Returns the bytes copied.
     /// </summary>
-    private unsafe void ActorWrite(AddressSpace mapping, in Iomap iomap, long at, ReadOnlySpan<byte> data)
+    private unsafe int ActorWrite(AddressSpace mapping, in Iomap iomap, long at, int chunk, ref IovIter iter)
     {
         Seam.Point("dax_iomap_actor");
         if (iomap.IsNew)
-            InvalidateNewBlocks(mapping, at >> Geometry.PageShift, (at + data.Length - 1) >> Geometry.PageShift);
-        // After the invalidation's own scheduling points: this is the step that copies.
-        Seam.Access(Device, write: true);
-        data.CopyTo(new Span<byte>(Device.Base + iomap.AddrOf(at), data.Length));
+            InvalidateNewBlocks(mapping, at >> Geometry.PageShift, (at + chunk - 1) >> Geometry.PageShift);
+        // After the invalidation's own scheduling points: a plain buffer is copied in this step,
+        // a user buffer page by page in steps of their own (copy_from_user, and its faults).
+        return iter.CopyFromIter(new Span<byte>(Device.Base + iomap.AddrOf(at), chunk), Seam, Device);
     }
 
     /// <summary>The write path found new blocks under pages [first, last]: invalidate as the design in force does.</summary>
@@ -110,6 +118,13 @@ public sealed partial class DaxCore
                 return;
         }
     }
+
+    /// <summary>
+    /// A user copy faulted for good (SIGBUS past EOF, SIGSEGV): as dax_iomap_rw, the call
+    /// returns the bytes it copied before, or fails with EFAULT if there were none.
+    /// </summary>
+    private static int ShortCopy(int done, string call) =>
+        done > 0 ? done : throw new ErrnoException(Errno.EFAULT, $"{call}: the buffer faulted before any byte was copied");
 
     /// <summary>
     /// invalidate_inode_pages2_range for DAX (v4.12): drops every clean entry in pages

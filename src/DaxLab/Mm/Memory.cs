@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using DaxLab.Sync;
 
 namespace DaxLab.Mm;
@@ -17,71 +18,231 @@ public static unsafe class Memory
     /// <summary>A load of <paramref name="buffer"/>.Length bytes at <paramref name="offset"/> into the mapping.</summary>
     public static void Load(VmArea vma, Seam seam, long offset, Span<byte> buffer)
     {
-        CheckAccess(vma, offset, buffer.Length, write: false);
         fixed (byte* destination = buffer)
-            Copy(vma, seam, offset, destination, buffer.Length, write: false);
+            ProgramCopy(vma, seam, offset, destination, buffer.Length, write: false);
     }
 
     /// <summary>A store of <paramref name="buffer"/> at <paramref name="offset"/> into the mapping.</summary>
     public static void Store(VmArea vma, Seam seam, long offset, ReadOnlySpan<byte> buffer)
     {
-        CheckAccess(vma, offset, buffer.Length, write: true);
         fixed (byte* source = buffer)
-            Copy(vma, seam, offset, source, buffer.Length, write: true);
+            ProgramCopy(vma, seam, offset, source, buffer.Length, write: true);
     }
 
-    private static void CheckAccess(VmArea vma, long offset, int length, bool write)
+    /// <summary>A program's load or store: outside the mapping or against its protection it is SIGSEGV; a fault's signal reaches the program.</summary>
+    private static void ProgramCopy(VmArea vma, Seam seam, long offset, byte* user, int length, bool write)
     {
         if (offset < 0 || length < 0 || offset + length > vma.Length)
             throw new SigSegvException($"access at mapping offset {offset} length {length} outside the {vma.Length}-byte mapping");
-        var needed = write ? MapProtection.Write : MapProtection.Read | MapProtection.Write | MapProtection.Exec;
-        if ((vma.Protection & needed) == 0)
+        if (!Permits(vma, write))
             throw new SigSegvException(write ? "store to a mapping without PROT_WRITE" : "load from a mapping without PROT_READ");
+        Copy(vma, seam, offset, user, length, new ProgramAccess(write));
     }
 
-    /// <summary>Copies page by page; each page is one access, faulting until its translation exists.</summary>
-    private static void Copy(VmArea vma, Seam seam, long offset, byte* user, int length, bool write)
+    /// <summary>
+    /// copy_from_user: a system call loads mapping bytes [offset, offset + to.Length) into
+    /// <paramref name="to"/>, kernel memory belonging to <paramref name="kernelMemory"/> (declared
+    /// with each page's access, in the step that copies it). The loads fault like a program's,
+    /// under whatever locks the caller holds; a fault that would raise a signal ends the copy
+    /// instead. Returns the bytes copied, fewer when a signal stopped it (the caller's EFAULT).
+    /// <paramref name="transcript"/>, when not empty, receives each page's bytes in the step
+    /// that copied them: what the copy moved, for a caller that must log it.
+    /// </summary>
+    public static int CopyFromUser(VmArea vma, long offset, Span<byte> to, object kernelMemory, Span<byte> transcript)
+    {
+        fixed (byte* kernel = to)
+            return SystemCallCopy(vma, offset, kernel, to.Length, write: false, kernelMemory, transcript);
+    }
+
+    /// <summary>
+    /// copy_to_user: a system call stores <paramref name="from"/> into mapping bytes
+    /// [offset, offset + from.Length); as <see cref="CopyFromUser"/> the other way.
+    /// <paramref name="kernelMemory"/> is what <paramref name="from"/> belongs to, or null when
+    /// it is private to the caller (the zero page).
+    /// </summary>
+    public static int CopyToUser(VmArea vma, long offset, ReadOnlySpan<byte> from, object? kernelMemory, Span<byte> transcript)
+    {
+        fixed (byte* kernel = from)
+            return SystemCallCopy(vma, offset, kernel, from.Length, write: true, kernelMemory, transcript);
+    }
+
+    /// <summary>
+    /// A user copy: a protection that forbids the access would fault on the first page and
+    /// SIGSEGV, so nothing is copied. Its range was checked when its <see cref="UserRange"/> was made.
+    /// </summary>
+    private static int SystemCallCopy(VmArea vma, long offset, byte* kernel, int length, bool write, object? kernelMemory, Span<byte> transcript)
+    {
+        Debug.Assert(offset >= 0 && length >= 0 && offset + length <= vma.Length, "a user copy outside its mapping");
+        if (!Permits(vma, write))
+            return 0;
+        fixed (byte* record = transcript)
+            return Copy(vma, vma.Seam, offset, kernel, length, new SystemCallAccess(write, kernelMemory, record));
+    }
+
+    /// <summary>clear_user: stores <paramref name="length"/> zeros at <paramref name="offset"/>, from the huge zero page; returns the bytes cleared.</summary>
+    public static int ClearUser(VmArea vma, long offset, int length, Span<byte> transcript)
+    {
+        int done = 0;
+        while (done < length)
+        {
+            int piece = (int)Math.Min(length - done, Geometry.PmdSize);
+            var record = transcript.IsEmpty ? default : transcript.Slice(done, piece);
+            int cleared = CopyToUser(vma, offset + done, new ReadOnlySpan<byte>(ZeroPages.Huge, piece), null, record);
+            done += cleared;
+            if (cleared < piece)
+                break;
+        }
+        return done;
+    }
+
+    /// <summary>Whether the protection allows the access; PROT_WRITE implies reads, as on x86.</summary>
+    private static bool Permits(VmArea vma, bool write)
+    {
+        var needed = write ? MapProtection.Write : MapProtection.Read | MapProtection.Write | MapProtection.Exec;
+        return (vma.Protection & needed) != 0;
+    }
+
+    /// <summary>
+    /// What kind of copy between a mapping and other memory one is. A struct per kind, and
+    /// <see cref="Copy"/> generic over it, so the JIT makes a copy of the loop for each: a
+    /// program's load or store tests nothing of a system call's.
+    /// </summary>
+    private interface IAccessKind
+    {
+        bool Write { get; }
+
+        /// <summary>The scheduling point before each page.</summary>
+        string Point { get; }
+
+        /// <summary>A fault that would raise a signal ends the copy (true) or reaches the program (false).</summary>
+        bool StopsAtSignal { get; }
+
+        /// <summary>Declares the memory on the other side of the copy, in the step that copies a page.</summary>
+        void DeclareOtherSide(Seam seam);
+
+        /// <summary>Keeps what a page's copy moved, read from the other side right after the copy.</summary>
+        void Record(byte* other, int done, int chunk);
+    }
+
+    /// <summary>A program's load or store: its own memory, nothing to declare or keep; a signal ends the program.</summary>
+    private readonly struct ProgramAccess(bool write) : IAccessKind
+    {
+        public bool Write => write;
+        public string Point => write ? "store" : "load";
+        public bool StopsAtSignal => false;
+
+        public void DeclareOtherSide(Seam seam)
+        {
+        }
+
+        public void Record(byte* other, int done, int chunk)
+        {
+        }
+    }
+
+    /// <summary>
+    /// A system call's copy_to_user (a store) or copy_from_user (a load) with kernel memory
+    /// belonging to <paramref name="kernelMemory"/> (null: private to the call), keeping a
+    /// transcript when <paramref name="transcript"/> is not null; a signal ends the copy.
+    /// </summary>
+    private readonly struct SystemCallAccess(bool write, object? kernelMemory, byte* transcript) : IAccessKind
+    {
+        public bool Write => write;
+        public string Point => write ? "copy_to_user" : "copy_from_user";
+        public bool StopsAtSignal => true;
+
+        public void DeclareOtherSide(Seam seam)
+        {
+            if (kernelMemory is not null)
+                seam.Access(kernelMemory, write: !write);
+        }
+
+        public void Record(byte* other, int done, int chunk)
+        {
+            if (transcript is not null)
+                Buffer.MemoryCopy(other, transcript + done, chunk, chunk);
+        }
+    }
+
+    /// <summary>
+    /// Copies page by page; each page is one access, faulting until its translation exists.
+    /// Returns the bytes copied: all of them, or for a system call's copy those before a signal.
+    /// </summary>
+    private static int Copy<TAccess>(VmArea vma, Seam seam, long offset, byte* other, int length, TAccess access)
+        where TAccess : struct, IAccessKind
     {
         int done = 0;
         while (done < length)
         {
             long address = vma.Start + offset + done;
             int chunk = (int)Math.Min(length - done, Geometry.PageSize - (address & Geometry.PageMask));
-            seam.Point(write ? "store" : "load");
-            AccessPage(vma, seam, address, user + done, chunk, write);
+            seam.Point(access.Point);
+            if (!AccessPage(vma, seam, address, other + done, chunk, access, done))
+                return done;
             done += chunk;
         }
+        return done;
     }
 
-    private static void AccessPage(VmArea vma, Seam seam, long address, byte* user, int chunk, bool write)
+    /// <summary>
+    /// One page's access: translate, copy, or fault and retry. False when a system call's fault
+    /// would have raised a signal. <paramref name="done"/> places the page in the transcript.
+    /// </summary>
+    private static bool AccessPage<TAccess>(VmArea vma, Seam seam, long address, byte* other, int chunk, TAccess access, int done)
+        where TAccess : struct, IAccessKind
     {
+        bool write = access.Write;
         for (int attempt = 0; attempt < MaxFaultRetries; attempt++)
         {
             // Declared per attempt: a retry runs in the step that ended the fault before it.
             seam.Access(vma.Ptl, write: false);
             seam.Access(vma.Device, write);
+            access.DeclareOtherSide(seam);
             var cpu = Tlb.BeginAccess();
             byte* target = vma.Translate(address, write);
             if (target is not null)
             {
                 if (write)
-                    Buffer.MemoryCopy(user, target, chunk, chunk);
+                    Buffer.MemoryCopy(other, target, chunk, chunk);
                 else
-                    Buffer.MemoryCopy(target, user, chunk, chunk);
+                    Buffer.MemoryCopy(target, other, chunk, chunk);
+                access.Record(other, done, chunk);
                 Tlb.EndAccess(cpu);
-                return;
+                return true;
             }
             Tlb.EndAccess(cpu);
-            HandleMmFault(vma, seam, address, write);
+            if (!access.StopsAtSignal)
+                HandleMmFault(vma, seam, address, write);
+            else if (!FaultWithoutSignal(vma, seam, address, write))
+                return false;
         }
         throw new InvalidOperationException($"livelock: the access at 0x{address:x} faulted {MaxFaultRetries} times without a usable translation");
+    }
+
+    /// <summary>
+    /// A system call's fault: the kernel's exception fixup turns what would be a signal into a
+    /// failed copy (false). Kept apart so a program's access has no handler in its loop.
+    /// </summary>
+    private static bool FaultWithoutSignal(VmArea vma, Seam seam, long address, bool write)
+    {
+        try
+        {
+            HandleMmFault(vma, seam, address, write);
+            return true;
+        }
+        catch (Exception e) when (e is SigBusException or SigSegvException)
+        {
+            return false;
+        }
     }
 
     /// <summary>
     /// handle_mm_fault: tries a PMD first where the PMD slot is empty, handles write faults on
     /// read-only entries (dirty tracking for shared mappings, copy-on-write for private ones),
     /// then faults a PTE. Throws <see cref="SigBusException"/> or <see cref="SigSegvException"/>.
-    /// Context: no locks held; takes mmap_lock shared.
+    /// Context: takes mmap_lock shared. A program's access holds nothing; a system call's user
+    /// copy holds what the call took (i_rwsem, the design's locks), which is how a read(2) or
+    /// write(2) whose buffer maps a DAX file can wait for itself.
     /// </summary>
     public static void HandleMmFault(VmArea vma, Seam seam, long address, bool write)
     {

@@ -8,27 +8,48 @@ namespace DaxLab.Vfs;
 /// </summary>
 public static class FileOps
 {
-    /// <summary>xfs_file_dax_read.</summary>
+    /// <summary>xfs_file_dax_read into plain memory.</summary>
     public static int Read(DaxInode inode, long pos, Span<byte> buffer)
+    {
+        var iter = IovIter.Dest(buffer);
+        return Read(inode, pos, ref iter);
+    }
+
+    /// <summary>
+    /// xfs_file_dax_read: bytes read, short at EOF or where a user buffer faulted for good
+    /// (EFAULT if at once). A buffer that maps a DAX file faults under i_rwsem and the design's read lock.
+    /// </summary>
+    public static int Read(DaxInode inode, long pos, ref IovIter iter)
     {
         CheckOffset(pos);
         using var iolock = inode.IRwsem.Read();
-        using var held = inode.Locks.LockRead(pos, buffer.Length);
-        return inode.Core.IomapRead(inode.Inode, pos, buffer);
+        using var held = inode.Locks.LockRead(pos, iter.Count);
+        return inode.Core.IomapRead(inode.Inode, pos, ref iter);
     }
 
-    /// <summary>xfs_file_dax_write: zero the old EOF block's tail, write, extend i_size.</summary>
+    /// <summary>xfs_file_dax_write from plain memory.</summary>
     public static int Write(DaxInode inode, long pos, ReadOnlySpan<byte> buffer)
     {
+        var iter = IovIter.Source(buffer);
+        return Write(inode, pos, ref iter);
+    }
+
+    /// <summary>
+    /// xfs_file_dax_write: zero the old EOF block's tail, write, extend i_size by what was
+    /// written. A buffer that maps a DAX file faults under every lock taken here.
+    /// </summary>
+    public static int Write(DaxInode inode, long pos, ref IovIter iter)
+    {
         CheckOffset(pos);
-        if (buffer.Length == 0)
+        int length = iter.Count;
+        if (length == 0)
             return 0;
-        CheckEnd(pos, buffer.Length);
-        using var iolock = LockForWrite(inode, pos, buffer.Length);
+        CheckEnd(pos, length);
+        using var iolock = LockForWrite(inode, pos, length);
         ZeroEof(inode, pos);
         int written;
-        using (inode.Locks.LockWrite(pos, buffer.Length))
-            written = inode.Core.IomapWrite(inode.Inode, inode.Mapping, pos, buffer, inode.Unflushed);
+        using (inode.Locks.LockWrite(pos, length))
+            written = inode.Core.IomapWrite(inode.Inode, inode.Mapping, pos, ref iter, inode.Unflushed);
         if (written > 0)
             inode.ExtendSize(pos + written);
         return written;

@@ -62,7 +62,7 @@ public class ScenarioParseTests
     [Fact]
     public void Every_built_in_scenario_loads()
     {
-        Assert.True(BuiltInScenarios.All.Count >= 11);
+        Assert.True(BuiltInScenarios.All.Count >= 16);
         Assert.Equal(BuiltInScenarios.All.Count, BuiltInScenarios.All.Select(s => s.Name).Distinct().Count());
     }
 }

@@ -47,6 +47,18 @@ public class VerdictTests
         ("mmap-sem", "pmd-fault-on-empty-file"),
         ("range-lock", "pmd-fault-on-empty-file"),
         ("rw-entry-locks", "pmd-fault-on-empty-file"),
+        // A read(2) or write(2) whose buffer maps the same file faults under the call's own locks.
+        ("mmap-sem", "pwrite-from-mapping-disjoint"),
+        ("mmap-sem", "pwrite-from-mapping-same-2m"),
+        ("range-lock", "pwrite-from-mapping-same-2m"),
+        ("rw-entry-locks", "pwrite-from-mapping-same-2m"),
+        ("mmap-sem", "pwrite-from-mapping-same-range"),
+        ("range-lock", "pwrite-from-mapping-same-range"),
+        ("rw-entry-locks", "pwrite-from-mapping-same-range"),
+        ("mmap-sem", "pwrite-from-mapping-overwrite"),
+        ("range-lock", "pwrite-from-mapping-overwrite"),
+        ("rw-entry-locks", "pwrite-from-mapping-overwrite"),
+        ("rw-entry-locks", "pread-into-mapping"),
     ];
 
     public static IEnumerable<object[]> Cells() =>
@@ -70,6 +82,27 @@ public class VerdictTests
         }
         Assert.True(result.Failures.Count == 0, string.Join("\n\n", result.Failures));
         Assert.True(result.Exhausted, $"{result.Schedules} schedules without exhausting the bound");
+    }
+
+    /// <summary>
+    /// The cells where a system call's buffer maps the same file fail by deadlock, the call
+    /// asleep on a lock it holds itself (or, for a read lock taken twice, behind a writer that
+    /// queued in between), with the fewest preemptions given.
+    /// </summary>
+    [Theory]
+    [InlineData("mmap-sem", "pwrite-from-mapping-disjoint", 0, "CPU1 - write(2): asleep at down_read(i_mmap_sem)")]
+    [InlineData("range-lock", "pwrite-from-mapping-same-2m", 0, "CPU1 - write(2): asleep at fair_range_lock_wait(i_range_lock) on read [0, 2097152)")]
+    [InlineData("rw-entry-locks", "pwrite-from-mapping-same-range", 0, "CPU1 - write(2): asleep at down_read(dax_entry_rwsem)")]
+    [InlineData("rw-entry-locks", "pwrite-from-mapping-overwrite", 1, "CPU1 - write(2): asleep at down_read(dax_entry_rwsem)")]
+    [InlineData("rw-entry-locks", "pread-into-mapping", 0, "CPU1 - read(2): asleep at down_write(dax_entry_rwsem)")]
+    public void A_buffer_mapping_the_same_file_deadlocks_the_call_on_its_own_lock(string designName, string scenarioName, int preemptions, string asleep)
+    {
+        using var runner = new ScenarioRunner(BuiltInScenarios.Find(scenarioName), DesignCatalog.Find(designName));
+        var result = Explorer.Explore(runner.Build, new ExploreOptions(StrategyKind.Dfs, Reduction: false, StopOnFailure: true));
+        var failure = Assert.Single(result.Failures);
+        Assert.Equal(FailureKind.Deadlock, failure.Kind);
+        Assert.Equal(preemptions, failure.Preemptions);
+        Assert.Contains(asleep, failure.Message);
     }
 
     [Fact]

@@ -1,0 +1,77 @@
+using DaxLab.Checker;
+using DaxLab.Designs;
+using DaxLab.Sync;
+
+namespace DaxLab.Tests.Check;
+
+/// <summary>
+/// Two write(2)s on two files, each with a mapping of the other file's hole as its buffer
+/// (generic/413's pattern run both ways at once). Each alone passes on every design, since a
+/// fault on another file takes that file's locks; together, the designs whose write(2) holds a
+/// lock that faults take deadlock ABBA. The scenario language has one file, so the checker is
+/// driven directly, and only deadlocks are judged (the oracle's checks are the scenarios').
+/// </summary>
+public class CrossFileBufferTests
+{
+    private const int Page = Geometry.PageSize;
+
+    [Theory]
+    [InlineData("v4.10", false)]
+    [InlineData("ross-v1", false)]
+    [InlineData("v4.12", false)]
+    [InlineData("mmap-sem", true)]
+    [InlineData("range-lock", true)]
+    [InlineData("rw-entry-locks", true)]
+    public void Writes_whose_buffers_map_each_others_file_deadlock_where_the_write_holds_what_faults_take(string designName, bool deadlocks)
+    {
+        using var runs = new CrossedWrites(DesignCatalog.Find(designName), both: true);
+        var result = Explorer.Explore(runs.Build, new ExploreOptions(StrategyKind.Dfs, Reduction: false, StopOnFailure: deadlocks));
+        if (!deadlocks)
+        {
+            Assert.True(result.Failures.Count == 0, string.Join("\n\n", result.Failures));
+            Assert.True(result.Exhausted, $"{result.Schedules} schedules without exhausting the bound");
+            return;
+        }
+        var failure = Assert.Single(result.Failures);
+        Assert.Equal(FailureKind.Deadlock, failure.Kind);
+        Assert.Equal(1, failure.Preemptions);
+    }
+
+    [Theory]
+    [MemberData(nameof(DesignNames))]
+    public void A_write_whose_buffer_maps_another_file_passes_alone(string designName)
+    {
+        using var runs = new CrossedWrites(DesignCatalog.Find(designName), both: false);
+        var result = Explorer.Explore(runs.Build, new ExploreOptions(StrategyKind.Dfs, Reduction: false));
+        Assert.True(result.Failures.Count == 0 && result.Exhausted, string.Join("\n\n", result.Failures));
+    }
+
+    public static IEnumerable<object[]> DesignNames() => DesignCatalog.All.Select(d => new object[] { d.Name });
+
+    /// <summary>
+    /// The factory: a fresh file system per run with files a and b, each a 4 KiB hole mapped
+    /// read-only; CPU1 writes a from b's mapping and, when <paramref name="both"/>, CPU2 b from a's.
+    /// </summary>
+    private sealed class CrossedWrites(Design design, bool both) : IDisposable
+    {
+        private DaxFileSystem? last;
+
+        public RunSetup Build(Seam seam)
+        {
+            last?.Abandon();
+            var fs = DaxFileSystem.CreateInMemory(16L << 20, new DaxOptions { Seam = seam, Design = design });
+            last = fs;
+            var a = fs.OpenFile("a", DaxOpenFlags.Create);
+            var b = fs.OpenFile("b", DaxOpenFlags.Create);
+            a.Truncate(Page);
+            b.Truncate(Page);
+            var mapA = a.Map(0, Page, MapProtection.Read, MapSharing.Shared);
+            var mapB = b.Map(0, Page, MapProtection.Read, MapSharing.Shared);
+            var first = new CpuBody("CPU1 - write(2) a from b", () => a.Write(0, mapB, 0, Page));
+            var second = new CpuBody("CPU2 - write(2) b from a", () => b.Write(0, mapA, 0, Page));
+            return new RunSetup(both ? [first, second] : [first]);
+        }
+
+        public void Dispose() => last?.Abandon();
+    }
+}
