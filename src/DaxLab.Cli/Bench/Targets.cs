@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using DaxLab.Base;
 using DaxLab.Cli.Io.Backends;
 using DaxLab.Designs;
 

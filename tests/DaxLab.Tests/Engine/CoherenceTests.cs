@@ -1,3 +1,4 @@
+using DaxLab.Base;
 using static DaxLab.Tests.Engine.Inspect;
 
 namespace DaxLab.Tests.Engine;

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using DaxLab.Base;
 using static DaxLab.Tests.Engine.Inspect;
 
 namespace DaxLab.Tests.Engine;

@@ -1,3 +1,5 @@
+using DaxLab.Base;
+
 namespace DaxLab.Cli.Io.Backends;
 
 /// <summary>
