@@ -1,4 +1,5 @@
 using DaxLab.Base;
+using DaxLab.Mm;
 using DaxLab.Vfs;
 
 namespace DaxLab;

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using DaxLab.Base;
 using DaxLab.Cli.Io.Backends;
 using DaxLab.Designs;
+using DaxLab.Mm;
 
 namespace DaxLab.Cli.Bench;
 

@@ -1,5 +1,6 @@
 using DaxLab.Base;
 using DaxLab.Cli.Io;
+using DaxLab.Mm;
 
 namespace DaxLab.Cli.Check;
 

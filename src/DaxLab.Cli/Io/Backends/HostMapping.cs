@@ -1,4 +1,5 @@
 using DaxLab.Base;
+using DaxLab.Mm;
 
 namespace DaxLab.Cli.Io.Backends;
 
