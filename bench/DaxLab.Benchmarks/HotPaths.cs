@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
+using DaxLab.Mm;
 
 namespace DaxLab.Benchmarks;
 

@@ -22,27 +22,10 @@ public enum DaxOpenFlags
     Truncate = 2,
 }
 
-[Flags]
-public enum MapProtection
-{
-    None = 0,
-    Read = 1,
-    Write = 2,
-    Exec = 4,
-}
-
 public enum MapSharing
 {
     Shared,
     Private,
-}
-
-[Flags]
-public enum MsyncFlags
-{
-    Async = 1,
-    Invalidate = 2,
-    Sync = 4,
 }
 
 public enum MapAdvice
@@ -53,9 +36,3 @@ public enum MapAdvice
 
 /// <summary>stat(2) of a file.</summary>
 public readonly record struct DaxStat(long Ino, long Size, long Blocks);
-
-/// <summary>A load or store touched a page past EOF (SIGBUS).</summary>
-public sealed class SigBusException(string message) : Exception(message);
-
-/// <summary>A load or store the mapping's protection forbids, or outside the mapping (SIGSEGV).</summary>
-public sealed class SigSegvException(string message) : Exception(message);

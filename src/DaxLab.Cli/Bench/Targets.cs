@@ -1,6 +1,8 @@
 using System.Runtime.InteropServices;
+using DaxLab.Base;
 using DaxLab.Cli.Io.Backends;
 using DaxLab.Designs;
+using DaxLab.Mm;
 
 namespace DaxLab.Cli.Bench;
 

@@ -1,3 +1,5 @@
+using DaxLab.Base;
+
 namespace DaxLab.Cli.Bench;
 
 /// <summary>Set once by the timer; every worker checks it between operations.</summary>

@@ -1,3 +1,4 @@
+using DaxLab.Base;
 using DaxLab.Cli.Io;
 using DaxLab.Mm;
 

@@ -1,6 +1,7 @@
 using DaxLab.Checker;
 using DaxLab.Cli.Io;
 using DaxLab.Designs;
+using DaxLab.Mm;
 using DaxLab.Sync;
 
 namespace DaxLab.Cli.Check;

@@ -1,5 +1,6 @@
 using DaxLab.Cli.Io.Backends;
 using DaxLab.Cli.Io.Commands;
+using DaxLab.Mm;
 
 namespace DaxLab.Cli.Io;
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DaxLab.Base;
 using DaxLab.Device;
 using DaxLab.Fs;
 using DaxLab.Index;

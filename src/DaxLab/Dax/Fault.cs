@@ -1,3 +1,4 @@
+using DaxLab.Base;
 using DaxLab.Fs;
 using DaxLab.Index;
 using DaxLab.Mm;

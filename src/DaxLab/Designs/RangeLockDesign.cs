@@ -1,3 +1,4 @@
+using DaxLab.Base;
 using DaxLab.Dax;
 using DaxLab.Mm;
 using DaxLab.RangeLocks;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Numerics;
+using DaxLab.Base;
 using DaxLab.Sync;
 
 namespace DaxLab.Fs;

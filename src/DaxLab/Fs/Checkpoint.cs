@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Text;
+using DaxLab.Base;
 using DaxLab.Device;
 using DaxLab.Sync;
 

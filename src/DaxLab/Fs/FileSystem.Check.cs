@@ -1,4 +1,5 @@
 using System.Numerics;
+using DaxLab.Base;
 
 namespace DaxLab.Fs;
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DaxLab.Base;
 
 namespace DaxLab.Fs;
 

@@ -1,3 +1,4 @@
+using DaxLab.Base;
 using DaxLab.Device;
 using DaxLab.Sync;
 

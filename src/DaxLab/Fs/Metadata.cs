@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Text;
+using DaxLab.Base;
 using DaxLab.Sync;
 
 namespace DaxLab.Fs;

@@ -1,3 +1,4 @@
+using DaxLab.Base;
 using DaxLab.Fs;
 using DaxLab.Mm;
 using DaxLab.Sync;
@@ -28,6 +29,13 @@ public sealed class AddressSpace(Seam seam, Inode host)
     public MappingIndex Entries { get; } = new();
 
     /// <summary>The user mappings of this file (the i_mmap interval tree, here a list).</summary>
+    /// <remarks>
+    /// The index's one reference up to Mm, a back-reference the kernel has too: address_space's
+    /// i_mmap holds the vm_area_structs that map the file, and each reaches its address_space
+    /// through vm_file->f_mapping (<see cref="VmArea.Mapping"/>). The layering test
+    /// (tests/DaxLab.Tests/Architecture) allows Index and Mm this pair of edges and no other
+    /// layer an edge upwards.
+    /// </remarks>
     public List<VmArea> Mappings { get; } = [];
 
     /// <summary>The inode this address space belongs to (for wait keys and messages).</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using DaxLab.Base;
 using DaxLab.Device;
 using DaxLab.Index;
 using DaxLab.Sync;

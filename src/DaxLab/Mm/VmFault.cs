@@ -1,3 +1,5 @@
+using DaxLab.Base;
+
 namespace DaxLab.Mm;
 
 /// <summary>A fault handler's answer (the kernel's VM_FAULT_* codes that matter here).</summary>

@@ -1,3 +1,4 @@
+using DaxLab.Base;
 using DaxLab.Mm;
 
 namespace DaxLab.Vfs;

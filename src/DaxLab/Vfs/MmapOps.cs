@@ -1,3 +1,4 @@
+using DaxLab.Base;
 using DaxLab.Mm;
 using DaxLab.Sync;
 

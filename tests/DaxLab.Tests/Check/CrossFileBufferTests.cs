@@ -1,5 +1,7 @@
+using DaxLab.Base;
 using DaxLab.Checker;
 using DaxLab.Designs;
+using DaxLab.Mm;
 using DaxLab.Sync;
 
 namespace DaxLab.Tests.Check;

@@ -1,4 +1,6 @@
+using DaxLab.Base;
 using DaxLab.Cli.Check;
+using DaxLab.Mm;
 
 namespace DaxLab.Tests.Check;
 

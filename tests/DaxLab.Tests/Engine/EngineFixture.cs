@@ -1,3 +1,4 @@
+using DaxLab.Base;
 using DaxLab.Index;
 
 namespace DaxLab.Tests.Engine;

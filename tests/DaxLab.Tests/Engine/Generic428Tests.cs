@@ -1,3 +1,4 @@
+using DaxLab.Mm;
 using static DaxLab.Tests.Engine.Inspect;
 
 namespace DaxLab.Tests.Engine;

@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using DaxLab.Base;
+using DaxLab.Mm;
 using static DaxLab.Tests.Engine.Inspect;
 
 namespace DaxLab.Tests.Engine;

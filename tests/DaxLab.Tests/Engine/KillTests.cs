@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using DaxLab.Base;
+using DaxLab.Mm;
 
 namespace DaxLab.Tests.Engine;
 

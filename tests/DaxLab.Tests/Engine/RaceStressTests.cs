@@ -1,4 +1,5 @@
 using DaxLab.Designs;
+using DaxLab.Mm;
 
 namespace DaxLab.Tests.Engine;
 

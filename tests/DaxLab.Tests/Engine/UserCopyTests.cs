@@ -1,3 +1,5 @@
+using DaxLab.Base;
+using DaxLab.Mm;
 using static DaxLab.Tests.Engine.Inspect;
 
 namespace DaxLab.Tests.Engine;

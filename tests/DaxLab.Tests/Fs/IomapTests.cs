@@ -1,3 +1,4 @@
+using DaxLab.Base;
 using DaxLab.Fs;
 using Xunit;
 using static DaxLab.Tests.Fs.FsTestKit;

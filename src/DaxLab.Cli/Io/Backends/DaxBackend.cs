@@ -1,3 +1,5 @@
+using DaxLab.Mm;
+
 namespace DaxLab.Cli.Io.Backends;
 
 /// <summary>Files inside a DaxLab device: the product path of `daxlab io`.</summary>

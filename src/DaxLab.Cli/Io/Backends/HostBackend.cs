@@ -1,3 +1,5 @@
+using DaxLab.Mm;
+
 namespace DaxLab.Cli.Io.Backends;
 
 /// <summary>

@@ -1,3 +1,6 @@
+using DaxLab.Base;
+using DaxLab.Mm;
+
 namespace DaxLab.Cli.Io.Backends;
 
 /// <summary>

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using DaxLab.Base;
 
 namespace DaxLab.Cli.Io.Backends;
 

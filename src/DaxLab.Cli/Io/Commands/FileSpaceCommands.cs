@@ -1,3 +1,5 @@
+using DaxLab.Base;
+
 namespace DaxLab.Cli.Io.Commands;
 
 /// <summary>truncate, the fallocate family, and the sync calls on the current file.</summary>

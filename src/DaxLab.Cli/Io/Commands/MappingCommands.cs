@@ -1,4 +1,6 @@
+using DaxLab.Base;
 using DaxLab.Cli.Io.Backends;
+using DaxLab.Mm;
 
 namespace DaxLab.Cli.Io.Commands;
 

@@ -1,3 +1,4 @@
+using DaxLab.Base;
 using DaxLab.Cli.Io.Backends;
 
 namespace DaxLab.Cli.Io.Commands;

@@ -1,8 +1,9 @@
+using DaxLab.Base;
 using DaxLab.Fs;
 using DaxLab.Index;
 using DaxLab.Mm;
 
-namespace DaxLab.Checker;
+namespace DaxLab.Cli.Check;
 
 /// <summary>
 /// The end-of-run oracle: invariants of a file and its mappings that every design must keep

@@ -1,4 +1,4 @@
-namespace DaxLab;
+namespace DaxLab.Base;
 
 /// <summary>The Linux error numbers the engine reports, with their C values.</summary>
 public enum Errno

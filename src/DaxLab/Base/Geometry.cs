@@ -1,4 +1,7 @@
-namespace DaxLab;
+// Base, the bottom layer: the vocabulary every layer speaks (page geometry, errno), as the
+// kernel keeps PAGE_SIZE and errno.h in include/ below every subsystem. It names nothing else
+// of DaxLab, so any layer may use it without a cycle (tests/DaxLab.Tests/Architecture).
+namespace DaxLab.Base;
 
 /// <summary>Sizes shared by every layer: the x86-64 page and PMD sizes DAX maps with.</summary>
 public static class Geometry
