@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using DaxLab.Base;
 
 namespace DaxLab.Checker;
 
@@ -27,7 +27,7 @@ internal sealed class PctChooser : IChooser
     /// <param name="expectedSteps">k, the estimated steps per run; change points fall in [1, k].</param>
     public PctChooser(SplitMix64 rng, int depth, int expectedSteps)
     {
-        Debug.Assert(depth >= 1 && expectedSteps >= 1);
+        Invariant.Holds(depth >= 1 && expectedSteps >= 1);
         this.rng = rng;
         this.depth = depth;
         this.expectedSteps = expectedSteps;

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using DaxLab.Base;
 
 namespace DaxLab.Checker;
 
@@ -56,7 +56,7 @@ internal static class CpuThreadPool
     {
         lock (Gate)
         {
-            Debug.Assert(!Idle.Contains(worker));
+            Invariant.Holds(!Idle.Contains(worker));
             Idle.Add(worker);
         }
     }
@@ -76,7 +76,7 @@ internal static class CpuThreadPool
             }
             var job = worker.Job;
             worker.Job = null;
-            Debug.Assert(job is not null, "a worker's baton is first released by the run that rented it");
+            Invariant.Holds(job is not null, "a worker's baton is first released by the run that rented it");
             job!();
         }
     }

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using DaxLab.Base;
 
 namespace DaxLab.Checker;
 
@@ -62,7 +62,7 @@ internal sealed class DfsSearch : IChooser
     {
         if (decision.Index < stack.Count)
             return Replay(stack[decision.Index], decision);
-        Debug.Assert(decision.Index == stack.Count);
+        Invariant.Holds(decision.Index == stack.Count);
         var node = NewNode(decision);
         stack.Add(node);
         if (node.UnitRoot && !Mine(units++))
@@ -77,7 +77,7 @@ internal sealed class DfsSearch : IChooser
     /// <summary>Whether a finished run belongs to this shard (and so is counted and reported).</summary>
     public bool Owns(RunResult run)
     {
-        Debug.Assert(stack.Count >= run.Trace.Count);
+        Invariant.Holds(stack.Count >= run.Trace.Count);
         if (shard is null)
             return true;
         foreach (var node in stack)
@@ -98,7 +98,7 @@ internal sealed class DfsSearch : IChooser
             var node = stack[^1];
             if (node.Choice >= 0 && !node.Skipped)
             {
-                Debug.Assert(node.ChoiceFootprint is not null, "every chosen step ran");
+                Invariant.Holds(node.ChoiceFootprint is not null, "every chosen step ran");
                 node.Done.Add(node.Choice);
                 if (reduction)
                     node.Sleep.Add((node.Choice, node.ChoiceFootprint));
@@ -119,7 +119,7 @@ internal sealed class DfsSearch : IChooser
                 $"the scenario is not deterministic: at step {decision.Index} an earlier run had CPUs {Positions(node.Enabled, node.Points)} "
                 + $"enabled, this one {Positions(decision.Enabled, decision.Points)}. It depends on something outside the seam "
                 + "(time, unseeded randomness, hash order of objects, its own threads) or on state kept between runs.");
-        Debug.Assert(node.Choice >= 0);
+        Invariant.Holds(node.Choice >= 0);
         return node.Choice;
     }
 
@@ -182,7 +182,7 @@ internal sealed class DfsSearch : IChooser
 
     private bool Mine(long unit)
     {
-        Debug.Assert(shard is not null);
+        Invariant.Holds(shard is not null);
         return unit % shard.Value.Count == shard.Value.Index - 1;
     }
 }

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using DaxLab.Base;
 
 namespace DaxLab.Checker;
 
@@ -39,7 +39,7 @@ internal sealed class Footprint(int horizon)
     /// </summary>
     public static bool Dependent(Footprint sleeping, Footprint taken, bool trustEmpty)
     {
-        Debug.Assert(sleeping.Horizon <= taken.Horizon, "the taken step runs after the sleeping step's start");
+        Invariant.Holds(sleeping.Horizon <= taken.Horizon, "the taken step runs after the sleeping step's start");
         if (sleeping.IsEmpty || taken.IsEmpty)
             return !trustEmpty;
         foreach (var (resource, write) in sleeping.accesses)

@@ -1,4 +1,5 @@
 using System.Buffers.Text;
+using DaxLab.Base;
 
 namespace DaxLab.Checker;
 
@@ -29,7 +30,7 @@ public static class ReplayToken
         WriteVarint(bytes, (ulong)choices.Count);
         foreach (int cpu in choices)
         {
-            System.Diagnostics.Debug.Assert(cpu is >= 0 and < Limits.MaxCpus);
+            Invariant.Holds(cpu is >= 0 and < Limits.MaxCpus);
             bytes.Add((byte)cpu);
         }
         return Base64Url.EncodeToString(bytes.ToArray());

@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using System.Text;
+using DaxLab.Base;
 using DaxLab.Sync;
 
 namespace DaxLab.Checker;
@@ -132,7 +132,7 @@ internal sealed class ScheduledRun : IScheduler
     /// <summary>Gives every CPU a pooled host thread; each waits for its first turn.</summary>
     private void StartCpus(RunSetup setup)
     {
-        Debug.Assert(cpus.Count == 0 && phase == Phase.Setup);
+        Invariant.Holds(cpus.Count == 0 && phase == Phase.Setup);
         foreach (var body in setup.Cpus)
         {
             var cpu = new Cpu(cpus.Count, body, CpuThreadPool.Rent());
@@ -266,7 +266,7 @@ internal sealed class ScheduledRun : IScheduler
     private void BeginStep(int choice, bool preempted, bool branching)
     {
         var cpu = cpus[choice];
-        Debug.Assert(running == -1 && cpu.Status != CpuStatus.Finished);
+        Invariant.Holds(running == -1 && cpu.Status != CpuStatus.Finished);
         if (preempted)
             preemptions++;
         if (branching)
@@ -285,7 +285,7 @@ internal sealed class ScheduledRun : IScheduler
     {
         var cpu = cpus[running];
         running = -1;
-        Debug.Assert(cpu.Status != CpuStatus.Blocked || cpu.Channel is not null);
+        Invariant.Holds(cpu.Status != CpuStatus.Blocked || cpu.Channel is not null);
         footprints.Add(footprint);
         string? blockedOn = cpu.Status == CpuStatus.Blocked ? Describe(cpu.Channel!) : null;
         trace.Add(new TraceEvent(cpu.Index, stepPoint, notes, stepPreempted, blockedOn));
@@ -306,7 +306,7 @@ internal sealed class ScheduledRun : IScheduler
             running = cpu.Index;
             cpu.Go.Release();
             controller.Wait();
-            Debug.Assert(cpu.Status == CpuStatus.Finished);
+            Invariant.Holds(cpu.Status == CpuStatus.Finished);
         }
         running = -1;
     }

@@ -1,3 +1,5 @@
+using DaxLab.Base;
+
 namespace DaxLab.Checker;
 
 /// <summary>
@@ -26,7 +28,7 @@ internal struct SplitMix64(ulong state)
     /// <summary>Uniform in [0, bound): the multiply-shift method, bias below 2^-32 for small bounds.</summary>
     public int Below(int bound)
     {
-        System.Diagnostics.Debug.Assert(bound > 0);
+        Invariant.Holds(bound > 0);
         return (int)(((Next() >> 32) * (ulong)bound) >> 32);
     }
 }

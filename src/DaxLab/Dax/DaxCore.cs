@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using DaxLab.Base;
 using DaxLab.Device;
 using DaxLab.Fs;
@@ -66,7 +65,7 @@ public sealed partial class DaxCore
     /// </summary>
     private DaxEntry GetUnlockedEntry(AddressSpace mapping, long index)
     {
-        Debug.Assert(mapping.XaLock.IsHeld, "get_unlocked_entry without xa_lock");
+        Invariant.Holds(mapping.XaLock.IsHeld, "get_unlocked_entry without xa_lock");
         while (true)
         {
             var entry = mapping.Entries.Load(index);
@@ -92,7 +91,7 @@ public sealed partial class DaxCore
     /// <summary>dax_lock_entry: sets LOCKED on an unlocked entry. Context: xa_lock held.</summary>
     private static DaxEntry LockEntry(AddressSpace mapping, long index, DaxEntry entry)
     {
-        Debug.Assert(mapping.XaLock.IsHeld && !entry.IsLocked, "dax_lock_entry on a locked entry or without xa_lock");
+        Invariant.Holds(mapping.XaLock.IsHeld && !entry.IsLocked, "dax_lock_entry on a locked entry or without xa_lock");
         var locked = entry.With(DaxEntry.Locked);
         mapping.Entries.Store(StoreIndexOf(index, entry), locked);
         return locked;
@@ -109,7 +108,7 @@ public sealed partial class DaxCore
         using (mapping.XaLock.Hold())
         {
             current = mapping.Entries.Load(storeIndex);
-            Debug.Assert(current.IsLocked && current.Identity == entry.Identity, $"dax_unlock_entry of an entry not held: {current}");
+            Invariant.Holds(current.IsLocked && current.Identity == entry.Identity, $"dax_unlock_entry of an entry not held: {current}");
             mapping.Entries.Store(storeIndex, current.Without(DaxEntry.Locked));
         }
         waitTable.Wake(WaitKeyOf(mapping, storeIndex, current), all: false);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using DaxLab.Base;
 using DaxLab.Index;
 using DaxLab.Mm;
@@ -66,7 +65,7 @@ public sealed partial class DaxCore
             Rmap.UnmapMappingRange(mapping, pmdIndex, pmdIndex + Geometry.PagesPerPmd - 1, evenCows: false);
         mapping.XaLock.Lock();
         var removed = mapping.Entries.Erase(pmdIndex);
-        Debug.Assert(removed.IsLocked && removed.IsPmd, "downgraded entry changed under its lock");
+        Invariant.Holds(removed.IsLocked && removed.IsPmd, "downgraded entry changed under its lock");
         WakeAll(mapping, pmdIndex, removed);
         Seam.Note($"grab_mapping_entry - downgrades {(entry.IsZero ? "zero" : "empty")} PMD entry");
     }
@@ -82,7 +81,7 @@ public sealed partial class DaxCore
     private DaxEntry AddHolePage(AddressSpace mapping, long index, DaxEntry entry)
     {
         Seam.Point("find_or_create_page");
-        Debug.Assert(entry.IsLocked && !entry.IsPmd, "a hole page replaces a locked 4 KiB entry");
+        Invariant.Holds(entry.IsLocked && !entry.IsPmd, "a hole page replaces a locked 4 KiB entry");
         var page = DaxEntry.MakeHolePage();
         using (mapping.XaLock.Hold())
             mapping.Entries.Store(index, page);
@@ -100,7 +99,7 @@ public sealed partial class DaxCore
     public DaxEntry InsertEntry(AddressSpace mapping, long index, DaxEntry entry, DaxEntry replacement, bool dirty)
     {
         Seam.Point("dax_insert_entry");
-        Debug.Assert(entry.IsLocked, "dax_insert_entry without the entry lock");
+        Invariant.Holds(entry.IsLocked, "dax_insert_entry without the entry lock");
         long storeIndex = StoreIndexOf(index, entry);
         if ((entry.IsZero || entry.IsHolePage) && !replacement.IsZero)
             Rmap.UnmapMappingRange(mapping, storeIndex, storeIndex + entry.PageCount - 1, evenCows: false);
@@ -108,7 +107,7 @@ public sealed partial class DaxCore
         var result = entry;
         if (entry.IsZero || entry.IsEmpty || entry.IsHolePage)
         {
-            Debug.Assert(replacement.IsPmd == entry.IsPmd, "entry size changes on insert");
+            Invariant.Holds(replacement.IsPmd == entry.IsPmd, "entry size changes on insert");
             result = replacement.With(DaxEntry.Locked);
             Seam.Note($"dax_insert_entry - {(replacement.IsZero ? "adds zero page" : "maps blocks")}");
         }

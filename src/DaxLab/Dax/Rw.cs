@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using DaxLab.Base;
 using DaxLab.Fs;
 using DaxLab.Index;
@@ -29,7 +28,7 @@ public sealed partial class DaxCore
             long at = pos + done;
             var iomap = Fs.IomapBegin(inode, at, length - done, IomapOp.Read);
             int chunk = (int)Math.Min(iomap.End - at, length - done);
-            Debug.Assert(chunk > 0 && iomap.Offset <= at, "->iomap_begin answered an extent not covering pos");
+            Invariant.Holds(chunk > 0 && iomap.Offset <= at, "->iomap_begin answered an extent not covering pos");
             int copied = iomap.Type == IomapType.Mapped
                 ? iter.CopyToIter(new ReadOnlySpan<byte>(Device.Base + iomap.AddrOf(at), chunk), Seam, Device)
                 : iter.IovIterZero(chunk);
@@ -68,7 +67,7 @@ public sealed partial class DaxCore
             if (Seam.Tracing)
                 Seam.Note("->iomap_begin - " + Describe(iomap));
             int chunk = (int)Math.Min(iomap.End - at, remaining);
-            Debug.Assert(chunk > 0 && iomap.Type == IomapType.Mapped, "->iomap_begin for a write answered no blocks");
+            Invariant.Holds(chunk > 0 && iomap.Type == IomapType.Mapped, "->iomap_begin for a write answered no blocks");
             int copied = ActorWrite(mapping, iomap, at, chunk, ref iter);
             written.Add(iomap.AddrOf(at), copied);
             Fs.IomapEnd(inode, at, remaining, copied, IomapOp.Write, iomap);

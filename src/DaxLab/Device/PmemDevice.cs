@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.IO.MemoryMappedFiles;
 using System.Runtime.InteropServices;
 using DaxLab.Base;
@@ -234,7 +233,7 @@ public sealed unsafe class PmemDevice : IDisposable
         view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
         // The view may start before the requested offset (allocation granularity): skip to byte 0.
         pointer += view.PointerOffset;
-        Debug.Assert(pointer is not null, "a mapped view has an address");
+        Invariant.Holds(pointer is not null, "a mapped view has an address");
         return new PmemDevice(path, size, file, view, pointer);
     }
 

@@ -45,8 +45,8 @@ internal sealed class BlockAllocator
     /// <summary>A device of <paramref name="totalBlocks"/> blocks whose first <paramref name="reservedBlocks"/> hold metadata.</summary>
     public BlockAllocator(Seam seam, long totalBlocks, long reservedBlocks)
     {
-        Debug.Assert(totalBlocks % BlocksPerRegion == 0, "the device is whole 2 MiB regions");
-        Debug.Assert(reservedBlocks > 0 && reservedBlocks < totalBlocks, "metadata leaves room for data");
+        Invariant.Holds(totalBlocks % BlocksPerRegion == 0, "the device is whole 2 MiB regions");
+        Invariant.Holds(reservedBlocks > 0 && reservedBlocks < totalBlocks, "metadata leaves room for data");
         this.seam = seam;
         this.totalBlocks = totalBlocks;
         allocLock = seam.NewSpinLock("allocator");
@@ -68,7 +68,7 @@ internal sealed class BlockAllocator
     /// <summary>xfs_alloc_vextent: one contiguous run of 1..Want blocks, or null when the device is full.</summary>
     public BlockRun? Allocate(in AllocRequest request)
     {
-        Debug.Assert(request.Want > 0, "allocation of nothing");
+        Invariant.Holds(request.Want > 0, "allocation of nothing");
         seam.Point("xfs_alloc_vextent");
         using (allocLock.Hold())
         {
@@ -76,7 +76,7 @@ internal sealed class BlockAllocator
             if (start < 0)
                 return null;
             long count = FreeRunLength(start, request.Want);
-            Debug.Assert(count > 0, "the picked start is free");
+            Invariant.Holds(count > 0, "the picked start is free");
             MarkUsed(start, count);
             return new BlockRun(start, count);
         }
@@ -102,7 +102,7 @@ internal sealed class BlockAllocator
             for (long b = run.Start; b < run.End; b++)
             {
                 ulong bit = 1UL << (int)(b % BitsPerWord);
-                Debug.Assert((bitmap[b / BitsPerWord] & bit) != 0, "free of a free block");
+                Invariant.Holds((bitmap[b / BitsPerWord] & bit) != 0, "free of a free block");
                 bitmap[b / BitsPerWord] &= ~bit;
                 int region = (int)(b / BlocksPerRegion);
                 if (++regionFree[region] == BlocksPerRegion)
@@ -144,7 +144,7 @@ internal sealed class BlockAllocator
     /// <summary>The allocation policy; -1 when nothing is free. Context: allocator lock.</summary>
     private long PickStart(in AllocRequest request)
     {
-        Debug.Assert(allocLock.IsHeld, "PickStart needs the allocator lock");
+        Invariant.Holds(allocLock.IsHeld, "PickStart needs the allocator lock");
         if (freeBlocks == 0)
             return -1;
         if (IsFree(request.Goal))
@@ -187,6 +187,20 @@ internal sealed class BlockAllocator
         throw new UnreachableException("region count says free, bitmap says full");
     }
 
+    /// <summary>
+    /// Whether every block of <paramref name="run"/> is in use. Read without the allocator lock:
+    /// the caller owns the run, so its bits cannot change, and each word is read whole.
+    /// </summary>
+    public bool IsAllocated(BlockRun run)
+    {
+        for (long b = run.Start; b < run.Start + run.Count; b++)
+        {
+            if ((Volatile.Read(ref bitmap[b / BitsPerWord]) & (1UL << (int)(b % BitsPerWord))) == 0)
+                return false;
+        }
+        return true;
+    }
+
     private bool IsFree(long block) =>
         block >= 0 && block < totalBlocks && (bitmap[block / BitsPerWord] & (1UL << (int)(block % BitsPerWord))) == 0;
 
@@ -211,11 +225,11 @@ internal sealed class BlockAllocator
 
     private void MarkUsed(long start, long count)
     {
-        Debug.Assert(allocLock.IsHeld, "MarkUsed needs the allocator lock");
+        Invariant.Holds(allocLock.IsHeld, "MarkUsed needs the allocator lock");
         for (long b = start; b < start + count; b++)
         {
             ulong bit = 1UL << (int)(b % BitsPerWord);
-            Debug.Assert((bitmap[b / BitsPerWord] & bit) == 0, "allocation of a used block");
+            Invariant.Holds((bitmap[b / BitsPerWord] & bit) == 0, "allocation of a used block");
             bitmap[b / BitsPerWord] |= bit;
             int region = (int)(b / BlocksPerRegion);
             if (regionFree[region]-- == BlocksPerRegion)

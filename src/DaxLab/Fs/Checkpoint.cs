@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 using System.Text;
 using DaxLab.Base;
 using DaxLab.Device;
@@ -46,7 +45,7 @@ internal static class Checkpoint
             used += WriteInode(body[used..], inode);
             extentCount += inode.Extents.Count;
         }
-        Debug.Assert(extentCount == md.ExtentTotal, "extent total matches the maps");
+        Invariant.Holds(extentCount == md.ExtentTotal, "extent total matches the maps");
         Span<byte> staged = stackalloc byte[HeaderBytes];
         BinaryPrimitives.WriteUInt64LittleEndian(staged, Magic);
         BinaryPrimitives.WriteInt64LittleEndian(staged[8..], generation);

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using DaxLab.Base;
 
 namespace DaxLab.Fs;
 
@@ -26,7 +26,7 @@ internal readonly record struct Extent(long FileBlock, long DevBlock, long Count
     {
         long from = Math.Max(first, FileBlock);
         long to = Math.Min(end, FileEnd);
-        Debug.Assert(from < to, "clip of an extent outside the range");
+        Invariant.Holds(from < to, "clip of an extent outside the range");
         return new Extent(from, DevOf(from), to - from, Unwritten);
     }
 
@@ -85,8 +85,8 @@ internal sealed class ExtentMap
     /// <summary>Maps a hole: inserts <paramref name="extent"/>, merging with neighbours that continue it.</summary>
     public void Insert(Extent extent)
     {
-        Debug.Assert(extent.Count > 0 && extent.Count <= MaxExtentBlocks, "extent length in range");
-        Debug.Assert(IsHole(extent.FileBlock, extent.FileEnd), "insert only into a hole");
+        Invariant.Holds(extent.Count > 0 && extent.Count <= MaxExtentBlocks, "extent length in range");
+        Invariant.Holds(IsHole(extent.FileBlock, extent.FileEnd), "insert only into a hole");
         int i = Search(extent.FileBlock);
         if (i > 0 && extents[i - 1].Continues(extent))
         {
@@ -108,7 +108,7 @@ internal sealed class ExtentMap
     /// </summary>
     public List<Extent> Remove(long first, long end)
     {
-        Debug.Assert(first < end, "remove of an empty range");
+        Invariant.Holds(first < end, "remove of an empty range");
         var removed = new List<Extent>();
         int i = Search(first);
         while (i < extents.Count && extents[i].FileBlock < end)
@@ -121,7 +121,7 @@ internal sealed class ExtentMap
             if (e.FileEnd > end)
                 extents.Insert(i++, e.Clip(end, e.FileEnd));
         }
-        Debug.Assert(IsHole(first, end), "range is a hole after remove");
+        Invariant.Holds(IsHole(first, end), "range is a hole after remove");
         return removed;
     }
 
@@ -140,10 +140,9 @@ internal sealed class ExtentMap
         return all;
     }
 
-    [Conditional("DEBUG")]
     private void AssertSorted(int around)
     {
         for (int j = Math.Max(1, around - 1); j <= Math.Min(extents.Count - 1, around + 1); j++)
-            Debug.Assert(extents[j - 1].FileEnd <= extents[j].FileBlock && !extents[j - 1].Continues(extents[j]), "extents sorted, disjoint and merged");
+            Invariant.Holds(extents[j - 1].FileEnd <= extents[j].FileBlock && !extents[j - 1].Continues(extents[j]), "extents sorted, disjoint and merged");
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using DaxLab.Base;
 
 namespace DaxLab.Fs;
@@ -40,9 +39,9 @@ public sealed partial class FileSystem
     public void IomapEnd(Inode inode, long pos, long length, long written, IomapOp op, in Iomap iomap)
     {
         ArgumentNullException.ThrowIfNull(inode);
-        Debug.Assert(iomap.Offset <= pos && pos < iomap.End, "->iomap_end for the extent ->iomap_begin returned");
-        Debug.Assert(written >= 0 && written <= length, "cannot write more than asked");
-        Debug.Assert((op & IomapOp.Write) == 0 || iomap.Type == IomapType.Mapped, "a write always gets written blocks");
+        Invariant.Holds(iomap.Offset <= pos && pos < iomap.End, "->iomap_end for the extent ->iomap_begin returned");
+        Invariant.Holds(written >= 0 && written <= length, "cannot write more than asked");
+        Invariant.Holds((op & IomapOp.Write) == 0 || iomap.Type == IomapType.Mapped, "a write always gets written blocks");
     }
 
     /// <summary>Allocates unwritten extents over the holes of [offset, offset + length); ENOSPC leaves nothing half-done.</summary>
@@ -76,7 +75,7 @@ public sealed partial class FileSystem
     /// <summary>The one extent (or hole) holding file block <paramref name="first"/>, cut at <paramref name="end"/>. Context: ILOCK held.</summary>
     private Iomap LookupLocked(Inode inode, long first, long end)
     {
-        Debug.Assert(inode.Ilock.IsLocked, "extent lookup needs the ILOCK");
+        Invariant.Holds(inode.Ilock.IsLocked, "extent lookup needs the ILOCK");
         ExtentMap map = inode.Extents;
         int i = map.Search(first);
         if (i == map.Count || map[i].FileBlock > first)
@@ -95,7 +94,7 @@ public sealed partial class FileSystem
     /// <summary>IOMAP_WRITE: allocate a hole or convert an unwritten extent at <paramref name="first"/>. Context: ILOCK exclusive.</summary>
     private Iomap WriteIomapLocked(Inode inode, long first, long end)
     {
-        Debug.Assert(inode.Ilock.IsWriteLocked, "allocation needs the ILOCK exclusive");
+        Invariant.Holds(inode.Ilock.IsWriteLocked, "allocation needs the ILOCK exclusive");
         Iomap found = LookupLocked(inode, first, end);
         long count = found.Length / BlockSize;
         switch (found.Type)
@@ -142,7 +141,7 @@ public sealed partial class FileSystem
     /// </summary>
     private List<Extent> AllocateHolesLocked(Inode inode, long first, long end)
     {
-        Debug.Assert(inode.Ilock.IsWriteLocked, "allocation needs the ILOCK exclusive");
+        Invariant.Holds(inode.Ilock.IsWriteLocked, "allocation needs the ILOCK exclusive");
         var holes = new List<(long First, long End)>();
         long total = 0;
         long cursor = first;
@@ -204,7 +203,7 @@ public sealed partial class FileSystem
     /// <summary>Zeroes new blocks on the device and queues them for fsync's flush. Context: ILOCK exclusive.</summary>
     private unsafe void ZeroBlocks(Inode inode, BlockRun run)
     {
-        Debug.Assert(run.Count <= MaxAllocBlocks, "one allocation's worth of zeroing");
+        Invariant.Holds(run.Count <= MaxAllocBlocks, "one allocation's worth of zeroing");
         // Device memory other CPUs may be loading through their mappings.
         seam.Access(Device, write: true);
         Device.Span(run.Start * BlockSize, checked((int)(run.Count * BlockSize))).Clear();

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using DaxLab.Base;
 using DaxLab.Device;
 using DaxLab.Sync;
@@ -273,6 +272,9 @@ public sealed partial class FileSystem : IDisposable
                 throw new ErrnoException(Errno.ENOSPC, $"extent table full ({layout.MaxExtents} extents)");
             foreach (LogRecord r in records)
             {
+                // The extent map and the allocator agree: a mapping is logged only for blocks the
+                // allocator handed out (and a free of unmapped blocks asserts they were in use).
+                Invariant.Holds(r.Type != RecordType.Map || allocator.IsAllocated(new BlockRun(r.B, r.C)), $"{r} maps blocks the allocator holds free");
                 AppendLocked(r);
                 md.Apply(r, freed);
             }
@@ -282,7 +284,7 @@ public sealed partial class FileSystem : IDisposable
     /// <summary>Writes one record at the log tail, checkpointing first when it would not fit. Context: log lock.</summary>
     private void AppendLocked(in LogRecord record)
     {
-        Debug.Assert(logLock.IsWriteLocked, "append needs the log lock");
+        Invariant.Holds(logLock.IsWriteLocked, "append needs the log lock");
         int length = record.EncodedBytes;
         if (logTail + length > layout.LogBytes)
             CheckpointLocked();
@@ -291,7 +293,7 @@ public sealed partial class FileSystem : IDisposable
         staged[..length].CopyTo(Device.Span(layout.LogOffset + logTail, length));
         logTail += length;
         nextSeq++;
-        Debug.Assert(logTail <= layout.LogBytes, "the log never overflows its region");
+        Invariant.Holds(logTail <= layout.LogBytes, "the log never overflows its region");
     }
 
     /// <summary>
@@ -302,7 +304,7 @@ public sealed partial class FileSystem : IDisposable
     /// </summary>
     private void CheckpointLocked()
     {
-        Debug.Assert(logLock.IsWriteLocked, "checkpoint needs the log lock");
+        Invariant.Holds(logLock.IsWriteLocked, "checkpoint needs the log lock");
         seam.Point("xfs_log_checkpoint");
         Checkpoint.Write(Device, md, epoch + 1);
         epoch++;
@@ -317,7 +319,7 @@ public sealed partial class FileSystem : IDisposable
     {
         using (logLock.Write())
         {
-            Debug.Assert(logFlushedTo <= logTail, "flushed part is a prefix of the log");
+            Invariant.Holds(logFlushedTo <= logTail, "flushed part is a prefix of the log");
             Device.Flush(layout.LogOffset + logFlushedTo, logTail - logFlushedTo);
             logFlushedTo = logTail;
         }
@@ -326,7 +328,7 @@ public sealed partial class FileSystem : IDisposable
     /// <summary>Flushes the new blocks zeroed for this inode, so fsync makes their zeros durable. Context: ILOCK exclusive.</summary>
     private void FlushZeroed(Inode inode)
     {
-        Debug.Assert(inode.Ilock.IsWriteLocked, "zeroed-run queue needs the ILOCK exclusive");
+        Invariant.Holds(inode.Ilock.IsWriteLocked, "zeroed-run queue needs the ILOCK exclusive");
         foreach (BlockRun run in inode.UnflushedZeroed)
             Device.Flush(run.Start * BlockSize, run.Count * BlockSize);
         inode.UnflushedZeroed.Clear();
@@ -341,7 +343,7 @@ public sealed partial class FileSystem : IDisposable
     /// <summary>Operations on an unlinked inode fail as on a stale handle. Context: ILOCK held.</summary>
     private static void CheckLive(Inode inode)
     {
-        Debug.Assert(inode.Ilock.IsLocked, "liveness is stable only under the ILOCK");
+        Invariant.Holds(inode.Ilock.IsLocked, "liveness is stable only under the ILOCK");
         if (inode.Unlinked)
             throw new ErrnoException(Errno.ENOENT, $"inode {inode.Ino} '{inode.Name}' was unlinked");
     }

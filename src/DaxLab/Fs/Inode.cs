@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using DaxLab.Base;
 using DaxLab.Sync;
 
@@ -32,7 +31,7 @@ public sealed class Inode
 
     internal Inode(Seam seam, long ino, string name)
     {
-        Debug.Assert(ino > 0, "inode numbers start at 1");
+        Invariant.Holds(ino > 0, "inode numbers start at 1");
         Ino = ino;
         Name = name;
         Ilock = seam.NewRwSemaphore("ILOCK#" + ino);
@@ -54,7 +53,7 @@ public sealed class Inode
     /// <summary>i_size_write. Context: log lock held (called from record apply only).</summary>
     internal void SetSizeInternal(long newSize)
     {
-        Debug.Assert(newSize >= 0 && newSize <= Geometry.MaxFileSize, "i_size within limits");
+        Invariant.Holds(newSize >= 0 && newSize <= Geometry.MaxFileSize, "i_size within limits");
         Volatile.Write(ref size, newSize);
     }
 

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 using System.Text;
+using DaxLab.Base;
 
 namespace DaxLab.Fs;
 
@@ -50,7 +50,7 @@ internal readonly record struct LogRecord(RecordType Type, long Ino, long A = 0,
     /// <summary>Encodes the record into <paramref name="dest"/> (exactly <see cref="EncodedBytes"/> long).</summary>
     public void Encode(Span<byte> dest, ulong formatId, long epoch, long seq)
     {
-        Debug.Assert(dest.Length == EncodedBytes && dest.Length <= MaxBytes, "record buffer sized by EncodedBytes");
+        Invariant.Holds(dest.Length == EncodedBytes && dest.Length <= MaxBytes, "record buffer sized by EncodedBytes");
         dest.Clear();
         BinaryPrimitives.WriteUInt16LittleEndian(dest[4..], (ushort)Type);
         BinaryPrimitives.WriteUInt16LittleEndian(dest[6..], (ushort)dest.Length);

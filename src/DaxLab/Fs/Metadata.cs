@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Diagnostics;
 using System.Text;
 using DaxLab.Base;
 using DaxLab.Sync;
@@ -123,7 +122,7 @@ internal sealed class Metadata(Seam seam, Layout layout)
                 throw new CorruptMetadataException($"{r}: unknown record type");
         }
         ExtentTotal += inode.Extents.Count - before;
-        Debug.Assert(ExtentTotal >= 0, "extent total never negative");
+        Invariant.Holds(ExtentTotal >= 0, "extent total never negative");
     }
 
     /// <summary>Adds a checkpointed inode (mount). Context: single-threaded mount.</summary>

@@ -22,11 +22,12 @@ namespace DaxLab.Index;
 /// </remarks>
 public sealed class AddressSpace(Seam seam, Inode host)
 {
-    public Spinlock XaLock { get; } = seam.NewSpinLock("xa_lock");
+    /// <summary>The index's xa_lock (<see cref="MappingIndex.XaLock"/>).</summary>
+    public Spinlock XaLock => Entries.XaLock;
+
+    public MappingIndex Entries { get; } = new(seam.NewSpinLock("xa_lock"));
 
     public RwSemaphore IMmapRwsem { get; } = seam.NewRwSemaphore("i_mmap_rwsem");
-
-    public MappingIndex Entries { get; } = new();
 
     /// <summary>The user mappings of this file (the i_mmap interval tree, here a list).</summary>
     /// <remarks>

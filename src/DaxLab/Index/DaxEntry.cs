@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using DaxLab.Base;
 
 namespace DaxLab.Index;
@@ -43,7 +42,7 @@ public readonly record struct DaxEntry(ulong Value)
 
     public static DaxEntry MakeMapped(long pfn, bool pmd)
     {
-        Debug.Assert(pfn >= 0 && (!pmd || (pfn & (Geometry.PagesPerPmd - 1)) == 0), "a PMD entry needs a 2 MiB-aligned pfn");
+        Invariant.Holds(pfn >= 0 && (!pmd || (pfn & (Geometry.PagesPerPmd - 1)) == 0), "a PMD entry needs a 2 MiB-aligned pfn");
         return new(((ulong)pfn << PfnShift) | (pmd ? Pmd : 0));
     }
 
@@ -69,15 +68,14 @@ public readonly record struct DaxEntry(ulong Value)
     public DaxEntry Identity => new(Value & ~(Locked | TagDirty | TagToWrite));
 
     /// <summary>Checks the combinations the layout forbids.</summary>
-    [Conditional("DEBUG")]
     public void AssertValid()
     {
         if (IsNone)
             return;
-        Debug.Assert((IsZero ? 1 : 0) + (IsEmpty ? 1 : 0) + (IsHolePage ? 1 : 0) <= 1, "entry of two kinds at once");
-        Debug.Assert(!IsHolePage || !IsPmd, "a 2 MiB hole page");
-        Debug.Assert(IsMapped || Pfn == 0, "ZERO, EMPTY or hole-page entry with a pfn");
-        Debug.Assert(IsMapped || (!IsDirty && !IsToWrite), "dirty entry without blocks");
+        Invariant.Holds((IsZero ? 1 : 0) + (IsEmpty ? 1 : 0) + (IsHolePage ? 1 : 0) <= 1, "entry of two kinds at once");
+        Invariant.Holds(!IsHolePage || !IsPmd, "a 2 MiB hole page");
+        Invariant.Holds(IsMapped || Pfn == 0, "ZERO, EMPTY or hole-page entry with a pfn");
+        Invariant.Holds(IsMapped || (!IsDirty && !IsToWrite), "dirty entry without blocks");
     }
 
     public override string ToString()

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using DaxLab.Base;
+using DaxLab.Sync;
 
 namespace DaxLab.Index;
 
@@ -10,11 +10,17 @@ namespace DaxLab.Index;
 /// Two levels, as the radix tree has for DAX: a node per 2 MiB of file holds either one PMD
 /// entry (order 9, covering all 512 indices) or up to 512 PTE entries. A PMD entry and PTE
 /// entries never share a node: <c>grab_mapping_entry</c> keeps that rule, this class asserts it.
-/// Context: every member needs the owning address space's xa_lock.
+/// Context: every member needs <see cref="XaLock"/>, which the index owns as an xarray owns its
+/// xa_lock. The invariants checked on every change: xa_lock is held; an entry's kind or pfn
+/// changes only while the entry is locked (xa_lock alone may add a new entry, delete one, or
+/// set the lock bit and the tags).
 /// </remarks>
-public sealed class MappingIndex
+public sealed class MappingIndex(Spinlock xaLock)
 {
     private readonly Dictionary<long, Node> nodes = [];
+
+    /// <summary>The i_pages lock: guards every entry, its LOCKED bit and its tags; nothing sleeps under it.</summary>
+    public Spinlock XaLock { get; } = xaLock;
 
     /// <summary>Entries present (PMD entries count once): mapping->nrexceptional.</summary>
     public long Count { get; private set; }
@@ -36,7 +42,8 @@ public sealed class MappingIndex
     /// <summary>Stores <paramref name="entry"/> at <paramref name="index"/> (PMD entries at their aligned index), replacing what is there.</summary>
     public void Store(long index, DaxEntry entry)
     {
-        Debug.Assert(!entry.IsNone, "use Erase to remove an entry");
+        Invariant.Holds(!entry.IsNone, "use Erase to remove an entry");
+        Invariant.Holds(XaLock.IsHeld, "xa_lock is held when the index changes");
         entry.AssertValid();
         long key = index >> Geometry.PmdOrder;
         if (!nodes.TryGetValue(key, out var node))
@@ -46,15 +53,17 @@ public sealed class MappingIndex
         }
         if (entry.IsPmd)
         {
-            Debug.Assert(node.PteCount == 0, "PMD entry stored over PTE entries");
+            Invariant.Holds(node.PteCount == 0, "PMD entry stored over PTE entries");
+            AssertChangedUnderLock(node.Pmd, entry);
             if (node.Pmd.IsNone)
                 Count++;
             node.Pmd = entry;
             return;
         }
-        Debug.Assert(node.Pmd.IsNone, "PTE entry stored inside a PMD entry");
+        Invariant.Holds(node.Pmd.IsNone, "PTE entry stored inside a PMD entry");
         node.Ptes ??= new ulong[Geometry.PagesPerPmd];
         ref ulong slot = ref node.Ptes[index & (Geometry.PagesPerPmd - 1)];
+        AssertChangedUnderLock(new DaxEntry(slot), entry);
         if (slot == 0)
         {
             node.PteCount++;
@@ -63,9 +72,15 @@ public sealed class MappingIndex
         slot = entry.Value;
     }
 
+    /// <summary>An entry becomes another (kind, pfn) only while locked: whoever replaces it owns it.</summary>
+    private static void AssertChangedUnderLock(DaxEntry old, DaxEntry replacement) =>
+        Invariant.Holds(old.IsNone || old.IsLocked || old.Identity == replacement.Identity,
+            $"an entry is changed only while locked: {old} became {replacement}");
+
     /// <summary>Removes the entry covering <paramref name="index"/>; returns what was there.</summary>
     public DaxEntry Erase(long index)
     {
+        Invariant.Holds(XaLock.IsHeld, "xa_lock is held when the index changes");
         long key = index >> Geometry.PmdOrder;
         if (!nodes.TryGetValue(key, out var node))
             return DaxEntry.None;

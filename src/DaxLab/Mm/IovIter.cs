@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using DaxLab.Base;
 using DaxLab.Sync;
 
 namespace DaxLab.Mm;
@@ -100,7 +100,7 @@ public ref struct IovIter
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int CopyFromIter(Span<byte> to, Seam seam, object kernelMemory)
     {
-        Debug.Assert(DataSource, "copy_from_iter of read(2)'s buffer");
+        Invariant.Holds(DataSource, "copy_from_iter of read(2)'s buffer");
         if (user is not null)
             return Consumed(user.CopyFromUser(user.Length - Count, to, kernelMemory));
         seam.Access(kernelMemory, write: true);
@@ -112,7 +112,7 @@ public ref struct IovIter
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int CopyToIter(ReadOnlySpan<byte> from, Seam seam, object kernelMemory)
     {
-        Debug.Assert(!DataSource, "copy_to_iter into write(2)'s buffer");
+        Invariant.Holds(!DataSource, "copy_to_iter into write(2)'s buffer");
         if (user is not null)
             return Consumed(user.CopyToUser(user.Length - Count, from, kernelMemory));
         seam.Access(kernelMemory, write: false);
@@ -123,7 +123,7 @@ public ref struct IovIter
     /// <summary>iov_iter_zero: the next <paramref name="count"/> bytes get zeros (a hole); returns how many.</summary>
     public int IovIterZero(int count)
     {
-        Debug.Assert(!DataSource, "iov_iter_zero of write(2)'s buffer");
+        Invariant.Holds(!DataSource, "iov_iter_zero of write(2)'s buffer");
         if (user is not null)
             return Consumed(user.ClearUser(user.Length - Count, count));
         memory[..count].Clear();

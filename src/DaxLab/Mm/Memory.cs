@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using DaxLab.Base;
 using DaxLab.Sync;
 
@@ -73,7 +72,7 @@ public static unsafe class Memory
     /// </summary>
     private static int SystemCallCopy(VmArea vma, long offset, byte* kernel, int length, bool write, object? kernelMemory, Span<byte> transcript)
     {
-        Debug.Assert(offset >= 0 && length >= 0 && offset + length <= vma.Length, "a user copy outside its mapping");
+        Invariant.Holds(offset >= 0 && length >= 0 && offset + length <= vma.Length, "a user copy outside its mapping");
         if (!Permits(vma, write))
             return 0;
         fixed (byte* record = transcript)

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using DaxLab.Base;
 
 namespace DaxLab.Mm;
 
@@ -38,9 +38,9 @@ public readonly record struct Pte(ulong Value)
 
     public static Pte Make(PageKind kind, long frame, bool writable, bool huge)
     {
-        Debug.Assert(kind is not (PageKind.ZeroPage or PageKind.HolePage) || !writable, "zero and hole pages are never mapped writable");
-        Debug.Assert(kind != PageKind.HolePage || !huge, "hole pages are 4 KiB pages");
-        Debug.Assert(kind != PageKind.Anon || !huge, "private copies are 4 KiB pages");
+        Invariant.Holds(kind is not (PageKind.ZeroPage or PageKind.HolePage) || !writable, "zero and hole pages are never mapped writable");
+        Invariant.Holds(kind != PageKind.HolePage || !huge, "hole pages are 4 KiB pages");
+        Invariant.Holds(kind != PageKind.Anon || !huge, "private copies are 4 KiB pages");
         return new(Present | (writable ? Writable : 0) | (huge ? Huge : 0) | ((ulong)kind << KindShift) | ((ulong)frame << FrameShift));
     }
 

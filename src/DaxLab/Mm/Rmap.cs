@@ -24,6 +24,18 @@ public static class Rmap
         }
     }
 
+    /// <summary>Whether any mapping of the file has a translation of a page at or past <paramref name="first"/>.</summary>
+    public static bool MapsPagesFrom(AddressSpace mapping, long first)
+    {
+        using var rmap = mapping.IMmapRwsem.Read();
+        foreach (var vma in mapping.Mappings)
+        {
+            if (vma.MapsPagesFrom(first))
+                return true;
+        }
+        return false;
+    }
+
     /// <summary>page_mapped for the hole page at <paramref name="index"/>: whether any mapping maps it.</summary>
     public static bool IsHolePageMapped(AddressSpace mapping, long index)
     {

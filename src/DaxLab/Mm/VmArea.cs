@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using DaxLab.Base;
 using DaxLab.Device;
@@ -36,7 +35,7 @@ public sealed unsafe class VmArea
     internal VmArea(AddressSpace mapping, IVmOperations ops, PmemDevice device, Seam seam,
         long pgoff, long length, MapProtection protection, bool shared)
     {
-        Debug.Assert(length > 0, "an empty mapping");
+        Invariant.Holds(length > 0, "an empty mapping");
         Mapping = mapping;
         Ops = ops;
         Device = device;
@@ -78,6 +77,16 @@ public sealed unsafe class VmArea
     public long AddressOf(long pgoff) => Start + ((pgoff - Pgoff) << Geometry.PageShift);
 
     private int SlotOf(long address) => (int)((address >> Geometry.PmdShift) - (Start >> Geometry.PmdShift));
+
+    /// <summary>
+    /// Every change of a page-table word goes through here: the ptl is held (the rule written on
+    /// <see cref="Ptl"/>), and the word is published with release semantics for the lockless walk.
+    /// </summary>
+    private void SetEntry(ref ulong word, ulong value)
+    {
+        Invariant.Holds(Ptl.IsHeld, "ptl is held when a page-table entry changes");
+        Volatile.Write(ref word, value);
+    }
 
     /// <summary>The PMD-level entry for <paramref name="address"/>: none, huge, or <see cref="PteTableMarker"/>.</summary>
     public Pte ReadPmd(long address) => new(Volatile.Read(ref pmds[SlotOf(address)]));
@@ -148,9 +157,9 @@ public sealed unsafe class VmArea
         ref ulong entry = ref table[PteIndex(address)];
         var old = new Pte(entry);
         if (old.IsNone)
-            Volatile.Write(ref entry, pte.Value);
+            SetEntry(ref entry, pte.Value);
         else if (mkwrite && old.Kind == pte.Kind && old.Frame == pte.Frame)
-            Volatile.Write(ref entry, old.MadeWritable.Value);
+            SetEntry(ref entry, old.MadeWritable.Value);
     }
 
     /// <summary>
@@ -166,7 +175,7 @@ public sealed unsafe class VmArea
             return;
         ref ulong entry = ref table[PteIndex(address)];
         if (entry == expected.Value)
-            Volatile.Write(ref entry, expected.MadeWritable.Value);
+            SetEntry(ref entry, expected.MadeWritable.Value);
     }
 
     /// <summary>
@@ -179,7 +188,7 @@ public sealed unsafe class VmArea
     /// </summary>
     public void SetPmd(long address, Pte pmd)
     {
-        Debug.Assert(pmd.IsHuge, "SetPmd with a PTE");
+        Invariant.Holds(pmd.IsHuge, "SetPmd with a PTE");
         using var ptl = Ptl.Hold();
         int slot = SlotOf(address);
         if (pteTables[slot] is { } table)
@@ -188,7 +197,7 @@ public sealed unsafe class VmArea
             LeakedPageTables.Add($"a PMD fault at file offset {PgoffOf(address) << Geometry.PageShift} mapped a huge page over a page table, leaking it and its {lost} translation(s)");
             Volatile.Write(ref pteTables[slot], null);
         }
-        Volatile.Write(ref pmds[slot], pmd.Value);
+        SetEntry(ref pmds[slot], pmd.Value);
     }
 
     /// <summary>
@@ -198,12 +207,12 @@ public sealed unsafe class VmArea
     /// </summary>
     public bool SetPmdIfNone(long address, Pte pmd)
     {
-        Debug.Assert(pmd.IsHuge, "SetPmdIfNone with a PTE");
+        Invariant.Holds(pmd.IsHuge, "SetPmdIfNone with a PTE");
         using var ptl = Ptl.Hold();
         ref ulong slot = ref pmds[SlotOf(address)];
         if (slot != 0)
             return false;
-        Volatile.Write(ref slot, pmd.Value);
+        SetEntry(ref slot, pmd.Value);
         return true;
     }
 
@@ -222,7 +231,7 @@ public sealed unsafe class VmArea
             ref ulong slot = ref pmds[SlotOf(address)];
             if (!new Pte(slot).IsHuge)
                 return;
-            Volatile.Write(ref slot, 0);
+            SetEntry(ref slot, 0);
         }
         Tlb.Flush();
     }
@@ -232,6 +241,17 @@ public sealed unsafe class VmArea
     {
         long address = AddressOf(pgoff);
         return address >= Start && address < End && ReadPte(address).Kind == PageKind.HolePage && ReadPte(address).IsPresent;
+    }
+
+    /// <summary>Whether a present translation here maps file page <paramref name="first"/> or a later one.</summary>
+    public bool MapsPagesFrom(long first)
+    {
+        foreach (var (address, pte) in PresentEntries())
+        {
+            if (PgoffOf(address) + (pte.IsHuge ? Geometry.PagesPerPmd : 1) - 1 >= first)
+                return true;
+        }
+        return false;
     }
 
     /// <summary>Whether the 2 MiB slot of <paramref name="address"/> has a PTE table (pmd_none fails, not huge).</summary>
@@ -256,7 +276,7 @@ public sealed unsafe class VmArea
                 int slot = SlotOf(address);
                 long slotEnd = Math.Min(end, Geometry.PmdAlignDown(address) + Geometry.PmdSize);
                 if (new Pte(pmds[slot]).IsHuge)
-                    Volatile.Write(ref pmds[slot], 0);
+                    SetEntry(ref pmds[slot], 0);
                 else if (pteTables[slot] is { } table)
                     ZapPtes(table, address, slotEnd, evenCows, ref freedAnon);
                 address = slotEnd;
@@ -267,7 +287,7 @@ public sealed unsafe class VmArea
             FreeAnonPages(freedAnon);
     }
 
-    private static void ZapPtes(ulong[] table, long start, long end, bool evenCows, ref List<int>? freedAnon)
+    private void ZapPtes(ulong[] table, long start, long end, bool evenCows, ref List<int>? freedAnon)
     {
         for (long address = start; address < end; address += Geometry.PageSize)
         {
@@ -277,7 +297,7 @@ public sealed unsafe class VmArea
                 continue;
             if (pte.Kind == PageKind.Anon)
                 (freedAnon ??= []).Add((int)pte.Frame);
-            Volatile.Write(ref entry, 0);
+            SetEntry(ref entry, 0);
         }
     }
 
@@ -301,14 +321,14 @@ public sealed unsafe class VmArea
             if (pmd.IsHuge)
             {
                 if (pmd.Kind == PageKind.Device && pmd.Frame == pfn && pmd.IsWritable)
-                    Volatile.Write(ref pmds[slot], pmd.WriteProtected.Value);
+                    SetEntry(ref pmds[slot], pmd.WriteProtected.Value);
             }
             else if (pteTables[slot] is { } table)
             {
                 ref ulong entry = ref table[PteIndex(address)];
                 var pte = new Pte(entry);
                 if (pte.Kind == PageKind.Device && pte.Frame == pfn && pte.IsWritable)
-                    Volatile.Write(ref entry, pte.WriteProtected.Value);
+                    SetEntry(ref entry, pte.WriteProtected.Value);
             }
         }
         Tlb.Flush();
@@ -343,7 +363,7 @@ public sealed unsafe class VmArea
             {
                 int frame = AllocAnonSlot((nint)page);
                 var table = EnsurePteTable(slot);
-                Volatile.Write(ref table[PteIndex(address)], Pte.Make(PageKind.Anon, frame, writable: true, huge: false).Value);
+                SetEntry(ref table[PteIndex(address)], Pte.Make(PageKind.Anon, frame, writable: true, huge: false).Value);
             }
         }
         if (!installed)
@@ -365,7 +385,7 @@ public sealed unsafe class VmArea
             return table;
         table = new ulong[Geometry.PagesPerPmd];
         Volatile.Write(ref pteTables[slot], table);
-        Volatile.Write(ref pmds[slot], PteTableMarker.Value);
+        SetEntry(ref pmds[slot], PteTableMarker.Value);
         return table;
     }
 

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using DaxLab.Base;
 
 namespace DaxLab.Sync;
 
@@ -83,7 +83,7 @@ public sealed class RwSemaphore
     {
         scheduler?.Access(this, write: true);
         int after = Interlocked.Decrement(ref count);
-        Debug.Assert(after >= 0, $"up_read without down_read on {Name}");
+        Invariant.Holds(after >= 0, $"up_read without down_read on {Name}");
         if (after == 0)
             WakeSleepers();
     }
@@ -116,7 +116,7 @@ public sealed class RwSemaphore
     {
         scheduler?.Access(this, write: true);
         int before = Interlocked.Exchange(ref count, 0);
-        Debug.Assert(before == WriterHeld, $"up_write without down_write on {Name}");
+        Invariant.Holds(before == WriterHeld, $"up_write without down_write on {Name}");
         WakeSleepers();
     }
 

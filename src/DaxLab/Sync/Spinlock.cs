@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using DaxLab.Base;
 
 namespace DaxLab.Sync;
 
@@ -50,7 +50,7 @@ public sealed class Spinlock
             hostLock.Exit();
             return;
         }
-        Debug.Assert(modelHeld, $"spin_unlock of an unlocked {Name}");
+        Invariant.Holds(modelHeld, $"spin_unlock of an unlocked {Name}");
         scheduler.Access(this, write: true);
         modelHeld = false;
         scheduler.Wake(this);

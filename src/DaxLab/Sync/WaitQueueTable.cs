@@ -1,5 +1,5 @@
 using System.Runtime.CompilerServices;
-using System.Diagnostics;
+using DaxLab.Base;
 
 namespace DaxLab.Sync;
 
@@ -25,7 +25,7 @@ public sealed class WaitQueueTable
 
     internal WaitQueueTable(Seam seam, int bucketCount)
     {
-        Debug.Assert(bucketCount > 0 && (bucketCount & (bucketCount - 1)) == 0, "bucket count must be a power of two");
+        Invariant.Holds(bucketCount > 0 && (bucketCount & (bucketCount - 1)) == 0, "bucket count must be a power of two");
         modelScheduler = seam.Scheduler;
         // Buckets are made on first use: the checker builds a table per run, and 4096 buckets
         // up front were most of a short run's allocations.

@@ -93,8 +93,11 @@ public static class FileOps
         }
         if ((size & Geometry.PageMask) != 0)
             inode.Core.ZeroRange(inode.Inode, size, Geometry.PageAlignUp(size), inode.Unflushed);
-        DropPages(inode, Geometry.PageAlignUp(size) >> Geometry.PageShift, Geometry.LastPageIndex, evenCows: true);
+        long eofPage = Geometry.PageAlignUp(size) >> Geometry.PageShift;
+        DropPages(inode, eofPage, Geometry.LastPageIndex, evenCows: true);
         inode.SetSize(size);
+        // Still under both locks, so no fault and no copy-on-write can have mapped anything since.
+        Invariant.Holds(!Rmap.MapsPagesFrom(inode.Mapping, eofPage), $"nothing is mapped wholly past i_size {size} once truncate returns");
     }
 
     /// <summary>fallocate(2) mode 0 or FALLOC_FL_KEEP_SIZE: unwritten extents over the holes.</summary>

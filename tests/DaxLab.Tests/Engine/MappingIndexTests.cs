@@ -1,4 +1,5 @@
 using DaxLab.Index;
+using DaxLab.Sync;
 
 namespace DaxLab.Tests.Engine;
 
@@ -7,7 +8,8 @@ public class MappingIndexTests
     [Fact]
     public void Pmd_entry_covers_its_512_pages_and_counts_once()
     {
-        var index = new MappingIndex();
+        var index = new MappingIndex(Seam.RealThreads.NewSpinLock("xa_lock"));
+        using var xa = index.XaLock.Hold();
         index.Store(1024 + 7, DaxEntry.MakeZero(pmd: true));
         Assert.Equal(1, index.Count);
         Assert.True(index.Load(1024).IsZero);
@@ -22,7 +24,8 @@ public class MappingIndexTests
     [Fact]
     public void Pte_entries_are_found_in_order_and_detected_as_a_pmd_conflict()
     {
-        var index = new MappingIndex();
+        var index = new MappingIndex(Seam.RealThreads.NewSpinLock("xa_lock"));
+        using var xa = index.XaLock.Hold();
         index.Store(5, DaxEntry.MakeMapped(77, pmd: false));
         index.Store(2000, DaxEntry.MakeZero(pmd: false));
         index.Store(3, DaxEntry.MakeZero(pmd: false));
@@ -57,7 +60,8 @@ public class MappingIndexTests
     [Fact]
     public void FindNext_agrees_whether_it_walks_the_keys_or_the_nodes()
     {
-        var index = new MappingIndex();
+        var index = new MappingIndex(Seam.RealThreads.NewSpinLock("xa_lock"));
+        using var xa = index.XaLock.Hold();
         var expected = new SortedSet<long>();
         for (long node = 0; node < 20; node++)
         {
