@@ -25,24 +25,18 @@ public static class Rmap
     }
 
     /// <summary>Whether any mapping of the file has a translation of a page at or past <paramref name="first"/>.</summary>
-    public static bool MapsPagesFrom(AddressSpace mapping, long first)
-    {
-        using var rmap = mapping.IMmapRwsem.Read();
-        foreach (var vma in mapping.Mappings)
-        {
-            if (vma.MapsPagesFrom(first))
-                return true;
-        }
-        return false;
-    }
+    public static bool MapsPagesFrom(AddressSpace mapping, long first) => AnyMapping(mapping, vma => vma.MapsPagesFrom(first));
 
     /// <summary>page_mapped for the hole page at <paramref name="index"/>: whether any mapping maps it.</summary>
-    public static bool IsHolePageMapped(AddressSpace mapping, long index)
+    public static bool IsHolePageMapped(AddressSpace mapping, long index) => AnyMapping(mapping, vma => vma.MapsHolePage(index));
+
+    /// <summary>Walks the file's mappings under i_mmap_rwsem shared until one passes <paramref name="test"/>.</summary>
+    private static bool AnyMapping(AddressSpace mapping, Func<VmArea, bool> test)
     {
         using var rmap = mapping.IMmapRwsem.Read();
         foreach (var vma in mapping.Mappings)
         {
-            if (vma.MapsHolePage(index))
+            if (test(vma))
                 return true;
         }
         return false;
