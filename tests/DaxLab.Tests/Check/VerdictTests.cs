@@ -40,6 +40,14 @@ public class VerdictTests
         ("mmap-sem", "fsync-pmd-entry-via-ptes"),
         ("range-lock", "fsync-pmd-entry-via-ptes"),
         ("rw-entry-locks", "fsync-pmd-entry-via-ptes"),
+        // A delete wakes one waiter through v4.14, and a writeback that finds no entry wakes nobody.
+        ("v4.10", "truncate-vs-writebacks"),
+        ("ross-v1", "truncate-vs-writebacks"),
+        ("v4.12", "truncate-vs-writebacks"),
+        ("v4.14", "truncate-vs-writebacks"),
+        ("mmap-sem", "truncate-vs-writebacks"),
+        ("range-lock", "truncate-vs-writebacks"),
+        ("rw-entry-locks", "truncate-vs-writebacks"),
         // The PMD fault's (i_size - 1) >> PAGE_SHIFT before 957ac8c421ad; the v4.14 copy read has the fix.
         ("v4.10", "pmd-fault-on-empty-file"),
         ("ross-v1", "pmd-fault-on-empty-file"),
