@@ -13,9 +13,9 @@ public static class CheckCommand
 {
     /// <summary>
     /// The default budget of the whole matrix: three minutes, room for every passing cell of the
-    /// built-in matrix to exhaust its bound on a loaded 2-core machine (it took 82 s with another
-    /// build running). Each cell gets an equal share of what is left, so time a cell does not
-    /// need (it exhausts its space, or fails) goes to the cells after it.
+    /// built-in matrix to exhaust its bound on a loaded 2-core machine (about 130 s). Each cell
+    /// gets an equal share of what is left, so time a cell does not need (it exhausts its space,
+    /// or fails) goes to the cells after it; what the passing cells leave goes to the failing ones.
     /// </summary>
     public static readonly TimeSpan DefaultMatrixBudget = TimeSpan.FromSeconds(180);
 
@@ -49,13 +49,21 @@ public static class CheckCommand
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var pairs = options.Scenarios.SelectMany(s => options.Designs.Select(d => (Scenario: s, Design: d))).ToList();
         var cells = new List<Cell>();
+        // Under a matrix budget a cell first stops at its first failure, so that the time left
+        // goes to the passing cells that need it to exhaust their bound before failing cells
+        // look for more distinct failures.
+        var firstPass = options.CellBudget is null ? options.Explore with { StopOnFailure = true } : options.Explore;
         foreach (var (scenario, design) in pairs)
         {
             var budget = options.CellBudget ?? (options.MatrixBudget - clock.Elapsed) / (pairs.Count - cells.Count);
-            cells.Add(Explore(scenario, design, options.Explore, budget));
+            cells.Add(Explore(scenario, design, firstPass, budget));
         }
         if (options.CellBudget is null)
+        {
             GiveLeftoverTime(cells, options, clock);
+            if (!options.Explore.StopOnFailure)
+                SeekMoreFailures(cells, options, clock);
+        }
         if (options.Json)
             stdout.Write(MatrixJson(cells) + "\n");
         else
@@ -86,6 +94,25 @@ public static class CheckCommand
                 continue;
             var again = Explore(cell.Scenario, cell.Design, options.Explore, budget);
             if (again.Result.Schedules > cell.Result.Schedules || again.Result.Failures.Count > 0)
+                cells[index] = again;
+        }
+    }
+
+    /// <summary>
+    /// What time is left after every passing cell had its turn goes to the failing cells, each
+    /// searching again for every distinct failure it can find in its share.
+    /// </summary>
+    private static void SeekMoreFailures(List<Cell> cells, CheckArguments options, System.Diagnostics.Stopwatch clock)
+    {
+        var failing = cells.Select((cell, index) => (cell, index)).Where(c => c.cell.Result.Failures.Count > 0).ToList();
+        for (int i = 0; i < failing.Count; i++)
+        {
+            var budget = (options.MatrixBudget - clock.Elapsed) / (failing.Count - i);
+            if (budget <= TimeSpan.Zero)
+                return;
+            var (cell, index) = failing[i];
+            var again = Explore(cell.Scenario, cell.Design, options.Explore, budget);
+            if (again.Result.Failures.Count >= cell.Result.Failures.Count)
                 cells[index] = again;
         }
     }
