@@ -99,9 +99,16 @@ public sealed class ListRangeLock : RangeLock
         {
         }
 
-        /// <summary>This thread's cached hold reissued for the range, or a fresh one while the cached one is held.</summary>
-        internal static WholeHold Rent(long start, long end, bool isWrite)
+        /// <summary>
+        /// This thread's cached hold reissued for the range, or a fresh one while the cached one is
+        /// held, or always a fresh one when <paramref name="reuse"/> is false: under a model
+        /// scheduler, where a thread's cache would carry state from one explored run into the next
+        /// (a run cut short leaves its hold busy), so equal schedules would touch different objects.
+        /// </summary>
+        internal static WholeHold Rent(long start, long end, bool isWrite, bool reuse)
         {
+            if (!reuse)
+                return new WholeHold(start, end, isWrite);
             var cached = t_cached;
             if (cached is not null && cached._free)
             {
@@ -545,7 +552,7 @@ public sealed class ListRangeLock : RangeLock
             object? whole = Volatile.Read(ref _whole);
             if (whole is null)
             {
-                hold ??= WholeHold.Rent(start, end, isWrite);
+                hold ??= WholeHold.Rent(start, end, isWrite, reuse: Policy is null);
                 Touch(hold, write: true);
                 Point("list_range_lock_whole_cas");
                 Touch(this, write: true);
