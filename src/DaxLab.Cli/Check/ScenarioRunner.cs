@@ -126,25 +126,42 @@ public sealed class ScenarioRunner(Scenario scenario, Design design) : IDisposab
     }
 
     /// <summary>Runs the scenario <paramref name="repetitions"/> times on real threads with the same oracle.</summary>
-    public List<string> Stress(int repetitions)
+    /// <remarks>
+    /// A run whose CPUs have not all finished after <paramref name="runTimeout"/> (by default
+    /// <see cref="StressRunTimeout"/>) is taken for a
+    /// deadlock on real threads (a built-in run takes milliseconds): it is reported, and stressing
+    /// stops, its threads left asleep in the background and its device never freed under them.
+    /// </remarks>
+    public List<string> Stress(int repetitions, TimeSpan? runTimeout = null)
     {
+        var timeout = runTimeout ?? StressRunTimeout;
         var failures = new List<string>();
         for (int run = 0; run < repetitions; run++)
         {
             var setup = Build(Seam.RealThreads);
-            using var start = new Barrier(setup.Cpus.Count);
+            var start = new Barrier(setup.Cpus.Count);
             var threads = setup.Cpus.Select(cpu => new Thread(() =>
             {
                 start.SignalAndWait();
                 cpu.Body();
-            })).ToList();
+            }) { IsBackground = true, Name = cpu.Label }).ToList();
             threads.ForEach(t => t.Start());
-            threads.ForEach(t => t.Join());
+            var stuck = threads.Where(t => !t.Join(timeout)).Select(t => t.Name).ToList();
+            if (stuck.Count > 0)
+            {
+                lastWorld = null;
+                failures.Add($"run {run}: no progress in {timeout.TotalSeconds:0.#} s, {string.Join(", ", stuck)} still running: a deadlock on real threads (stress stopped; `daxlab check` without --stress shows its schedule)");
+                return failures;
+            }
+            start.Dispose();
             if (setup.EndCheck() is { } problem && failures.Count < MaxStressFailuresKept)
                 failures.Add($"run {run}: {problem}");
         }
         return failures;
     }
+
+    /// <summary>How long a stress run may take before it counts as deadlocked.</summary>
+    public static readonly TimeSpan StressRunTimeout = TimeSpan.FromSeconds(20);
 
     /// <summary>How many failing stress runs are reported: enough to see a pattern, few enough to read.</summary>
     public const int MaxStressFailuresKept = 5;

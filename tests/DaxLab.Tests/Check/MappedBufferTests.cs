@@ -1,5 +1,6 @@
 using DaxLab.Base;
 using DaxLab.Cli.Check;
+using DaxLab.Designs;
 using DaxLab.Mm;
 
 namespace DaxLab.Tests.Check;
@@ -44,5 +45,17 @@ public class MappedBufferTests
             world.Log.Select(op => (op.IsWrite, op.Offset)));
         Assert.All(world.Log, op => Assert.Equal(page, op.Data));
         Assert.Equal(8192, world.File.Length);
+    }
+
+    /// <summary>A self-deadlock on real threads is reported, not waited on for ever.</summary>
+    [Fact]
+    public void Stress_reports_a_deadlock_on_real_threads_and_stops()
+    {
+        var mmapSem = DesignCatalog.Find("mmap-sem");
+        using var runner = new ScenarioRunner(BuiltInScenarios.Find("pwrite-from-mapping-disjoint"), mmapSem);
+        var failure = Assert.Single(runner.Stress(5, runTimeout: TimeSpan.FromSeconds(2)));
+        Assert.Contains("run 0: no progress in 2 s", failure);
+        Assert.Contains("CPU1 - write(2)", failure);
+        Assert.Contains("still running: a deadlock on real threads", failure);
     }
 }
