@@ -103,7 +103,7 @@ public sealed partial class DaxCore
                 // The nrpages guard: a zero page, 4 KiB or 2 MiB, that is a DAX entry is not a
                 // page, so a write into a hole read through a PMD skips the invalidation
                 // altogether (generic/428).
-                if (PageCachePageCount(mapping) == 0)
+                if (NrPages(mapping) == 0)
                 {
                     Seam.Note("invalidate_inode_pages2_range - nrpages is 0, skipped");
                     return;
@@ -117,6 +117,13 @@ public sealed partial class DaxCore
                 InvalidateInodePages2Range(mapping, first, last);
                 return;
         }
+    }
+
+    /// <summary>mapping->nrpages, read under xa_lock as the unlocked kernel read would see it at some instant.</summary>
+    private static long NrPages(AddressSpace mapping)
+    {
+        using var xa = mapping.XaLock.Hold();
+        return mapping.Entries.HolePages;
     }
 
     /// <summary>
@@ -190,15 +197,6 @@ public sealed partial class DaxCore
             mapping.Entries.Erase(index);
         PutUnlockedEntry(mapping, index, locked);
         return true;
-    }
-
-    /// <summary>mapping->nrpages: the hole pages in the index, the only pages a DAX file has.</summary>
-    private long PageCachePageCount(AddressSpace mapping)
-    {
-        long count = 0;
-        for (long next = 0; mapping.NextEntry(ref next, Geometry.LastPageIndex, out _, out var entry);)
-            count += entry.IsHolePage ? 1 : 0;
-        return count;
     }
 
     /// <summary>

@@ -22,8 +22,11 @@ public sealed class MappingIndex(Spinlock xaLock)
     /// <summary>The i_pages lock: guards every entry, its LOCKED bit and its tags; nothing sleeps under it.</summary>
     public Spinlock XaLock { get; } = xaLock;
 
-    /// <summary>Entries present (PMD entries count once): mapping->nrexceptional.</summary>
+    /// <summary>Entries present, hole pages included (PMD entries count once).</summary>
     public long Count { get; private set; }
+
+    /// <summary>mapping->nrpages: the 4 KiB hole pages present, the only pages a DAX file has.</summary>
+    public long HolePages { get; private set; }
 
     /// <summary>The entry covering page <paramref name="index"/>: a PMD entry or the PTE entry there.</summary>
     public DaxEntry Load(long index)
@@ -63,12 +66,14 @@ public sealed class MappingIndex(Spinlock xaLock)
         Invariant.Holds(node.Pmd.IsNone, "PTE entry stored inside a PMD entry");
         node.Ptes ??= new ulong[Geometry.PagesPerPmd];
         ref ulong slot = ref node.Ptes[index & (Geometry.PagesPerPmd - 1)];
-        AssertChangedUnderLock(new DaxEntry(slot), entry);
-        if (slot == 0)
+        var old = new DaxEntry(slot);
+        AssertChangedUnderLock(old, entry);
+        if (old.IsNone)
         {
             node.PteCount++;
             Count++;
         }
+        HolePages += (entry.IsHolePage ? 1 : 0) - (old.IsHolePage ? 1 : 0);
         slot = entry.Value;
     }
 
@@ -100,6 +105,7 @@ public sealed class MappingIndex(Spinlock xaLock)
                 return old;
             slot = 0;
             node.PteCount--;
+            HolePages -= old.IsHolePage ? 1 : 0;
         }
         Count--;
         if (node.Pmd.IsNone && node.PteCount == 0)

@@ -81,4 +81,23 @@ public class MappingIndexTests
             Assert.Equal(expected.Where(e => e >= start && e <= end), seen);
         }
     }
+
+    /// <summary>nrpages, which v4.10's write path tests before it invalidates, counts hole pages only.</summary>
+    [Fact]
+    public void Hole_pages_are_counted_as_they_come_and_go()
+    {
+        var index = new MappingIndex(Seam.RealThreads.NewSpinLock("xa_lock"));
+        using var xa = index.XaLock.Hold();
+        index.Store(7, DaxEntry.MakeHolePage());
+        index.Store(9, DaxEntry.MakeZero(pmd: false));
+        index.Store(1024, DaxEntry.MakeZero(pmd: true));
+        Assert.Equal(1, index.HolePages);
+        index.Store(7, DaxEntry.MakeMapped(77, pmd: false));
+        Assert.Equal(0, index.HolePages);
+        index.Store(8, DaxEntry.MakeHolePage());
+        index.Store(10, DaxEntry.MakeHolePage());
+        index.Erase(8);
+        Assert.Equal(1, index.HolePages);
+        Assert.Equal(4, index.Count);
+    }
 }
