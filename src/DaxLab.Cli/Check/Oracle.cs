@@ -145,16 +145,9 @@ public static unsafe class Oracle
     /// </summary>
     private static IEnumerable<string> PagesPastEof(DaxMapping map, long size)
     {
-        long eofPage = Geometry.PageAlignUp(size) >> Geometry.PageShift;
-        foreach (var (address, pte) in map.Vma.PresentEntries())
-        {
-            long lastPage = map.Vma.PgoffOf(address) + (pte.IsHuge ? Geometry.PagesPerPmd : 1) - 1;
-            if (lastPage >= eofPage)
-            {
-                yield return $"mapping at file offset {map.FileOffset}: {(pte.IsHuge ? "a huge page" : "a page")} at file offset {map.Vma.PgoffOf(address) << Geometry.PageShift} is mapped past EOF (i_size {size})";
-                yield break;
-            }
-        }
+        if (map.Vma.FirstTranslationFrom(Geometry.PageAlignUp(size) >> Geometry.PageShift) is not var (address, pte))
+            yield break;
+        yield return $"mapping at file offset {map.FileOffset}: {(pte.IsHuge ? "a huge page" : "a page")} at file offset {map.Vma.PgoffOf(address) << Geometry.PageShift} is mapped past EOF (i_size {size})";
     }
 
     /// <summary>A shared page mapped writable whose entry is clean: stores to it would escape the next fsync.</summary>

@@ -244,14 +244,17 @@ public sealed unsafe class VmArea
     }
 
     /// <summary>Whether a present translation here maps file page <paramref name="first"/> or a later one.</summary>
-    public bool MapsPagesFrom(long first)
+    public bool MapsPagesFrom(long first) => FirstTranslationFrom(first) is not null;
+
+    /// <summary>The first present translation (a huge one counts if any of its pages does) of file page <paramref name="first"/> or a later one, or null.</summary>
+    public (long Address, Pte Entry)? FirstTranslationFrom(long first)
     {
         foreach (var (address, pte) in PresentEntries())
         {
             if (PgoffOf(address) + (pte.IsHuge ? Geometry.PagesPerPmd : 1) - 1 >= first)
-                return true;
+                return (address, pte);
         }
-        return false;
+        return null;
     }
 
     /// <summary>Whether the 2 MiB slot of <paramref name="address"/> has a PTE table (pmd_none fails, not huge).</summary>
