@@ -12,8 +12,6 @@ namespace DaxLab.Base;
 /// </summary>
 public static class Invariant
 {
-    /// <summary>Off only for measuring what the checks cost: DAXLAB_INVARIANTS=0 in the environment.</summary>
-    public static readonly bool Enabled = Environment.GetEnvironmentVariable("DAXLAB_INVARIANTS") != "0";
 
     /// <summary>
     /// Throws when <paramref name="condition"/> is false; <paramref name="invariant"/> says what
@@ -23,7 +21,7 @@ public static class Invariant
         [DoesNotReturnIf(false)] bool condition,
         [CallerArgumentExpression(nameof(condition))] string invariant = "")
     {
-        if (Enabled && !condition)
+        if (!condition)
             Broken(invariant);
     }
 
