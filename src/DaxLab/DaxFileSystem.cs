@@ -42,6 +42,27 @@ public sealed class DaxFileSystem : IDisposable
     public static DaxFileSystem Open(string devicePath, DaxOptions? options = null) =>
         Mount(PmemDevice.OpenFile(devicePath), format: false, options);
 
+    /// <summary>
+    /// Mounts an existing device file read-only: the log is replayed into memory, no checkpoint
+    /// is written, and the device is never written (XFS's ro,norecovery, without its stale view:
+    /// the replayed state is the one a read-write mount would give). Files open only with
+    /// <see cref="DaxOpenFlags.ReadOnly"/>; anything else is EROFS.
+    /// </summary>
+    public static DaxFileSystem OpenReadOnly(string devicePath, DaxOptions? options = null)
+    {
+        PmemDevice device = PmemDevice.OpenFileReadOnly(devicePath);
+        options ??= new DaxOptions();
+        try
+        {
+            return new DaxFileSystem(device, FileSystem.MountReadOnly(device, options.Seam), options);
+        }
+        catch
+        {
+            device.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Mounts the device file, creating it (sparse, <paramref name="sizeIfNew"/> bytes) if the path does not exist.</summary>
     public static DaxFileSystem OpenOrCreate(string devicePath, long sizeIfNew, DaxOptions? options = null) =>
         File.Exists(devicePath) ? Open(devicePath, options) : Create(devicePath, sizeIfNew, options);
@@ -65,12 +86,15 @@ public sealed class DaxFileSystem : IDisposable
         }
     }
 
-    /// <summary>open(2): ENOENT without <see cref="DaxOpenFlags.Create"/>; EINVAL or ENAMETOOLONG for bad names.</summary>
+    /// <summary>open(2): ENOENT without <see cref="DaxOpenFlags.Create"/>; EINVAL or ENAMETOOLONG for bad names; EROFS for anything but a read-only open on a read-only mount.</summary>
     public DaxFile OpenFile(string name, DaxOpenFlags flags = DaxOpenFlags.None)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
+        bool readOnlyOpen = (flags & DaxOpenFlags.ReadOnly) != 0;
+        if (fs.IsReadOnly && (!readOnlyOpen || (flags & DaxOpenFlags.Truncate) != 0))
+            throw new ErrnoException(Errno.EROFS, $"{name}: the file system is mounted read-only");
         var inode = fs.Lookup(name) ?? CreateFile(name, flags);
-        var file = new DaxFile(VfsInode(inode));
+        var file = new DaxFile(VfsInode(inode), readOnlyOpen);
         if ((flags & DaxOpenFlags.Truncate) != 0)
             file.Truncate(0);
         return file;
@@ -107,6 +131,9 @@ public sealed class DaxFileSystem : IDisposable
     public IReadOnlyList<string> FileNames => fs.Inodes.Select(i => i.Name).ToList();
 
     public FsSpace Space => fs.Space;
+
+    /// <summary>Mount's warning about a torn or unacknowledged log tail it dropped, or null (docs/fs.md, durability rule for the log tail).</summary>
+    public string? RecoveryWarning => fs.Recovery.Warning;
 
     /// <summary>fsck: the inconsistencies found, empty when the metadata is consistent.</summary>
     public IReadOnlyList<string> Check() => fs.Check();
