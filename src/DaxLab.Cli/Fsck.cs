@@ -10,7 +10,7 @@ namespace DaxLab.Cli;
 /// <summary>How far fsck got through an image, and what it found there.</summary>
 /// <param name="SchemaVersion">The version of this report's JSON shape (<see cref="Fsck.SchemaVersion"/>).</param>
 /// <param name="Status">"clean", "errors" (exit 4) or "operational-error" (exit 8).</param>
-/// <param name="FormatVersion">The on-device format version, when the superblock could be read.</param>
+/// <param name="FormatVersion">The on-device format version, when the image mounted.</param>
 /// <param name="Log">What log recovery found, when mount got that far.</param>
 public sealed record FsckReport(
     int SchemaVersion,
@@ -96,7 +96,7 @@ public static class Fsck
         }
         catch (ErrnoException e)
         {
-            return Failed(path, ExitOperationalError, null, e);
+            return Failed(path, ExitOperationalError, e);
         }
         using (device)
         {
@@ -109,9 +109,7 @@ public static class Fsck
             {
                 // EUCLEAN is damage the format detects: an error found. Anything else (EINVAL:
                 // not a DaxLab image, another version) means the image could not be examined.
-                return e.Errno == Errno.EUCLEAN
-                    ? Failed(path, ExitErrorsLeft, FileSystem.FormatVersion, e)
-                    : Failed(path, ExitOperationalError, null, e);
+                return Failed(path, e.Errno == Errno.EUCLEAN ? ExitErrorsLeft : ExitOperationalError, e);
             }
             using (fs)
                 return Checked(path, fs);
@@ -131,8 +129,8 @@ public static class Fsck
     }
 
     /// <summary>The report of an image that could not be mounted, naming the errno and why.</summary>
-    private static FsckReport Failed(string path, int exit, uint? formatVersion, ErrnoException e) =>
-        new(SchemaVersion, path, StatusOf(exit), exit, formatVersion, null, null, null, null, null,
+    private static FsckReport Failed(string path, int exit, ErrnoException e) =>
+        new(SchemaVersion, path, StatusOf(exit), exit, null, null, null, null, null, null,
             [$"{ErrnoException.StrError(e.Errno)}: {e.Message}"], []);
 
     private static string StatusOf(int exit) => exit switch
@@ -150,7 +148,9 @@ public static class Fsck
             stderr.Write($"daxlab fsck: {report.Errors[0]}\n");
             return;
         }
-        stdout.Write($"{report.Device}: DaxLab format version {report.FormatVersion}, checked read-only\n");
+        stdout.Write(report.FormatVersion is { } version
+            ? $"{report.Device}: DaxLab format version {version}, checked read-only\n"
+            : $"{report.Device}: does not mount, checked read-only\n");
         if (report.Log is { } log)
             stdout.Write($"log: checkpoint generation {log.Generation}, {log.ReplayedRecords} records ({log.ReplayedBytes} bytes) replayed, durable to offset {log.DurableBytes}\n"
                 + $"{report.Files} files, {report.Extents} extents, {report.FreeBlocks} of {report.TotalBlocks} blocks free\n");
