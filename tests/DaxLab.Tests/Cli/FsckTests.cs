@@ -195,6 +195,27 @@ public sealed class FsckTests : IDisposable
         Assert.Contains("usage: daxlab fsck", help.Stdout);
     }
 
+    /// <summary>A read-only view of a device a writer holds would be inconsistent: each side refuses the other.</summary>
+    [Fact]
+    public void ReadersAndAWriterExcludeEachOther()
+    {
+        string device = IssueDevice();
+        using (DaxFileSystem.Open(device))
+        {
+            var fsck = Run("fsck", device);
+            Assert.Equal(Fsck.ExitOperationalError, fsck.Status);
+            Assert.Contains("Device or resource busy", fsck.Stderr);
+        }
+        using (DaxFileSystem.OpenReadOnly(device))
+        using (DaxFileSystem.OpenReadOnly(device))
+        {
+            var writer = Run("io", "--device", device, "-c", "stat", "a");
+            Assert.Equal(1, writer.Status);
+            Assert.Contains("Device or resource busy", writer.Stderr);
+            Assert.Equal(Fsck.ExitClean, Run("fsck", device).Status);
+        }
+    }
+
     [Fact]
     public void ReadOnlyIoNeitherCreatesADeviceNorAFile()
     {
