@@ -10,6 +10,7 @@ public static class TopLevel
         "usage: daxlab <command> [arguments]\n"
         + "  io [--device PATH] [--host] [-f] -c CMD ... FILE   run xfs_io commands on FILE (see docs/io.md)\n"
         + "  mkfs DEVICE [--size SIZE]                          create a new device image (default size 1g)\n"
+        + "  fsck [-n] [--json] DEVICE                          check an image read-only; exit 0 clean, 4 errors, 8 operational error\n"
         + "  check [options]                                    explore scenarios x designs; the verdict matrix (default)\n"
         + "  designs                                            the locking designs, with their sources\n"
         + "  scenarios                                          the built-in scenarios\n"
@@ -36,6 +37,7 @@ public static class TopLevel
             {
                 case "io": return IoRunner.Run(rest, stdout, stderr, buffering, out death);
                 case "mkfs": return Mkfs(rest, stdout, stderr);
+                case "fsck": return Fsck.Run(rest, stdout, stderr);
                 case "bench": return Bench(rest, stdout, stderr);
                 case "check": return Check.CheckCommand.Run(rest, stdout, stderr);
                 case "designs" when rest.Length == 0: return ListDesigns(stdout);
@@ -71,6 +73,7 @@ public static class TopLevel
         "io" => IoRunner.Usage,
         "check" => Check.CheckCommand.Usage,
         "bench" => Cli.Bench.BenchArguments.Usage,
+        "fsck" => Fsck.Usage,
         "mkfs" or "torture" or "designs" or "scenarios" or "help" => Usage,
         _ => null,
     };

@@ -44,8 +44,8 @@ public static class XfsIo
         return path;
     }
 
-    /// <summary>xfs_io [-f] -c ... FILE in <paramref name="directory"/>, stdout and stderr on pipes.</summary>
-    public static RunResult RunReal(string directory, IReadOnlyList<string> commands, string file = "f", bool create = true)
+    /// <summary>xfs_io [-f] [-r] -c ... FILE in <paramref name="directory"/>, stdout and stderr on pipes.</summary>
+    public static RunResult RunReal(string directory, IReadOnlyList<string> commands, string file = "f", bool create = true, bool readOnly = false)
     {
         var start = new ProcessStartInfo(ExecutablePath!)
         {
@@ -55,6 +55,8 @@ public static class XfsIo
         };
         if (create)
             start.ArgumentList.Add("-f");
+        if (readOnly)
+            start.ArgumentList.Add("-r");
         foreach (string command in commands)
         {
             start.ArgumentList.Add("-c");
@@ -71,7 +73,7 @@ public static class XfsIo
     /// <summary>The interpreter in-process on <paramref name="backend"/>.</summary>
     public static RunResult RunOurs(IIoBackend backend, IReadOnlyList<string> commands, string file = "f", bool create = true)
     {
-        var arguments = new IoArguments(null, true, create, commands, [file]);
+        var arguments = new IoArguments(null, true, create, commands, [file], backend.ReadOnly);
         var output = new StringWriter();
         var errors = new StringWriter();
         int status = IoRunner.Run(arguments, backend, output, errors, CBuffering.Full, out _);

@@ -7,18 +7,22 @@ public sealed class DaxBackend : IIoBackend
 {
     readonly DaxFileSystem fileSystem;
     readonly bool ownsFileSystem;
+    readonly bool readOnly;
 
-    /// <summary>Uses a mounted file system; disposes it with the backend when <paramref name="ownsFileSystem"/>.</summary>
-    public DaxBackend(DaxFileSystem fileSystem, bool ownsFileSystem)
+    /// <summary>Uses a mounted file system; disposes it with the backend when <paramref name="ownsFileSystem"/>; opens files O_RDONLY when <paramref name="readOnly"/> (xfs_io -r).</summary>
+    public DaxBackend(DaxFileSystem fileSystem, bool ownsFileSystem, bool readOnly = false)
     {
         this.fileSystem = fileSystem;
         this.ownsFileSystem = ownsFileSystem;
+        this.readOnly = readOnly;
     }
+
+    public bool ReadOnly => readOnly;
 
     /// <summary>The device's open(2).</summary>
     public IIoFile Open(string path, bool create)
     {
-        var flags = create ? DaxOpenFlags.Create : DaxOpenFlags.None;
+        var flags = (create ? DaxOpenFlags.Create : DaxOpenFlags.None) | (readOnly ? DaxOpenFlags.ReadOnly : DaxOpenFlags.None);
         return new DaxIoFile(path, fileSystem.OpenFile(path, flags));
     }
 

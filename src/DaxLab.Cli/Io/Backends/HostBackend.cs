@@ -7,13 +7,16 @@ namespace DaxLab.Cli.Io.Backends;
 /// kernel's page cache and page faults, for checking the interpreter against xfs_io and for
 /// benchmarking against the kernel's own path.
 /// </summary>
-public sealed class HostBackend(string workingDirectory) : IIoBackend
+/// <param name="readOnly">Opens files O_RDONLY (xfs_io -r).</param>
+public sealed class HostBackend(string workingDirectory, bool readOnly = false) : IIoBackend
 {
+    public bool ReadOnly => readOnly;
+
     /// <summary>open(2), resolving a relative path against the backend's working directory.</summary>
     public IIoFile Open(string path, bool create)
     {
         string resolved = Path.IsPathRooted(path) ? path : Path.Combine(workingDirectory, path);
-        int flags = LibC.O_RDWR | LibC.O_CLOEXEC | (create ? LibC.O_CREAT : 0);
+        int flags = (readOnly ? LibC.O_RDONLY : LibC.O_RDWR) | LibC.O_CLOEXEC | (create ? LibC.O_CREAT : 0);
         int fd = LibC.Open(resolved, flags, LibC.CreateMode);
         LibC.Check(fd, "open");
         return new HostIoFile(path, fd);

@@ -22,8 +22,11 @@ public enum IoAdvice
 /// </summary>
 public interface IIoBackend : IDisposable
 {
-    /// <summary>open(2) read-write, with O_CREAT when <paramref name="create"/>.</summary>
+    /// <summary>open(2) read-write (read-only when <see cref="ReadOnly"/>), with O_CREAT when <paramref name="create"/>.</summary>
     IIoFile Open(string path, bool create);
+
+    /// <summary>Files open O_RDONLY (xfs_io -r).</summary>
+    bool ReadOnly { get; }
 }
 
 /// <summary>An open file as the interpreter uses it; each member is one system call.</summary>

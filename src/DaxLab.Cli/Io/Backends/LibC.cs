@@ -9,6 +9,7 @@ namespace DaxLab.Cli.Io.Backends;
 /// </summary>
 static unsafe partial class LibC
 {
+    public const int O_RDONLY = 0x0;
     public const int O_RDWR = 0x2;
     public const int O_CREAT = 0x40;
     public const int O_CLOEXEC = 0x80000;
