@@ -5,9 +5,9 @@ using DaxLab.Base;
 namespace DaxLab.Cli.Bench;
 
 /// <summary>
-/// The single-thread cost table: the basic operations of one target (the engine under a design,
-/// or the host kernel on tmpfs), each next to a plain memcpy of the same size measured in the
-/// same run, so the ratios hold on any machine.
+/// The single-thread cost table: the basic operations of every target (the engine under each
+/// design, and the host kernel on tmpfs), each next to a plain memcpy of the same size timed back
+/// to back with it, so the ratios hold on any machine; the targets take their trials in rounds.
 /// </summary>
 public static unsafe class CostTable
 {
