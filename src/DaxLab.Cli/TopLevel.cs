@@ -92,7 +92,7 @@ public static class TopLevel
         return 0;
     }
 
-    /// <summary>bench: see <see cref="Cli.Bench.BenchCommand"/>; bad arguments arrive as ArgumentException.</summary>
+    /// <summary>bench: see <see cref="Cli.Bench.BenchCommand"/>, which answers bad arguments itself with status 2.</summary>
     static int Bench(string[] args, TextWriter stdout, TextWriter stderr) => Cli.Bench.BenchCommand.Run(args, stdout, stderr);
 
     /// <summary>torture DEVICE [--seed N] [--ops N], or --kill RUNS: see <see cref="Torture"/> and <see cref="KillRuns"/>.</summary>
