@@ -22,7 +22,7 @@ public static class FileOps
     /// </summary>
     public static int Read(DaxInode inode, long pos, ref IovIter iter)
     {
-        CheckOffset(pos);
+        VerifyArea(pos, iter.Count);
         using var iolock = inode.IRwsem.Read();
         using var held = inode.Locks.LockRead(pos, iter.Count);
         return inode.Core.IomapRead(inode.Inode, pos, ref iter);
@@ -41,7 +41,7 @@ public static class FileOps
     /// </summary>
     public static int Write(DaxInode inode, long pos, ref IovIter iter)
     {
-        CheckOffset(pos);
+        VerifyArea(pos, iter.Count);
         int length = iter.Count;
         if (length == 0)
             return 0;
@@ -227,10 +227,15 @@ public static class FileOps
         Rmap.UnmapMappingRange(inode.Mapping, first, last, evenCows);
     }
 
-    private static void CheckOffset(long pos)
+    /// <summary>
+    /// rw_verify_area: a negative offset, or a range whose end does not fit in loff_t, is EINVAL
+    /// before the file system sees it, which is why a write near 2^63 says "Invalid argument"
+    /// and not EFBIG, and a read there fails instead of reading nothing.
+    /// </summary>
+    private static void VerifyArea(long pos, long count)
     {
-        if (pos < 0)
-            throw new ErrnoException(Errno.EINVAL, "negative file offset");
+        if (pos < 0 || count > long.MaxValue - pos)
+            throw new ErrnoException(Errno.EINVAL, "negative file offset or a range past 2^63");
     }
 
     private static void CheckEnd(long pos, long length)
