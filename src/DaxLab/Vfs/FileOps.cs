@@ -181,6 +181,42 @@ public static class FileOps
         return allocated;
     }
 
+    /// <summary>
+    /// FS_IOC_FIEMAP as XFS answers it (xfs_vn_fiemap: i_rwsem shared around iomap_fiemap):
+    /// fiemap_prep's checks (a zero length is EINVAL, a start at or past the largest file EFBIG,
+    /// a range past it cut there), then each written or unwritten extent overlapping
+    /// [start, start + length), cut to the blocks of the range, at most
+    /// <paramref name="maxExtents"/> of them. The last one found is marked Last when all fit, as
+    /// iomap_fiemap flags the extent it held back; when they do not, none is, and the caller
+    /// asks again from the end of the last (xfs_io's batches of 32).
+    /// </summary>
+    public static List<DaxExtent> Fiemap(DaxInode inode, long start, long length, int maxExtents)
+    {
+        Invariant.Holds(maxExtents > 0, "fiemap into room for at least one extent");
+        if (length <= 0)
+            throw new ErrnoException(Errno.EINVAL, "fiemap: zero length");
+        if (start < 0 || start >= Geometry.MaxFileSize)
+            throw new ErrnoException(Errno.EFBIG, "fiemap: start past the largest file");
+        long end = start + Math.Min(length, Geometry.MaxFileSize - start);
+        var found = new List<DaxExtent>();
+        using (inode.IRwsem.Read())
+        {
+            for (long pos = start; pos < end && found.Count <= maxExtents;)
+            {
+                var iomap = inode.Core.Fs.IomapBegin(inode.Inode, pos, end - pos, Fs.IomapOp.Read);
+                if (iomap.Type != Fs.IomapType.Hole)
+                    found.Add(new DaxExtent(iomap.Offset, iomap.Addr, iomap.Length, iomap.Type == Fs.IomapType.Unwritten, Last: false));
+                inode.Core.Fs.IomapEnd(inode.Inode, pos, end - pos, Math.Min(iomap.End, end) - pos, Fs.IomapOp.Read, iomap);
+                pos = iomap.End;
+            }
+        }
+        if (found.Count > maxExtents)
+            return found[..maxExtents];
+        if (found.Count > 0)
+            found[^1] = found[^1] with { Last = true };
+        return found;
+    }
+
     private static void FlushWrites(DaxInode inode)
     {
         if (inode.Unflushed.TakeAll(out long address, out long length))

@@ -38,6 +38,11 @@ public sealed class ErrorPathTests
         { ["help nosuch"], "command nosuch not found\n", "", 0 },
         { ["help close"], "close -- close the current open file\n", "", 0 },
         { ["quit", "frobnicate"], "", "", 0 },
+        { ["bmap -v"], "", "foreign file active, bmap command is for XFS filesystems only\n", 0 },
+        { ["fiemap -z"], "fiemap [-alv] [-n nx] [offset [len]] -- print block mapping for a file\n", "fiemap: invalid option -- 'z'\n", 1 },
+        { ["fiemap x"], "non-numeric offset argument -- x\n", "", 1 },
+        { ["fiemap 0 x"], "non-numeric len argument -- x\n", "", 1 },
+        { ["fiemap 1e"], "f:\n", "xfs_io: ioctl(FS_IOC_FIEMAP) [\"f\"]: File too large\n", 1 },
     };
 
     [Theory]
