@@ -36,10 +36,3 @@ public enum MapAdvice
 
 /// <summary>stat(2) of a file.</summary>
 public readonly record struct DaxStat(long Ino, long Size, long Blocks);
-
-/// <summary>
-/// One extent as FS_IOC_FIEMAP reports it: file bytes [FileOffset, FileOffset + Length) at
-/// device byte DeviceAddress; Unwritten is FIEMAP_EXTENT_UNWRITTEN (allocated, reads as zeros),
-/// Last is FIEMAP_EXTENT_LAST (no extent follows in the range asked about).
-/// </summary>
-public readonly record struct DaxExtent(long FileOffset, long DeviceAddress, long Length, bool Unwritten, bool Last);

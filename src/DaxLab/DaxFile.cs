@@ -129,7 +129,7 @@ public sealed class DaxFile : IDisposable
     /// ioctl(FS_IOC_FIEMAP): the extents overlapping file bytes [start, start + length), at most
     /// <paramref name="maxExtents"/>; see <see cref="FileOps.Fiemap"/>.
     /// </summary>
-    public IReadOnlyList<DaxExtent> Fiemap(long start, long length, int maxExtents)
+    public IReadOnlyList<FiemapExtent> Fiemap(long start, long length, int maxExtents)
     {
         ThrowIfClosed();
         return FileOps.Fiemap(Inode, start, length, maxExtents);

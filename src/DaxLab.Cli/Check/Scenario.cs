@@ -47,10 +47,7 @@ public sealed record ScenarioCpu(string Label, IReadOnlyList<string> Commands, I
 /// let out for bad text; `daxlab check` prints it alone and exits 2.
 /// </summary>
 public sealed class ScenarioFileException(string origin, int line, string problem)
-    : FormatException($"{origin}:{line}: {problem}")
-{
-    public int Line => line;
-}
+    : FormatException($"{origin}:{line}: {problem}");
 
 /// <summary>
 /// The state of <see cref="Scenario.Parse"/> as it goes down the file: the heading lines seen

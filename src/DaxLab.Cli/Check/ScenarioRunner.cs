@@ -33,10 +33,11 @@ public sealed class ScenarioRunner(Scenario scenario, Design design) : IDisposab
     {
         var commands = new ScenarioCommands(world, index);
         commands.InheritMapping();
+        string section = $"cpu {cpu.Label}";
         try
         {
             for (int i = 0; i < cpu.Commands.Count; i++)
-                RunAt(commands, cpu.Commands[i], cpu.Lines[i], $"cpu {cpu.Label}");
+                RunAt(commands, cpu.Commands[i], cpu.Lines[i], section);
         }
         catch (Exception e) when (e is SigBusException or SigSegvException)
         {

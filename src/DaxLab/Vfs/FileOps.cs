@@ -190,7 +190,7 @@ public static class FileOps
     /// iomap_fiemap flags the extent it held back; when they do not, none is, and the caller
     /// asks again from the end of the last (xfs_io's batches of 32).
     /// </summary>
-    public static List<DaxExtent> Fiemap(DaxInode inode, long start, long length, int maxExtents)
+    public static List<FiemapExtent> Fiemap(DaxInode inode, long start, long length, int maxExtents)
     {
         Invariant.Holds(maxExtents > 0, "fiemap into room for at least one extent");
         if (length <= 0)
@@ -198,14 +198,14 @@ public static class FileOps
         if (start < 0 || start >= Geometry.MaxFileSize)
             throw new ErrnoException(Errno.EFBIG, "fiemap: start past the largest file");
         long end = start + Math.Min(length, Geometry.MaxFileSize - start);
-        var found = new List<DaxExtent>();
+        var found = new List<FiemapExtent>();
         using (inode.IRwsem.Read())
         {
             for (long pos = start; pos < end && found.Count <= maxExtents;)
             {
                 var iomap = inode.Core.Fs.IomapBegin(inode.Inode, pos, end - pos, Fs.IomapOp.Read);
                 if (iomap.Type != Fs.IomapType.Hole)
-                    found.Add(new DaxExtent(iomap.Offset, iomap.Addr, iomap.Length, iomap.Type == Fs.IomapType.Unwritten, Last: false));
+                    found.Add(new FiemapExtent(iomap.Offset, iomap.Addr, iomap.Length, iomap.Type == Fs.IomapType.Unwritten, Last: false));
                 inode.Core.Fs.IomapEnd(inode.Inode, pos, end - pos, Math.Min(iomap.End, end) - pos, Fs.IomapOp.Read, iomap);
                 pos = iomap.End;
             }
@@ -287,3 +287,10 @@ public static class FileOps
         CheckEnd(offset, length);
     }
 }
+
+/// <summary>
+/// One extent as FS_IOC_FIEMAP reports it: file bytes [FileOffset, FileOffset + Length) at
+/// device byte DeviceAddress; Unwritten is FIEMAP_EXTENT_UNWRITTEN (allocated, reads as zeros),
+/// Last is FIEMAP_EXTENT_LAST (no extent follows in the range asked about).
+/// </summary>
+public readonly record struct FiemapExtent(long FileOffset, long DeviceAddress, long Length, bool Unwritten, bool Last);
