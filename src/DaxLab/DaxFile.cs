@@ -129,6 +129,16 @@ public sealed class DaxFile : IDisposable
         return new DaxStat(inode.Ino, inode.Size, FileOps.AllocatedBytes(Inode) / 512);
     }
 
+    /// <summary>
+    /// ioctl(FS_IOC_FIEMAP): the extents overlapping file bytes [start, start + length), at most
+    /// <paramref name="maxExtents"/>; see <see cref="FileOps.Fiemap"/>.
+    /// </summary>
+    public IReadOnlyList<FiemapExtent> Fiemap(long start, long length, int maxExtents)
+    {
+        ThrowIfClosed();
+        return FileOps.Fiemap(Inode, start, length, maxExtents);
+    }
+
     /// <summary>mmap(2) of file bytes [offset, offset + length); offset page-aligned (EINVAL otherwise).</summary>
     public DaxMapping Map(long offset, long length, MapProtection protection, MapSharing sharing)
     {

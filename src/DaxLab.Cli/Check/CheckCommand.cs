@@ -24,12 +24,24 @@ public static class CheckCommand
         + "                    [--preemptions N] [--reduction] [--trust-footprints] [--first-failure] [--pct-depth D] [--seed N] [--budget S | --seconds S]\n"
         + "                    [--schedules N] [--shard I/N] [--stress N] [--json] [--replay TOKEN]\n";
 
+    /// <summary>The exit status for a scenario file that cannot be run: as for a usage error of the file's language.</summary>
+    public const int ScenarioFileExitCode = 2;
+
+    /// <summary>The one line printed after a scenario file's error, in place of the usage text.</summary>
+    public const string ScenarioFileHint = "(the scenario language: docs/scenarios.md)";
+
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
         CheckArguments options;
         try
         {
             options = CheckArguments.Parse(args);
+        }
+        catch (ScenarioFileException e)
+        {
+            // The file is at fault, not the command line: its line says what, so no usage text.
+            stderr.Write($"{e.Message}\n{ScenarioFileHint}\n");
+            return ScenarioFileExitCode;
         }
         catch (Exception e) when (e is FormatException or ArgumentException or ScenarioError)
         {

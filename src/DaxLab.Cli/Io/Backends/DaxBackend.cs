@@ -72,6 +72,25 @@ public sealed class DaxIoFile(string path, DaxFile file) : IIoFile
     }
 
     /// <summary>
+    /// FIEMAP through the engine, the u64 range clamped to what a long holds (the engine then
+    /// refuses a start past the largest file, as fiemap_prep does). The DaxLab file system keeps
+    /// no extended attributes, so the attribute fork has no extents.
+    /// </summary>
+    public IReadOnlyList<IoExtent> Fiemap(ulong start, ulong length, int maxExtents, bool attributeFork)
+    {
+        long from = (long)Math.Min(start, long.MaxValue), count = (long)Math.Min(length, long.MaxValue);
+        // fiemap_prep checks the range before either fork is looked at.
+        var extents = file.Fiemap(from, count, maxExtents);
+        if (attributeFork)
+            return [];
+        return extents.Select(e => new IoExtent((ulong)e.FileOffset, (ulong)e.DeviceAddress, (ulong)e.Length,
+            (e.Unwritten ? IoExtent.Unwritten : 0) | (e.Last ? IoExtent.Last : 0))).ToList();
+    }
+
+    /// <summary>The DaxLab file system plays XFS's part (its file operations are xfs_file.c's), so bmap answers.</summary>
+    public bool AnswersXfsIoctls => true;
+
+    /// <summary>
     /// mmap through the engine. The API has no MAP_SYNC flag yet (see NOTES-cli.md); on DAX a shared
     /// mapping already writes through to persistent memory, so the flag only changes what is printed.
     /// </summary>
