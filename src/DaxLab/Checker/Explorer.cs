@@ -24,7 +24,7 @@ public static class Explorer
         var schedule = ReplayToken.Decode(token);
         var chooser = new ReplayChooser(schedule);
         // The original's step count as the limit: a step-limit failure recurs at the same step.
-        var run = ScheduledRun.Execute(factory, chooser, schedule.Header, schedule.Steps);
+        var run = ScheduledRun.Execute(factory, chooser, schedule.Header, schedule.Steps, new LockDep());
         chooser.CheckComplete(run);
         return run;
     }
@@ -46,7 +46,7 @@ public static class Explorer
             {
                 if (tally.OutOfBudget)
                     return false;
-                var run = ScheduledRun.Execute(factory, dfs, header, options.MaxStepsPerRun);
+                var run = ScheduledRun.Execute(factory, dfs, header, options.MaxStepsPerRun, tally.LockDep);
                 if (dfs.Owns(run))
                     tally.Record(run);
                 more = dfs.Backtrack(run);
@@ -69,7 +69,7 @@ public static class Explorer
             IChooser chooser = options.Strategy == StrategyKind.Random
                 ? new RandomChooser(rng)
                 : new PctChooser(rng, r == 0 ? 1 : options.PctDepth, expectedSteps);
-            var run = ScheduledRun.Execute(factory, chooser, header, options.MaxStepsPerRun);
+            var run = ScheduledRun.Execute(factory, chooser, header, options.MaxStepsPerRun, tally.LockDep);
             expectedSteps = Math.Max(expectedSteps, run.Trace.Count);
             tally.Record(run);
         }
@@ -81,6 +81,9 @@ public static class Explorer
     {
         private readonly Stopwatch clock = Stopwatch.StartNew();
         private readonly List<Failure> failures = [];
+
+        /// <summary>The lock-order graph every run of the exploration adds to, or null when it is off.</summary>
+        public LockDep? LockDep { get; } = options.LockOrder ? new LockDep() : null;
 
         public long Schedules { get; private set; }
 
@@ -101,8 +104,15 @@ public static class Explorer
             Schedules++;
             if (run.Pruned)
                 Pruned++;
-            if (run.Failure is not { } failure)
-                return;
+            foreach (var lockOrder in run.LockOrderFailures)
+                Keep(lockOrder);
+            if (run.Failure is { } failure)
+                Keep(failure);
+        }
+
+        /// <summary>Adds a failure, or replaces the example of the same failure if this one is smaller.</summary>
+        private void Keep(Failure failure)
+        {
             int same = failures.FindIndex(f => f.Message == failure.Message);
             if (same < 0)
                 failures.Add(failure);

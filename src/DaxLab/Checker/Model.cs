@@ -45,6 +45,7 @@ public enum StrategyKind
 /// </param>
 /// <param name="Shard">DFS: explore only shard Index of Count (1-based), see <see cref="ParseShard"/>.</param>
 /// <param name="StopOnFailure">Stop at the first failure instead of collecting distinct ones.</param>
+/// <param name="LockOrder">Validate the lock order across every run (lockdep) and report cycles as <see cref="FailureKind.LockOrder"/>.</param>
 public sealed record ExploreOptions(
     StrategyKind Strategy,
     int? PreemptionBound = Limits.DefaultPreemptionBound,
@@ -56,7 +57,8 @@ public sealed record ExploreOptions(
     (int Index, int Count)? Shard = null,
     int MaxStepsPerRun = Limits.DefaultMaxStepsPerRun,
     bool TrustEmptyFootprints = false,
-    bool StopOnFailure = false)
+    bool StopOnFailure = false,
+    bool LockOrder = true)
 {
     /// <summary>Parses the command-line form "i/n" (1 ≤ i ≤ n): shard i of n.</summary>
     public static (int Index, int Count) ParseShard(string text)
@@ -119,6 +121,12 @@ public enum FailureKind
     StepLimit,
     /// <summary>The scenario's end-of-run check rejected the final state (or threw).</summary>
     EndCheck,
+    /// <summary>
+    /// Lock classes were taken in orders that form a cycle, in this run or across runs of the
+    /// exploration (lockdep's "possible circular locking dependency"), whether or not a schedule
+    /// deadlocked. The run is the one whose acquisition closed the cycle; the detail names the rest.
+    /// </summary>
+    LockOrder,
 }
 
 /// <summary>A failing run: what went wrong, how to rerun it exactly, and the interleaving.</summary>
@@ -196,6 +204,9 @@ public sealed class RunResult
     public bool Pruned { get; }
 
     public Failure? Failure { get; internal set; }
+
+    /// <summary>The lock-order cycles this run closed (<see cref="FailureKind.LockOrder"/>), besides <see cref="Failure"/>.</summary>
+    public IReadOnlyList<Failure> LockOrderFailures { get; internal set; } = [];
 
     /// <summary>Each step's footprint, for the DFS's sleep sets.</summary>
     internal IReadOnlyList<Footprint> Footprints { get; init; } = [];

@@ -97,16 +97,23 @@ internal sealed class ScheduledRun : IScheduler
     /// <summary>A checker error (the chooser threw) raised on a CPU's thread, rethrown on the controller's.</summary>
     private ExceptionDispatchInfo? controllerError;
 
-    private ScheduledRun(IChooser chooser, int maxSteps)
+    /// <summary>This run's lock-order bookkeeping, or null when the exploration does not validate lock order.</summary>
+    private readonly LockDep.Run? lockdep;
+
+    private ScheduledRun(IChooser chooser, int maxSteps, LockDep? lockdep)
     {
         this.chooser = chooser;
         this.maxSteps = maxSteps;
+        this.lockdep = lockdep?.BeginRun(CallPath);
     }
 
-    /// <summary>Builds the scenario from fresh state and runs it with <paramref name="chooser"/> deciding.</summary>
-    public static RunResult Execute(Func<Seam, RunSetup> factory, IChooser chooser, ReplayToken.Header header, int maxSteps)
+    /// <summary>
+    /// Builds the scenario from fresh state and runs it with <paramref name="chooser"/> deciding;
+    /// its lock acquisitions go to <paramref name="lockdep"/>, the exploration's lock-order graph, if given.
+    /// </summary>
+    public static RunResult Execute(Func<Seam, RunSetup> factory, IChooser chooser, ReplayToken.Header header, int maxSteps, LockDep? lockdep = null)
     {
-        var run = new ScheduledRun(chooser, maxSteps);
+        var run = new ScheduledRun(chooser, maxSteps, lockdep);
         var setup = factory(new Seam(run));
         try
         {
@@ -126,6 +133,8 @@ internal sealed class ScheduledRun : IScheduler
             ReplayToken.Encode(header, run.trace.Count, run.branchChoices), run.pruned) { Footprints = run.footprints };
         if (failure is { } f)
             result.Failure = new Failure(f.Kind, f.Message, f.Detail, f.Cpu, result);
+        if (run.lockdep is { } order)
+            result.LockOrderFailures = order.Finish(result);
         return result;
     }
 
@@ -404,6 +413,34 @@ internal sealed class ScheduledRun : IScheduler
     {
         if (Caller() is not null)
             footprint.Add(IdOf(resource), write);
+    }
+
+    public void LockAcquire(object instance, LockClass lockClass, LockUse use, string point, object? dropping = null)
+    {
+        if (lockdep is not null && Caller() is { } cpu)
+            lockdep.Acquire(cpu.Index, cpu.Body.Label, instance, lockClass, use, point, trace.Count, dropping);
+    }
+
+    public void LockRelease(object instance)
+    {
+        if (lockdep is not null && Caller() is { } cpu)
+            lockdep.Release(cpu.Index, instance);
+    }
+
+    /// <summary>
+    /// CPU <paramref name="cpu"/>'s scheduling points up to step <paramref name="step"/>, innermost
+    /// first, at most <see cref="Limits.LockOrderCallPath"/>: the call path a lock-order report shows.
+    /// Step <paramref name="step"/> is the CPU's own, running or recorded.
+    /// </summary>
+    private IReadOnlyList<string> CallPath(int cpu, int step)
+    {
+        var path = new List<string>(Limits.LockOrderCallPath) { step < trace.Count ? trace[step].Point : stepPoint };
+        for (int i = Math.Min(step, trace.Count) - 1; i >= 0 && path.Count < Limits.LockOrderCallPath; i--)
+        {
+            if (trace[i].Cpu == cpu)
+                path.Add(trace[i].Point);
+        }
+        return path;
     }
 
     /// <summary>
