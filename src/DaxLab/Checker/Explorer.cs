@@ -40,6 +40,7 @@ public static class Explorer
         var header = new ReplayToken.Header(StrategyKind.Dfs, 0);
         foreach (int? bound in bounds)
         {
+            tally.Bound = bound;
             var dfs = new DfsSearch(bound, options.Reduction, options.TrustEmptyFootprints, options.Shard);
             bool more = true;
             while (more)
@@ -87,6 +88,9 @@ public static class Explorer
 
         public long Schedules { get; private set; }
 
+        /// <summary>DFS: the preemption bound of the pass under way, for progress reports.</summary>
+        public int? Bound { private get; set; }
+
         public long Pruned { get; private set; }
 
         public TimeSpan Elapsed => clock.Elapsed;
@@ -108,6 +112,16 @@ public static class Explorer
                 Keep(lockOrder);
             if (run.Failure is { } failure)
                 Keep(failure);
+            Report(run);
+        }
+
+        /// <summary>Tells <see cref="ExploreOptions.Progress"/> where the search stands after <paramref name="run"/>.</summary>
+        private void Report(RunResult run)
+        {
+            if (options.Progress is not { } progress)
+                return;
+            bool dfs = options.Strategy == StrategyKind.Dfs;
+            progress(new ExploreProgress(Schedules, Elapsed, run.Trace.Count, failures.Count, dfs ? Bound : null, dfs ? run.TreePosition : null));
         }
 
         /// <summary>Adds a failure, or replaces the example of the same failure if this one is smaller.</summary>

@@ -196,7 +196,7 @@ internal sealed class LockDep
             AppendDependency(text, cycle[i], i);
         if (cycle.Count == 2)
             AppendScenario(text, closing.Held.Class, closing.Next.Class);
-        text.Append($"\nthis report: the run {closing.SeenIn.Token ?? "(abandoned)"}; Explorer.Replay runs each run of the chain again.");
+        text.Append($"\nclosed in the run {closing.SeenIn.Token ?? "(abandoned)"}.");
         return text.ToString();
     }
 

@@ -76,6 +76,14 @@ internal sealed class ScheduledRun : IScheduler
     private readonly List<TraceEvent> trace = [];
     private readonly List<Footprint> footprints = [];
     private readonly List<int> branchChoices = [];
+    /// <summary>
+    /// Where this run lies in a depth-first order of its tree, from 0 to 1: at each branching
+    /// decision, the choice's rank in DFS order (the CPU that ran last, then by index) over the
+    /// choices, weighted by the share of its parent (<see cref="treeWeight"/>). Exact for a tree
+    /// of even subtrees; an estimate otherwise, for progress reports only.
+    /// </summary>
+    private double treePosition;
+    private double treeWeight = 1;
     private readonly IChooser chooser;
     private readonly int maxSteps;
     private volatile Phase phase = Phase.Setup;
@@ -130,7 +138,7 @@ internal sealed class ScheduledRun : IScheduler
         if (failure is null && !run.pruned)
             failure = run.EndCheck(setup);
         var result = new RunResult(setup.Cpus.Select(c => c.Label).ToArray(), run.trace, run.preemptions,
-            ReplayToken.Encode(header, run.trace.Count, run.branchChoices), run.pruned) { Footprints = run.footprints };
+            ReplayToken.Encode(header, run.trace.Count, run.branchChoices), run.pruned) { Footprints = run.footprints, TreePosition = run.treePosition };
         if (failure is { } f)
             result.Failure = new Failure(f.Kind, f.Message, f.Detail, f.Cpu, result);
         if (run.lockdep is { } order)
@@ -232,8 +240,19 @@ internal sealed class ScheduledRun : IScheduler
         }
         if (!enabled.Contains(choice))
             throw new InvalidOperationException($"checker bug: chose CPU {choice}, enabled are [{string.Join(", ", enabled)}]");
+        if (enabled.Count > 1)
+            AdvanceTreePosition(enabled, choice);
         BeginStep(choice, decision.IsPreemption(choice), branching: enabled.Count > 1);
         return choice;
+    }
+
+    /// <summary>Adds a branching decision to <see cref="treePosition"/>: the choices before this one in DFS order are behind.</summary>
+    private void AdvanceTreePosition(List<int> enabled, int choice)
+    {
+        bool currentFirst = enabled.Contains(current);
+        int rank = choice == current ? 0 : enabled.Count(cpu => cpu < choice && cpu != current) + (currentFirst ? 1 : 0);
+        treeWeight /= enabled.Count;
+        treePosition += treeWeight * rank;
     }
 
     /// <summary><see cref="Advance"/> on a CPU's thread: a checker error ends the run and goes to the controller.</summary>

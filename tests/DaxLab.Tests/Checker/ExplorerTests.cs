@@ -92,6 +92,37 @@ public class ExplorerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Progress_reports_every_run_with_its_place_in_the_tree()
+    {
+        var seen = new List<ExploreProgress>();
+        var result = Explorer.Explore(seam => Toys.Independent(seam, cpus: 3, steps: 1, resources: 3),
+            Dfs(bound: null, reduction: false) with { Progress = seen.Add });
+        Assert.Equal(6, result.Schedules);
+        Assert.Equal([1, 2, 3, 4, 5, 6], seen.Select(p => p.Schedules));
+        // Three first choices, two second ones: an even tree, where a run's place is exact.
+        Assert.Equal([0, 1 / 6.0, 2 / 6.0, 3 / 6.0, 4 / 6.0, 5 / 6.0], seen.Select(p => p.Share!.Value), new ToleranceComparer(1e-9));
+        Assert.All(seen, p => Assert.Equal(3, p.Steps));
+        Assert.All(seen, p => Assert.Null(p.Bound));
+    }
+
+    [Fact]
+    public void Random_strategies_report_no_share_of_a_tree()
+    {
+        var seen = new List<ExploreProgress>();
+        Explorer.Explore(seam => Toys.Counter(seam, locked: false), new ExploreOptions(StrategyKind.Random, MaxSchedules: 5, Progress: seen.Add));
+        Assert.Equal(5, seen.Count);
+        Assert.All(seen, p => Assert.Null(p.Share));
+        Assert.Equal(1, seen[^1].Failures);
+    }
+
+    private sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>
+    {
+        public bool Equals(double x, double y) => Math.Abs(x - y) <= tolerance;
+
+        public int GetHashCode(double value) => 0;
+    }
+
+    [Fact]
     public void A_spin_loop_without_a_blocking_call_hits_the_step_limit()
     {
         static RunSetup Spinner(Seam seam)
