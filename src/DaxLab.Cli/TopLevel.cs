@@ -15,6 +15,7 @@ public static class TopLevel
         + "  scenarios                                          the built-in scenarios\n"
         + "  bench [options]                                    workloads x designs x threads vs the host kernel (docs/bench.md)\n"
         + "  torture DEVICE [--seed N] [--ops N]                random metadata-heavy work; safe to kill -9\n"
+        + "  torture DEVICE --kill RUNS [--seed N]              RUNS times: mkfs DEVICE, torture, kill -9, judge the image\n"
         + "  help                                               this text\n";
 
     /// <summary>Dispatches a verb; every engine failure becomes one line on stderr and status 1.</summary>
@@ -92,18 +93,21 @@ public static class TopLevel
     /// <summary>bench: see <see cref="Cli.Bench.BenchCommand"/>; bad arguments arrive as ArgumentException.</summary>
     static int Bench(string[] args, TextWriter stdout, TextWriter stderr) => Cli.Bench.BenchCommand.Run(args, stdout, stderr);
 
-    /// <summary>torture DEVICE [--seed N] [--ops N]: see <see cref="Torture"/>.</summary>
+    /// <summary>torture DEVICE [--seed N] [--ops N], or --kill RUNS: see <see cref="Torture"/> and <see cref="KillRuns"/>.</summary>
     static int TortureVerb(string[] args, TextWriter stdout, TextWriter stderr)
     {
         string? device = null;
         int seed = 1;
         long operations = long.MaxValue;
+        int? killRuns = null;
         for (int i = 0; i < args.Length; i++)
         {
             if (args[i] == "--seed" && i + 1 < args.Length && int.TryParse(args[i + 1], out seed))
                 i++;
             else if (args[i] == "--ops" && i + 1 < args.Length && long.TryParse(args[i + 1], out operations) && operations > 0)
                 i++;
+            else if (args[i] == "--kill" && i + 1 < args.Length && int.TryParse(args[i + 1], out int runs) && runs > 0)
+                (killRuns, i) = (runs, i + 1);
             else if (device is null && !args[i].StartsWith('-'))
                 device = args[i];
             else
@@ -111,6 +115,14 @@ public static class TopLevel
         }
         if (device is null)
             return Complain(stderr, "torture: no DEVICE given");
+        if (killRuns is int count)
+        {
+            if (operations != long.MaxValue)
+                return Complain(stderr, "torture: --kill chooses when each run stops; it takes no --ops");
+            if (File.Exists(device))
+                return Complain(stderr, $"torture --kill: {device} exists; every run makes a fresh device there, so give a path that does not");
+            return KillRuns.Run(device, seed, count, stdout);
+        }
         return Torture.Run(device, seed, operations, stdout);
     }
 

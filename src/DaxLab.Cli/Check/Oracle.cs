@@ -26,6 +26,7 @@ public static unsafe class Oracle
             var entries = file.Inode.Mapping.AllEntries();
             problems.AddRange(LockedEntries(entries));
             problems.AddRange(ZeroEntriesOverBlocks(fs, file, entries));
+            problems.AddRange(EntriesPastEof(entries, file.Length));
             foreach (var map in live)
             {
                 problems.AddRange(StaleTranslations(fs, file, map, content));
@@ -75,6 +76,17 @@ public static unsafe class Oracle
 
     private static IEnumerable<string> LockedEntries(List<(long Index, DaxEntry Entry)> entries) =>
         entries.Where(e => e.Entry.IsLocked).Select(e => $"entry at page {e.Index} left locked ({e.Entry})");
+
+    /// <summary>
+    /// An entry wholly past i_size: truncate deletes them (truncate_inode_pages_range) while it
+    /// holds faults off, and a fault past EOF inserts none, so one left means a fault that looked
+    /// at i_size before the truncate and inserted after it, whose next lookup maps freed blocks.
+    /// </summary>
+    private static IEnumerable<string> EntriesPastEof(List<(long Index, DaxEntry Entry)> entries, long size)
+    {
+        long eofPage = Geometry.PageAlignUp(size) >> Geometry.PageShift;
+        return entries.Where(e => e.Index >= eofPage).Select(e => $"entry at page {e.Index} is wholly past EOF (i_size {size}): {e.Entry}");
+    }
 
     /// <summary>A ZERO entry or a hole page over blocks: the next fault would map zeros over data.</summary>
     private static IEnumerable<string> ZeroEntriesOverBlocks(DaxFileSystem fs, DaxFile file, List<(long Index, DaxEntry Entry)> entries)

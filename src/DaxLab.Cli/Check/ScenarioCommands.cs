@@ -44,7 +44,7 @@ public sealed class ScenarioCommands(ScenarioWorld world, int cpu)
             case "munmap": Current().Dispose(); break;
             case "madvise": Madvise(args); break;
             case "truncate": Truncate(args, command); break;
-            case "falloc": world.File.Allocate(Number(args, ^2), Number(args, ^1), keepSize: args.Contains("-k")); break;
+            case "falloc": Allocate(args); break;
             case "fpunch": Punch(args, command); break;
             case "fzero": ZeroRange(args, command); break;
             case "fsync" or "fdatasync": world.File.Fsync(); break;
@@ -63,7 +63,9 @@ public sealed class ScenarioCommands(ScenarioWorld world, int cpu)
         var data = Filled(length, Seed(args, 0xcd));
         long start = world.Tick();
         int written = world.File.Write(offset, data);
-        world.Record(new LoggedOp(cpu, command, IsWrite: true, IsSystemCall: true, offset, data[..written], start, world.Tick()));
+        long end = world.Tick();
+        world.Record(new LoggedOp(cpu, command, IsWrite: true, IsSystemCall: true, offset, data[..written], start, end));
+        RecordExtension(offset + written, start, end);
     }
 
     private void Pread(string[] args, string command)
@@ -117,6 +119,8 @@ public sealed class ScenarioCommands(ScenarioWorld world, int cpu)
         int count = write ? world.File.Write(offset, range) : world.File.Read(offset, range);
         long end = world.Tick();
         world.Record(new LoggedOp(cpu, command, write, IsSystemCall: true, offset, moved[..count], start, end));
+        if (write)
+            RecordExtension(offset + count, start, end);
         if (buffer.Map.Sharing == MapSharing.Shared)
             world.Record(new LoggedOp(cpu, command, !write, IsSystemCall: false, buffer.FileOffset, moved[..count], start, end));
     }
@@ -153,7 +157,7 @@ public sealed class ScenarioCommands(ScenarioWorld world, int cpu)
         long offset = args.Length >= 2 ? Number(args, ^2) : map.FileOffset;
         var data = new byte[args.Length >= 2 ? Number(args, ^1) : map.Length];
         long start = world.Tick();
-        map.Load(offset - map.FileOffset, data);
+        Access(command, offset, data.Length, start, () => map.Load(offset - map.FileOffset, data));
         if (map.Sharing == MapSharing.Shared)
             world.Record(new LoggedOp(cpu, command, IsWrite: false, IsSystemCall: false, offset, data, start, world.Tick()));
     }
@@ -165,10 +169,32 @@ public sealed class ScenarioCommands(ScenarioWorld world, int cpu)
         long offset = Number(args, ^2);
         var data = Filled(Number(args, ^1), seed);
         long start = world.Tick();
-        map.Store(offset - map.FileOffset, data);
+        Access(command, offset, data.Length, start, () => map.Store(offset - map.FileOffset, data));
         if (map.Sharing == MapSharing.Shared)
             world.Record(new LoggedOp(cpu, command, IsWrite: true, IsSystemCall: false, offset, data, start, world.Tick()));
     }
+
+    /// <summary>
+    /// A load or store through the current mapping, recorded for the EOF rule whether it went
+    /// through or raised SIGBUS (which still ends the CPU).
+    /// </summary>
+    private void Access(string command, long offset, long length, long start, Action access)
+    {
+        try
+        {
+            access();
+        }
+        catch (SigBusException signal)
+        {
+            world.Record(new MappedAccess(cpu, command, offset, length, start, world.Tick(), signal.FileOffset));
+            throw;
+        }
+        world.Record(new MappedAccess(cpu, command, offset, length, start, world.Tick(), SigBusAt: null));
+    }
+
+    /// <summary>A call that may have moved i_size up to <paramref name="end"/>, for the EOF rule.</summary>
+    private void RecordExtension(long end, long start, long finish) =>
+        world.Record(new SizeChange(end, Extends: true, start, finish));
 
     private void Msync(string[] args)
     {
@@ -194,8 +220,10 @@ public sealed class ScenarioCommands(ScenarioWorld world, int cpu)
         long old = world.File.Length;
         long start = world.Tick();
         world.File.Truncate(size);
+        long end = world.Tick();
         if (size < old)
-            world.Record(new LoggedOp(cpu, command, IsWrite: true, IsSystemCall: true, size, new byte[old - size], start, world.Tick()));
+            world.Record(new LoggedOp(cpu, command, IsWrite: true, IsSystemCall: true, size, new byte[old - size], start, end));
+        world.Record(new SizeChange(size, Extends: false, start, end));
     }
 
     private void Punch(string[] args, string command)
@@ -210,8 +238,22 @@ public sealed class ScenarioCommands(ScenarioWorld world, int cpu)
     {
         long offset = Number(args, ^2), length = Number(args, ^1);
         long start = world.Tick();
-        world.File.ZeroRange(offset, length, keepSize: args.Contains("-k"));
-        world.Record(new LoggedOp(cpu, command, IsWrite: true, IsSystemCall: true, offset, new byte[length], start, world.Tick()));
+        bool keepSize = args.Contains("-k");
+        world.File.ZeroRange(offset, length, keepSize);
+        long end = world.Tick();
+        world.Record(new LoggedOp(cpu, command, IsWrite: true, IsSystemCall: true, offset, new byte[length], start, end));
+        if (!keepSize)
+            RecordExtension(offset + length, start, end);
+    }
+
+    private void Allocate(string[] args)
+    {
+        long offset = Number(args, ^2), length = Number(args, ^1);
+        long start = world.Tick();
+        bool keepSize = args.Contains("-k");
+        world.File.Allocate(offset, length, keepSize);
+        if (!keepSize)
+            RecordExtension(offset + length, start, world.Tick());
     }
 
     private DaxMapping Current() =>

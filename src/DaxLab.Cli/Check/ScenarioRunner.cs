@@ -44,7 +44,7 @@ public sealed class ScenarioRunner(Scenario scenario, Design design) : IDisposab
         }
     }
 
-    /// <summary>The oracle, the scenario's own checks, and the atomicity of reads and system calls; null when all hold.</summary>
+    /// <summary>The oracle, the scenario's own checks, the atomicity of reads and system calls, and SIGBUS past EOF; null when all hold.</summary>
     private string? Judge(ScenarioWorld world)
     {
         var problems = Oracle.Check(world.Fs, world.File, world.Mappings);
@@ -52,6 +52,7 @@ public sealed class ScenarioRunner(Scenario scenario, Design design) : IDisposab
         var history = new OpHistory(world.Log, world.Initial);
         problems.AddRange(ReadAtomicity.Violations(history));
         problems.AddRange(SystemCallAtomicity.Violations(history, (offset, length) => ReadFinal(world, offset, length)));
+        problems.AddRange(EofSignals.Violations(world.MappedAccesses, world.SizeChanges, world.InitialSize));
         return problems.Count == 0 ? null : string.Join("; ", problems);
     }
 

@@ -40,8 +40,17 @@ public sealed class ScenarioWorld : IDisposable
     /// <summary>What each completed operation read or wrote, in the order they ended.</summary>
     public List<LoggedOp> Log { get; } = [];
 
+    /// <summary>Every load and store through a mapping, and whether it raised SIGBUS, for the EOF rule.</summary>
+    public List<MappedAccess> MappedAccesses { get; } = [];
+
+    /// <summary>Every call that set i_size, for the EOF rule.</summary>
+    public List<SizeChange> SizeChanges { get; } = [];
+
     /// <summary>read(2)'s view of the file when the CPUs start: what a byte held before any write.</summary>
     public byte[] Initial { get; private set; } = [];
+
+    /// <summary>i_size when the CPUs start.</summary>
+    public long InitialSize => Initial.Length;
 
     public IReadOnlyList<DaxMapping> Mappings
     {
@@ -88,6 +97,8 @@ public sealed class ScenarioWorld : IDisposable
             File.Read(0, Initial);
         }
         Log.Clear();
+        MappedAccesses.Clear();
+        SizeChanges.Clear();
     }
 
     /// <summary>A logical timestamp: the order of operation starts and ends across CPUs.</summary>
@@ -101,6 +112,18 @@ public sealed class ScenarioWorld : IDisposable
     {
         lock (gate)
             Log.Add(op);
+    }
+
+    public void Record(MappedAccess access)
+    {
+        lock (gate)
+            MappedAccesses.Add(access);
+    }
+
+    public void Record(SizeChange change)
+    {
+        lock (gate)
+            SizeChanges.Add(change);
     }
 
     /// <summary>The run is over and its scheduler gone: free the device without the engine's locks.</summary>

@@ -278,7 +278,7 @@ public static unsafe class Memory
     private static bool Continue(VmFault result, in FaultContext vmf) => result switch
     {
         VmFault.Fallback => true,
-        VmFault.SigBus => throw new SigBusException($"fault at file offset {vmf.Pos} beyond EOF or without blocks"),
+        VmFault.SigBus => throw new SigBusException($"fault at file offset {vmf.Pos} beyond EOF or without blocks", vmf.Pos),
         _ => false,
     };
 

@@ -62,7 +62,7 @@ public sealed unsafe class HostMapping(HostIoFile file, nint address, long fileO
             throw new SigSegvException($"{(needsWrite ? "store" : "load")} at mapping offset {at} is not allowed by the protection");
         long pageFileOffset = fileOffset + at / Geometry.PageSize * Geometry.PageSize;
         if (pageFileOffset >= RoundUpToPage(file.CurrentSize()))
-            throw new SigBusException($"page at file offset {pageFileOffset} is past EOF");
+            throw new SigBusException($"page at file offset {pageFileOffset} is past EOF", pageFileOffset);
     }
 
     static long RoundUpToPage(long value) => (value + Geometry.PageSize - 1) / Geometry.PageSize * Geometry.PageSize;
