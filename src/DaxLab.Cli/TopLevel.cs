@@ -20,7 +20,8 @@ public static class TopLevel
         + "  help                                               this text\n";
 
     /// <summary>Dispatches a verb; every engine failure becomes one line on stderr and status 1.</summary>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CBuffering buffering, out IoDeath death)
+    /// <param name="stderrIsTerminal">Whether stderr is a terminal, where `check` shows its progress.</param>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CBuffering buffering, out IoDeath death, bool stderrIsTerminal = false)
     {
         death = IoDeath.None;
         if (args.Length == 0)
@@ -39,7 +40,7 @@ public static class TopLevel
                 case "mkfs": return Mkfs(rest, stdout, stderr);
                 case "fsck": return Fsck.Run(rest, stdout, stderr);
                 case "bench": return Bench(rest, stdout, stderr);
-                case "check": return Check.CheckCommand.Run(rest, stdout, stderr);
+                case "check": return Check.CheckCommand.Run(rest, stdout, stderr, stderrIsTerminal);
                 case "designs" when rest.Length == 0: return ListDesigns(stdout);
                 case "scenarios" when rest.Length == 0: return ListScenarios(stdout);
                 case "designs" or "scenarios": return Complain(stderr, $"{args[0]} takes no arguments, not '{rest[0]}'");

@@ -22,7 +22,7 @@ public static class CheckCommand
     public const string Usage =
         "usage: daxlab check [--design NAME[,NAME...]] [--scenario NAME|FILE ...] [--strategy dfs|pct|random]\n"
         + "                    [--preemptions N] [--reduction] [--trust-footprints] [--first-failure] [--pct-depth D] [--seed N] [--budget S | --seconds S]\n"
-        + "                    [--schedules N] [--shard I/N] [--stress N] [--json] [--replay TOKEN]\n";
+        + "                    [--schedules N] [--shard I/N] [--no-lockdep] [--stress N] [--json] [--replay TOKEN]\n";
 
     /// <summary>The exit status for a scenario file that cannot be run: as for a usage error of the file's language.</summary>
     public const int ScenarioFileExitCode = 2;
@@ -30,7 +30,8 @@ public static class CheckCommand
     /// <summary>The one line printed after a scenario file's error, in place of the usage text.</summary>
     public const string ScenarioFileHint = "(the scenario language: docs/scenarios.md)";
 
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    /// <param name="stderrIsTerminal">Whether stderr is a terminal: only then does a search show its progress there.</param>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool stderrIsTerminal = false)
     {
         CheckArguments options;
         try
@@ -52,11 +53,11 @@ public static class CheckCommand
             return Replay(token, options, stdout, stderr);
         if (options.Stress is int repetitions)
             return Stress(options, repetitions, stdout);
-        return Matrix(options, stdout);
+        return Matrix(options, stdout, stderrIsTerminal ? new ProgressLine(stderr) : null);
     }
 
-    /// <summary>The verdict matrix: scenarios as rows, designs as columns.</summary>
-    private static int Matrix(CheckArguments options, TextWriter stdout)
+    /// <summary>The verdict matrix: scenarios as rows, designs as columns; each cell's search shown on <paramref name="progress"/>, if given.</summary>
+    private static int Matrix(CheckArguments options, TextWriter stdout, ProgressLine? progress)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var pairs = options.Scenarios.SelectMany(s => options.Designs.Select(d => (Scenario: s, Design: d))).ToList();
@@ -68,13 +69,13 @@ public static class CheckCommand
         foreach (var (scenario, design) in pairs)
         {
             var budget = options.CellBudget ?? (options.MatrixBudget - clock.Elapsed) / (pairs.Count - cells.Count);
-            cells.Add(Explore(scenario, design, firstPass, budget));
+            cells.Add(Explore(scenario, design, firstPass, budget, progress));
         }
         if (options.CellBudget is null)
         {
-            GiveLeftoverTime(cells, options, clock);
+            GiveLeftoverTime(cells, options, clock, progress);
             if (!options.Explore.StopOnFailure)
-                SeekMoreFailures(cells, options, clock);
+                SeekMoreFailures(cells, options, clock, progress);
         }
         if (options.Json)
             stdout.Write(MatrixJson(cells) + "\n");
@@ -83,18 +84,21 @@ public static class CheckCommand
         return cells.Any(c => c.Result.Failures.Count > 0) ? 1 : 0;
     }
 
-    private static Cell Explore(Scenario scenario, Design design, ExploreOptions explore, TimeSpan budget)
+    private static Cell Explore(Scenario scenario, Design design, ExploreOptions explore, TimeSpan budget, ProgressLine? progress)
     {
         using var runner = new ScenarioRunner(scenario, design);
         var floor = TimeSpan.FromMilliseconds(1);
-        return new Cell(scenario, design, Explorer.Explore(runner.Build, explore with { TimeBudget = budget > floor ? budget : floor }));
+        var options = explore with { TimeBudget = budget > floor ? budget : floor, Progress = progress?.For(scenario, design) };
+        var result = Explorer.Explore(runner.Build, options);
+        progress?.Clear();
+        return new Cell(scenario, design, result);
     }
 
     /// <summary>
     /// Cells that finished early leave time over: the cells that ran out of time before
     /// exhausting their space run again from the start, sharing what is left.
     /// </summary>
-    private static void GiveLeftoverTime(List<Cell> cells, CheckArguments options, System.Diagnostics.Stopwatch clock)
+    private static void GiveLeftoverTime(List<Cell> cells, CheckArguments options, System.Diagnostics.Stopwatch clock, ProgressLine? progress)
     {
         var unfinished = cells.Select((cell, index) => (cell, index))
             .Where(c => !c.cell.Result.Exhausted && c.cell.Result.Failures.Count == 0).ToList();
@@ -104,7 +108,7 @@ public static class CheckCommand
             var (cell, index) = unfinished[i];
             if (budget <= cell.Result.Elapsed)
                 continue;
-            var again = Explore(cell.Scenario, cell.Design, options.Explore, budget);
+            var again = Explore(cell.Scenario, cell.Design, options.Explore, budget, progress);
             if (again.Result.Schedules > cell.Result.Schedules || again.Result.Failures.Count > 0)
                 cells[index] = again;
         }
@@ -114,7 +118,7 @@ public static class CheckCommand
     /// What time is left after every passing cell had its turn goes to the failing cells, each
     /// searching again for every distinct failure it can find in its share.
     /// </summary>
-    private static void SeekMoreFailures(List<Cell> cells, CheckArguments options, System.Diagnostics.Stopwatch clock)
+    private static void SeekMoreFailures(List<Cell> cells, CheckArguments options, System.Diagnostics.Stopwatch clock, ProgressLine? progress)
     {
         var failing = cells.Select((cell, index) => (cell, index)).Where(c => c.cell.Result.Failures.Count > 0).ToList();
         for (int i = 0; i < failing.Count; i++)
@@ -123,7 +127,7 @@ public static class CheckCommand
             if (budget <= TimeSpan.Zero)
                 return;
             var (cell, index) = failing[i];
-            var again = Explore(cell.Scenario, cell.Design, options.Explore, budget);
+            var again = Explore(cell.Scenario, cell.Design, options.Explore, budget, progress);
             if (again.Result.Failures.Count >= cell.Result.Failures.Count)
                 cells[index] = again;
         }
@@ -166,10 +170,18 @@ public static class CheckCommand
             {
                 stdout.Write($"\n== {cell.Design.Name} fails {cell.Scenario.Name}: {cell.Scenario.Title}\n");
                 stdout.Write($"{failure.Kind}: {failure.Message}\n");
+                string file = BuiltInScenarios.IsBuiltIn(cell.Scenario) ? "" : $"--scenario {cell.Scenario.Origin} ";
+                string replay = $"daxlab check {file}--replay {CliToken.Encode(cell.Design, cell.Scenario, "")}";
+                if (failure.Kind == FailureKind.LockOrder)
+                {
+                    // The report, not the diagram: the cycle spans runs, and its stacks say where each lock was taken.
+                    stdout.Write($"\n{failure.Detail}\n");
+                    stdout.Write($"\nreplay a run named above: {replay}RUN\n");
+                    continue;
+                }
                 stdout.Write($"{failure.Preemptions} preemption(s), {failure.Trace.Count} steps\n\n");
                 stdout.Write(Diagram.Render(failure.CpuLabels, Diagram.Compact(failure.Trace)));
-                string file = BuiltInScenarios.IsBuiltIn(cell.Scenario) ? "" : $"--scenario {cell.Scenario.Origin} ";
-                stdout.Write($"\nreplay: daxlab check {file}--replay {CliToken.Encode(cell.Design, cell.Scenario, failure.ReplayToken)}\n");
+                stdout.Write($"\nreplay: {replay}{failure.ReplayToken}\n");
             }
         }
     }
@@ -186,6 +198,7 @@ public static class CheckCommand
         {
             kind = f.Kind.ToString(),
             message = f.Message,
+            report = f.Kind == FailureKind.LockOrder ? f.Detail : null,
             preemptions = f.Preemptions,
             replay = CliToken.Encode(c.Design, c.Scenario, f.ReplayToken),
             cpus = f.CpuLabels,
