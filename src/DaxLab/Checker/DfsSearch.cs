@@ -62,6 +62,8 @@ internal sealed class DfsSearch : IChooser
     private long units;
     /// <summary>The first step the current run took off the previous run's path: races ending earlier were seen then.</summary>
     private int firstNew;
+    /// <summary>The resources the first run's setup numbered; every run's must be as many.</summary>
+    private int? setupResources;
 
     public DfsSearch(int? bound, bool reduction, bool trustEmpty, (int Index, int Count)? shard)
     {
@@ -110,6 +112,7 @@ internal sealed class DfsSearch : IChooser
     /// <summary>Moves to the next schedule after <paramref name="run"/>; false when the tree is exhausted.</summary>
     public bool Backtrack(RunResult run)
     {
+        CheckSetupResources(run);
         for (int i = 0; i < run.Footprints.Count; i++)
             stack[i].ChoiceFootprint = run.Footprints[i];
         if (dpor)
@@ -176,6 +179,22 @@ internal sealed class DfsSearch : IChooser
     private static int Bit(int cpu) => 1 << cpu;
 
     private static int EveryCpu(Node node) => node.Enabled.Aggregate(0, (bits, cpu) => bits | Bit(cpu));
+
+    /// <summary>
+    /// Every run's setup must number the same resources (see <see cref="Footprint"/>): a first
+    /// step's horizon is that count, and one that differs would shift every number after it.
+    /// </summary>
+    private void CheckSetupResources(RunResult run)
+    {
+        if (run.Footprints.Count == 0)
+            return;
+        int count = run.Footprints[0].Horizon;
+        setupResources ??= count;
+        if (count != setupResources)
+            throw new InvalidOperationException(
+                $"the scenario is not deterministic: its setup touched {setupResources} resources in one run and {count} in another "
+                + "(Seam.Access outside every CPU). It depends on state kept between runs, such as a cache filled by the first run.");
+    }
 
     /// <summary>Follows the prefix; the scenario must present the same choices as when the node was made.</summary>
     private static int Replay(Node node, in Decision decision)
