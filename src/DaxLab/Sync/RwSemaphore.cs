@@ -66,9 +66,14 @@ public sealed class RwSemaphore
         }
     }
 
+    /// <remarks>
+    /// For the checker a reader's entry is a read of the semaphore: two readers' entries and
+    /// exits commute (each adds or removes one reader, and neither changes whether the other
+    /// may enter), while every writer's step, a sleep on it and a wake-up from it are writes.
+    /// </remarks>
     public bool TryDownRead()
     {
-        scheduler?.Access(this, write: true);
+        scheduler?.Access(this, write: false);
         while (true)
         {
             int c = Volatile.Read(ref count);
@@ -79,9 +84,10 @@ public sealed class RwSemaphore
         }
     }
 
+    /// <remarks>A read for the checker, like <see cref="TryDownRead"/>, unless it is the last reader's and wakes the sleepers.</remarks>
     public void UpRead()
     {
-        scheduler?.Access(this, write: true);
+        scheduler?.Access(this, write: false);
         int after = Interlocked.Decrement(ref count);
         Invariant.Holds(after >= 0, $"up_read without down_read on {Name}");
         if (after == 0)
