@@ -81,6 +81,8 @@ internal sealed class DfsSearch : IChooser
 
     public int Choose(in Decision decision)
     {
+        if (decision.Index == 1)
+            CheckSetupResources(decision.Footprints[0].Horizon);
         if (decision.Index < stack.Count)
             return Replay(stack[decision.Index], decision);
         Invariant.Holds(decision.Index == stack.Count);
@@ -112,7 +114,6 @@ internal sealed class DfsSearch : IChooser
     /// <summary>Moves to the next schedule after <paramref name="run"/>; false when the tree is exhausted.</summary>
     public bool Backtrack(RunResult run)
     {
-        CheckSetupResources(run);
         for (int i = 0; i < run.Footprints.Count; i++)
             stack[i].ChoiceFootprint = run.Footprints[i];
         if (dpor)
@@ -152,8 +153,7 @@ internal sealed class DfsSearch : IChooser
             var initials = order.Initials(earlier, later);
             if (initials.Exists(cpu => (node.Backtrack & Bit(cpu)) != 0 || node.Sleep.Exists(s => s.Cpu == cpu)))
                 continue;
-            int enabled = initials.FindIndex(cpu => Array.IndexOf(node.Enabled, cpu) >= 0);
-            if (enabled >= 0)
+            if (initials.Exists(cpu => Array.IndexOf(node.Enabled, cpu) >= 0))
                 node.Backtrack |= Bit(Preferred(node, initials));
             else if (!IsWakeUp(node, initials, order.CpuOf(later)))
                 node.Backtrack |= EveryCpu(node);
@@ -183,12 +183,10 @@ internal sealed class DfsSearch : IChooser
     /// <summary>
     /// Every run's setup must number the same resources (see <see cref="Footprint"/>): a first
     /// step's horizon is that count, and one that differs would shift every number after it.
+    /// Checked before the second step, the first whose node compares footprints across runs.
     /// </summary>
-    private void CheckSetupResources(RunResult run)
+    private void CheckSetupResources(int count)
     {
-        if (run.Footprints.Count == 0)
-            return;
-        int count = run.Footprints[0].Horizon;
         setupResources ??= count;
         if (count != setupResources)
             throw new InvalidOperationException(
