@@ -12,15 +12,16 @@ public sealed record CheckArguments(
     TimeSpan? CellBudget,
     bool Json,
     int? Stress,
-    string? Replay)
+    string? Replay,
+    bool CompareReduction = false)
 {
     public static CheckArguments Parse(string[] args)
     {
         var designs = new List<Design>();
         var scenarios = new List<Scenario>();
         var strategy = StrategyKind.Dfs;
-        int? bound = Limits.DefaultPreemptionBound;
-        bool reduction = false, json = false, trustFootprints = false, firstFailure = false, lockOrder = true;
+        int? bound = null;
+        bool reduction = true, json = false, trustFootprints = true, firstFailure = false, compare = false, lockOrder = true;
         int pctDepth = Limits.DefaultPctDepth;
         long seed = 1, schedules = Limits.DefaultMaxSchedules;
         double? seconds = null;
@@ -40,8 +41,8 @@ public sealed record CheckArguments(
                     string preemptions = Value();
                     bound = preemptions == "none" ? null : PositiveOrZero(preemptions, "--preemptions");
                     break;
-                case "--reduction": reduction = true; break;
-                case "--trust-footprints": reduction = trustFootprints = true; break;
+                case "--no-reduction": reduction = false; break;
+                case "--distrust-footprints": trustFootprints = false; break;
                 case "--first-failure": firstFailure = true; break;
                 case "--no-lockdep": lockOrder = false; break;
                 case "--pct-depth": pctDepth = PositiveOrZero(Value(), "--pct-depth"); break;
@@ -52,6 +53,7 @@ public sealed record CheckArguments(
                 case "--shard": shard = ExploreOptions.ParseShard(Value()); break;
                 case "--stress": stress = PositiveOrZero(Value(), "--stress"); break;
                 case "--json": json = true; break;
+                case "--compare-reduction": compare = true; break;
                 case "--replay": replay = Value(); break;
                 default: throw new ArgumentException($"unknown argument '{args[i]}'");
             }
@@ -60,7 +62,7 @@ public sealed record CheckArguments(
         return new CheckArguments(
             designs.Count > 0 ? designs : DesignCatalog.All,
             scenarios.Count > 0 ? scenarios : BuiltInScenarios.All,
-            explore, TimeSpan.FromSeconds(budget), seconds is double perCell ? TimeSpan.FromSeconds(perCell) : null, json, stress, replay);
+            explore, TimeSpan.FromSeconds(budget), seconds is double perCell ? TimeSpan.FromSeconds(perCell) : null, json, stress, replay, compare);
     }
 
     private static Scenario LoadScenario(string nameOrPath)

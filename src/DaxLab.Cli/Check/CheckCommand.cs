@@ -21,8 +21,8 @@ public static class CheckCommand
 
     public const string Usage =
         "usage: daxlab check [--design NAME[,NAME...]] [--scenario NAME|FILE ...] [--strategy dfs|pct|random]\n"
-        + "                    [--preemptions N] [--reduction] [--trust-footprints] [--first-failure] [--pct-depth D] [--seed N] [--budget S | --seconds S]\n"
-        + "                    [--schedules N] [--shard I/N] [--no-lockdep] [--stress N] [--json] [--replay TOKEN]\n";
+        + "                    [--preemptions N|none] [--no-reduction] [--distrust-footprints] [--first-failure] [--pct-depth D] [--seed N] [--budget S | --seconds S]\n"
+        + "                    [--schedules N] [--shard I/N] [--no-lockdep] [--stress N] [--json] [--replay TOKEN] [--compare-reduction]\n";
 
     /// <summary>The exit status for a scenario file that cannot be run: as for a usage error of the file's language.</summary>
     public const int ScenarioFileExitCode = 2;
@@ -53,6 +53,8 @@ public static class CheckCommand
             return Replay(token, options, stdout, stderr);
         if (options.Stress is int repetitions)
             return Stress(options, repetitions, stdout);
+        if (options.CompareReduction)
+            return ReductionComparison.Run(options, stdout);
         return Matrix(options, stdout, stderrIsTerminal ? new ProgressLine(stderr) : null);
     }
 
@@ -135,11 +137,7 @@ public static class CheckCommand
 
     private sealed record Cell(Scenario Scenario, Design Design, ExploreResult Result)
     {
-        public string Verdict => Result.Failures.Count > 0
-            ? $"FAIL ({Result.Failures.Count} distinct in {Result.Schedules} schedules)"
-            : Result.Exhausted
-                ? $"pass (exhaustive, {Result.Schedules} schedules)"
-                : $"pass ({Result.Schedules} schedules, not exhaustive)";
+        public string Verdict => Result.Verdict;
     }
 
     private static void PrintMatrix(List<Cell> cells, CheckArguments options, TimeSpan took, TextWriter stdout)
@@ -149,7 +147,7 @@ public static class CheckCommand
         int first = Math.Max("scenario".Length, scenarios.Max(s => s.Name.Length));
         var widths = designs.Select(d => Math.Max(d.Name.Length, cells.Where(c => c.Design == d).Max(c => c.Verdict.Length))).ToArray();
         stdout.Write($"DaxLab check: {options.Explore.Strategy.ToString().ToLowerInvariant()}, preemption bound {options.Explore.PreemptionBound?.ToString() ?? "none"}, "
-            + $"reduction {(options.Explore.Reduction ? "on" : "off")}, "
+            + $"reduction {options.Explore.ReductionWords}, "
             + (options.CellBudget is { } cell ? $"budget {cell.TotalSeconds:0.#} s per cell" : $"budget {options.MatrixBudget.TotalSeconds:0.#} s in all")
             + $"; took {took.TotalSeconds:0.#} s\n\n");
         stdout.Write("scenario".PadRight(first) + string.Concat(designs.Select((d, i) => "  " + d.Name.PadRight(widths[i]))) + "\n");
@@ -191,7 +189,11 @@ public static class CheckCommand
         scenario = c.Scenario.Name,
         design = c.Design.Name,
         verdict = c.Result.Failures.Count > 0 ? "fail" : "pass",
+        proven = c.Result.Proven,
         exhaustive = c.Result.Exhausted,
+        bound = c.Result.Options.PreemptionBound,
+        reduction = c.Result.Options.ReductionWords,
+        stopped = StoppedJson(c.Result.Stop),
         schedules = c.Result.Schedules,
         seconds = c.Result.Elapsed.TotalSeconds,
         failures = c.Result.Failures.Select(f => new
@@ -205,6 +207,17 @@ public static class CheckCommand
             steps = f.Trace,
         }),
     }), new JsonSerializerOptions { WriteIndented = true });
+
+    /// <summary>Why a cell's search stopped, for --json.</summary>
+    private static string StoppedJson(StopReason stop) => stop switch
+    {
+        StopReason.Exhausted => "exhausted",
+        StopReason.BoundExhausted => "bound",
+        StopReason.TimeBudget => "budget",
+        StopReason.ScheduleLimit => "schedule-limit",
+        StopReason.FirstFailure => "first-failure",
+        _ => "cancelled",
+    };
 
     private static int Replay(string token, CheckArguments options, TextWriter stdout, TextWriter stderr)
     {

@@ -16,17 +16,34 @@ public sealed class ScenarioRunner(Scenario scenario, Design design) : IDisposab
     public RunSetup Build(Seam seam)
     {
         lastWorld?.Dispose();
-        var world = new ScenarioWorld(new DaxOptions { Seam = seam, Design = design });
+        // The setup is deterministic, so its result is read once per runner, not once per run
+        // (a 4 MiB file made that read and its array the largest cost of a short run). It is read
+        // from a world of its own, so that every checked run's setup does the same accesses: the
+        // checker numbers the resources a setup touches, alike in every run.
+        initial ??= InitialContent();
+        var world = SetUp(seam);
         lastWorld = world;
+        world.StartCpus(initial);
+        var cpus = scenario.Cpus.Select((cpu, i) => new CpuBody($"CPU{i + 1} - {cpu.Label}", () => RunCpu(world, i, cpu))).ToList();
+        return new RunSetup(cpus, () => Judge(world));
+    }
+
+    /// <summary>A fresh world with the scenario's setup done, the world of the next run.</summary>
+    private ScenarioWorld SetUp(Seam seam)
+    {
+        var world = new ScenarioWorld(new DaxOptions { Seam = seam, Design = design });
         var setup = new ScenarioCommands(world, cpu: -1);
         for (int i = 0; i < scenario.Setup.Count; i++)
             RunAt(setup, scenario.Setup[i], scenario.SetupLines[i], "setup");
-        // The setup is deterministic, so its result is read once per runner, not once per run
-        // (a 4 MiB file made that read and its array the largest cost of a short run).
-        world.StartCpus(initial);
-        initial = world.Initial;
-        var cpus = scenario.Cpus.Select((cpu, i) => new CpuBody($"CPU{i + 1} - {cpu.Label}", () => RunCpu(world, i, cpu))).ToList();
-        return new RunSetup(cpus, () => Judge(world));
+        return world;
+    }
+
+    /// <summary>The file's content after the setup, from a world set up on real threads.</summary>
+    private byte[] InitialContent()
+    {
+        using var world = SetUp(Seam.RealThreads);
+        world.StartCpus();
+        return world.Initial;
     }
 
     private static void RunCpu(ScenarioWorld world, int index, ScenarioCpu cpu)

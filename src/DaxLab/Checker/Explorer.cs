@@ -9,12 +9,16 @@ namespace DaxLab.Checker;
 /// </summary>
 public static class Explorer
 {
-    public static ExploreResult Explore(Func<Seam, RunSetup> factory, ExploreOptions options, CancellationToken ct = default)
+    public static ExploreResult Explore(Func<Seam, RunSetup> factory, ExploreOptions options, CancellationToken ct = default) =>
+        Explore(factory, options, observe: null, ct);
+
+    /// <summary>As above, showing <paramref name="observe"/> every run the search counts (the soundness tests compare the runs' traces).</summary>
+    internal static ExploreResult Explore(Func<Seam, RunSetup> factory, ExploreOptions options, Action<RunResult>? observe, CancellationToken ct = default)
     {
         options.Validate();
-        var tally = new Tally(options, ct);
-        bool exhausted = options.Strategy == StrategyKind.Dfs ? ExploreDfs(factory, options, tally) : ExploreRandom(factory, options, tally);
-        return new ExploreResult(options, tally.Schedules, tally.Pruned, exhausted, tally.Elapsed, tally.Failures);
+        var tally = new Tally(options, observe, ct);
+        var stop = options.Strategy == StrategyKind.Dfs ? ExploreDfs(factory, options, tally) : ExploreRandom(factory, options, tally);
+        return new ExploreResult(options, tally.Schedules, tally.Pruned, stop, tally.Elapsed, tally.Failures);
     }
 
     /// <summary>Re-executes exactly the schedule of <paramref name="token"/> (from a <see cref="Failure"/>).</summary>
@@ -31,41 +35,53 @@ public static class Explorer
 
     /// <summary>
     /// DFS with iterative preemption bounding: bound 0, 1, ... up to the option's bound, so the
-    /// first example of each failure has the fewest preemptions. Returns whether the last bound's
-    /// tree was exhausted.
+    /// first example of each failure has the fewest preemptions. Without a bound, the passes
+    /// with bounds up to <see cref="ExploreOptions.FirstPassesBound"/> come first, for the same reason,
+    /// then the unbounded pass (with DPOR when reduction is on). Returns why the search stopped.
     /// </summary>
-    private static bool ExploreDfs(Func<Seam, RunSetup> factory, ExploreOptions options, Tally tally)
+    private static StopReason ExploreDfs(Func<Seam, RunSetup> factory, ExploreOptions options, Tally tally)
     {
-        int?[] bounds = options.PreemptionBound is int max ? [.. Enumerable.Range(0, max + 1).Select(b => (int?)b)] : [null];
         var header = new ReplayToken.Header(StrategyKind.Dfs, 0);
-        foreach (int? bound in bounds)
+        foreach (int? bound in Passes(options.PreemptionBound, options.FirstPassesBound))
         {
             tally.Bound = bound;
             var dfs = new DfsSearch(bound, options.Reduction, options.TrustEmptyFootprints, options.Shard);
             bool more = true;
             while (more)
             {
-                if (tally.OutOfBudget)
-                    return false;
+                if (tally.Stopped is { } stop)
+                    return stop;
                 var run = ScheduledRun.Execute(factory, dfs, header, options.MaxStepsPerRun, tally.LockDep);
                 if (dfs.Owns(run))
                     tally.Record(run);
                 more = dfs.Backtrack(run);
             }
         }
-        return true;
+        return options.PreemptionBound is null ? StopReason.Exhausted : StopReason.BoundExhausted;
+    }
+
+    /// <summary>The preemption bound of each pass, the last one's being the search's.</summary>
+    private static IEnumerable<int?> Passes(int? bound, int? firstPassesBound)
+    {
+        int last = bound ?? firstPassesBound ?? -1;
+        for (int b = 0; b <= last; b++)
+            yield return b;
+        if (bound is null)
+            yield return null;
     }
 
     /// <summary>
     /// PCT or random walk: independent seeded runs until the budget ends. PCT's first run has no
     /// change points and measures k, the run length; later runs raise k to the longest seen.
     /// </summary>
-    private static bool ExploreRandom(Func<Seam, RunSetup> factory, ExploreOptions options, Tally tally)
+    private static StopReason ExploreRandom(Func<Seam, RunSetup> factory, ExploreOptions options, Tally tally)
     {
         var header = new ReplayToken.Header(options.Strategy, options.Seed);
         int expectedSteps = 1;
-        for (long r = 0; !tally.OutOfBudget; r++)
+        for (long r = 0; ; r++)
         {
+            if (tally.Stopped is { } stop)
+                return stop;
             var rng = SplitMix64.ForRun(options.Seed, r);
             IChooser chooser = options.Strategy == StrategyKind.Random
                 ? new RandomChooser(rng)
@@ -74,11 +90,10 @@ public static class Explorer
             expectedSteps = Math.Max(expectedSteps, run.Trace.Count);
             tally.Record(run);
         }
-        return false;
     }
 
     /// <summary>Counts runs against the budget and keeps one example of each failure, the one with the fewest preemptions.</summary>
-    private sealed class Tally(ExploreOptions options, CancellationToken ct)
+    private sealed class Tally(ExploreOptions options, Action<RunResult>? observe, CancellationToken ct)
     {
         private readonly Stopwatch clock = Stopwatch.StartNew();
         private readonly List<Failure> failures = [];
@@ -97,14 +112,17 @@ public static class Explorer
 
         public IReadOnlyList<Failure> Failures => failures;
 
-        public bool OutOfBudget =>
-            Schedules >= options.MaxSchedules
-            || (options.TimeBudget is { } budget && clock.Elapsed >= budget)
-            || ct.IsCancellationRequested
-            || (options.StopOnFailure && failures.Count > 0);
+        /// <summary>The budget that ends the search now, or null while it may go on.</summary>
+        public StopReason? Stopped =>
+            options.StopOnFailure && failures.Count > 0 ? StopReason.FirstFailure
+            : Schedules >= options.MaxSchedules ? StopReason.ScheduleLimit
+            : options.TimeBudget is { } budget && clock.Elapsed >= budget ? StopReason.TimeBudget
+            : ct.IsCancellationRequested ? StopReason.Cancelled
+            : null;
 
         public void Record(RunResult run)
         {
+            observe?.Invoke(run);
             Schedules++;
             if (run.Pruned)
                 Pruned++;

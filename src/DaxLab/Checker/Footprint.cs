@@ -25,6 +25,9 @@ internal sealed class Footprint(int horizon)
 
     public bool IsEmpty => accesses.Count == 0;
 
+    /// <summary>The run-local resource numbers and whether each was written: exact within the run that recorded them.</summary>
+    public IEnumerable<KeyValuePair<int, bool>> Accesses => accesses;
+
     public void Add(int resource, bool write)
     {
         accesses[resource] = write || (accesses.TryGetValue(resource, out bool wrote) && wrote);

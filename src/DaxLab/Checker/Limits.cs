@@ -21,6 +21,13 @@ public static class Limits
     /// </summary>
     public const int DefaultPreemptionBound = 2;
 
+    /// <summary>
+    /// A search without a preemption bound first runs the bounded passes 0 .. this one, which
+    /// are small, so that each failure's first example has few preemptions; the unbounded pass
+    /// that follows finds any failure they miss, with whatever preemptions it takes.
+    /// </summary>
+    public const int FirstPassesBound = 1;
+
     /// <summary>PCT depth: d = 3 finds every bug of depth at most 3 with probability at least 1/(n k^2) per run.</summary>
     public const int DefaultPctDepth = 3;
 

@@ -47,6 +47,10 @@ public enum StrategyKind
 /// <param name="StopOnFailure">Stop at the first failure instead of collecting distinct ones.</param>
 /// <param name="Progress">Called on the explorer's thread after every run with the search's progress (see <see cref="ExploreProgress"/>).</param>
 /// <param name="LockOrder">Validate the lock order across every run (lockdep) and report cycles as <see cref="FailureKind.LockOrder"/>.</param>
+/// <param name="FirstPassesBound">
+/// DFS without a preemption bound: the bounded passes 0 .. this one run first, so that a failure
+/// that needs few preemptions is first found with the fewest (null: the unbounded pass alone).
+/// </param>
 public sealed record ExploreOptions(
     StrategyKind Strategy,
     int? PreemptionBound = Limits.DefaultPreemptionBound,
@@ -60,8 +64,12 @@ public sealed record ExploreOptions(
     bool TrustEmptyFootprints = false,
     bool StopOnFailure = false,
     bool LockOrder = true,
-    Action<ExploreProgress>? Progress = null)
+    Action<ExploreProgress>? Progress = null,
+    int? FirstPassesBound = Limits.FirstPassesBound)
 {
+    /// <summary>How a DFS with these options reduces: "off", "sleep sets", or "DPOR" (source sets, with sleep sets; unbounded and unsharded only).</summary>
+    public string ReductionWords => !Reduction ? "off" : DfsSearch.UsesDpor(PreemptionBound, Reduction, Shard) ? "DPOR" : "sleep sets";
+
     /// <summary>Parses the command-line form "i/n" (1 ≤ i ≤ n): shard i of n.</summary>
     public static (int Index, int Count) ParseShard(string text)
     {
@@ -77,6 +85,8 @@ public sealed record ExploreOptions(
     {
         if (PreemptionBound < 0)
             throw new ArgumentException("the preemption bound is at least 0 (null for no bound)");
+        if (FirstPassesBound < 0)
+            throw new ArgumentException("the first passes' bound is at least 0 (null for none)");
         if (PctDepth < 1)
             throw new ArgumentException("the PCT depth is at least 1");
         if (MaxSchedules < 1 || MaxStepsPerRun < 1)
@@ -233,16 +243,33 @@ public readonly record struct ExploreProgress(long Schedules, TimeSpan Elapsed, 
     public double Rate => Elapsed > TimeSpan.Zero ? Schedules / Elapsed.TotalSeconds : 0;
 }
 
+/// <summary>Why a search stopped.</summary>
+public enum StopReason
+{
+    /// <summary>DFS without a preemption bound explored every schedule (up to reduction): a pass is proven.</summary>
+    Exhausted,
+    /// <summary>DFS explored every schedule within its preemption bound.</summary>
+    BoundExhausted,
+    /// <summary><see cref="ExploreOptions.TimeBudget"/> ran out.</summary>
+    TimeBudget,
+    /// <summary><see cref="ExploreOptions.MaxSchedules"/> runs were made.</summary>
+    ScheduleLimit,
+    /// <summary><see cref="ExploreOptions.StopOnFailure"/> and a failure was found.</summary>
+    FirstFailure,
+    /// <summary>The caller's cancellation token fired.</summary>
+    Cancelled,
+}
+
 /// <summary>What a search did and found.</summary>
 public sealed class ExploreResult
 {
-    internal ExploreResult(ExploreOptions options, long schedules, long pruned, bool exhausted, TimeSpan elapsed,
+    internal ExploreResult(ExploreOptions options, long schedules, long pruned, StopReason stop, TimeSpan elapsed,
         IReadOnlyList<Failure> failures)
     {
         Options = options;
         Schedules = schedules;
         PrunedSchedules = pruned;
-        Exhausted = exhausted;
+        Stop = stop;
         Elapsed = elapsed;
         Failures = failures;
     }
@@ -255,20 +282,50 @@ public sealed class ExploreResult
     /// <summary>Runs the sleep sets cut short because an equivalent run was already explored.</summary>
     public long PrunedSchedules { get; }
 
-    /// <summary>DFS covered its whole space (under the preemption bound); never true for PCT or random.</summary>
-    public bool Exhausted { get; }
+    /// <summary>Why the search stopped.</summary>
+    public StopReason Stop { get; }
+
+    /// <summary>DFS covered its whole space (under the preemption bound, if any); never true for PCT or random.</summary>
+    public bool Exhausted => Stop is StopReason.Exhausted or StopReason.BoundExhausted;
+
+    /// <summary>No failure in a search of every schedule without a preemption bound (up to a reduction that keeps every outcome).</summary>
+    public bool Proven => Failures.Count == 0 && Stop == StopReason.Exhausted;
 
     public TimeSpan Elapsed { get; }
 
     /// <summary>Distinct by message, each the example with the fewest preemptions found.</summary>
     public IReadOnlyList<Failure> Failures { get; }
 
+    /// <summary>
+    /// The verdict in words: <c>pass (proven, no bound, N schedules)</c>, <c>pass (exhaustive
+    /// within bound 2, N schedules)</c>, <c>pass (N schedules, not exhaustive: time budget)</c>,
+    /// or <c>FAIL (k distinct in N schedules, ...)</c> with why the search stopped.
+    /// </summary>
+    public string Verdict => Failures.Count > 0
+        ? $"FAIL ({Failures.Count} distinct in {Schedules} schedules, {StopWords})"
+        : Stop switch
+        {
+            StopReason.Exhausted => $"pass (proven, no bound, {Schedules} schedules)",
+            StopReason.BoundExhausted => $"pass (exhaustive within bound {Options.PreemptionBound}, {Schedules} schedules)",
+            _ => $"pass ({Schedules} schedules, not exhaustive: {StopWords})",
+        };
+
+    /// <summary>Why the search stopped, in a few words.</summary>
+    public string StopWords => Stop switch
+    {
+        StopReason.Exhausted => "all explored, no bound",
+        StopReason.BoundExhausted => $"all explored within bound {Options.PreemptionBound}",
+        StopReason.TimeBudget => "time budget",
+        StopReason.ScheduleLimit => "schedule limit",
+        StopReason.FirstFailure => "stopped at the first",
+        _ => "cancelled",
+    };
+
     public override string ToString()
     {
         var o = Options;
-        string bound = o.Strategy == StrategyKind.Dfs ? $", preemption bound {o.PreemptionBound?.ToString() ?? "none"}, reduction {(o.Reduction ? "on" : "off")}" : $", seed {o.Seed}";
+        string bound = o.Strategy == StrategyKind.Dfs ? $", preemption bound {o.PreemptionBound?.ToString() ?? "none"}, reduction {o.ReductionWords}" : $", seed {o.Seed}";
         string shard = o.Shard is { } s ? $", shard {s.Index}/{s.Count}" : "";
-        return $"{o.Strategy}{bound}{shard}: {Schedules} schedules ({PrunedSchedules} pruned), "
-            + $"{(Exhausted ? "exhausted" : "not exhausted")}, {Failures.Count} failure(s), {Elapsed.TotalSeconds:F2} s";
+        return $"{o.Strategy}{bound}{shard}: {Verdict}, {PrunedSchedules} pruned, {Elapsed.TotalSeconds:F2} s";
     }
 }

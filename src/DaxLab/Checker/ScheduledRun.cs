@@ -301,6 +301,10 @@ internal sealed class ScheduledRun : IScheduler
             branchChoices.Add(choice);
         notes = [];
         footprint = new Footprint(resourceIds.Count);
+        // A sleeper resumes only after a Wake on its channel: the resumed step writes the channel
+        // too, so it depends on that wake-up and partial-order reduction never reorders them.
+        if (cpu.Status == CpuStatus.Blocked)
+            footprint.Add(IdOf(cpu.Channel!), write: true);
         stepPoint = cpu.Point;
         stepPreempted = preempted;
         cpu.Status = CpuStatus.Runnable;
@@ -430,7 +434,11 @@ internal sealed class ScheduledRun : IScheduler
 
     public void Access(object resource, bool write)
     {
-        if (Caller() is not null)
+        // An access during the scenario's setup numbers the resource, in the same order in every
+        // run: footprints of different runs then compare it exactly, not as fresh (see Footprint).
+        if (phase == Phase.Setup)
+            IdOf(resource);
+        else if (Caller() is not null)
             footprint.Add(IdOf(resource), write);
     }
 

@@ -216,8 +216,8 @@ public sealed partial class DaxCore
     /// <summary>A write fault on a private mapping: the page's data (or zeros) goes to a private copy.</summary>
     private unsafe VmFault CowFault(in FaultContext vmf, in Iomap iomap)
     {
-        Seam.Access(Device, write: false);
         byte* source = iomap.Type == IomapType.Mapped ? Device.Base + iomap.AddrOf(vmf.Pos) : null;
+        Seam.AccessMemory(source, source is null ? 0 : Geometry.PageSize, write: false);
         vmf.Vma.MapPrivateCopy(vmf.Address, Pte.None, VmArea.NewPrivatePage(source));
         Seam.Note("dax_iomap_pte_fault - copies to a private page");
         return VmFault.NoPage;

@@ -229,8 +229,9 @@ public sealed partial class DaxCore
             long chunk = Math.Min(iomap.End, end) - pos;
             if (iomap.Type == IomapType.Mapped)
             {
-                Seam.Access(Device, write: true);
-                new Span<byte>(Device.Base + iomap.AddrOf(pos), (int)chunk).Clear();
+                var zeroed = new Span<byte>(Device.Base + iomap.AddrOf(pos), (int)chunk);
+                Seam.AccessMemory(zeroed, write: true);
+                zeroed.Clear();
                 written.Add(iomap.AddrOf(pos), chunk);
             }
             Fs.IomapEnd(inode, pos, end - pos, chunk, IomapOp.Read, iomap);

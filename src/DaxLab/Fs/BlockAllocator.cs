@@ -63,7 +63,15 @@ internal sealed class BlockAllocator
     /// <summary>Blocks that can ever hold file data.</summary>
     public long DataBlocks { get; }
 
-    public long FreeBlocks => Volatile.Read(ref freeBlocks);
+    /// <summary>The free count, read without the allocator lock (fallocate's ENOSPC check, statfs): declared for the checker.</summary>
+    public long FreeBlocks
+    {
+        get
+        {
+            seam.Access(this, write: false);
+            return Volatile.Read(ref freeBlocks);
+        }
+    }
 
     /// <summary>xfs_alloc_vextent: one contiguous run of 1..Want blocks, or null when the device is full.</summary>
     public BlockRun? Allocate(in AllocRequest request)
@@ -108,6 +116,7 @@ internal sealed class BlockAllocator
                 if (++regionFree[region] == BlocksPerRegion)
                     fullyFreeRegions++;
             }
+            seam.Access(this, write: true);
             freeBlocks += run.Count;
         }
     }
@@ -235,6 +244,7 @@ internal sealed class BlockAllocator
             if (regionFree[region]-- == BlocksPerRegion)
                 fullyFreeRegions--;
         }
+        seam.Access(this, write: true);
         freeBlocks -= count;
     }
 }

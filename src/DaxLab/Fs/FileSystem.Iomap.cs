@@ -210,8 +210,9 @@ public sealed partial class FileSystem
     {
         Invariant.Holds(run.Count <= MaxAllocBlocks, "one allocation's worth of zeroing");
         // Device memory other CPUs may be loading through their mappings.
-        seam.Access(Device, write: true);
-        Device.Span(run.Start * BlockSize, checked((int)(run.Count * BlockSize))).Clear();
+        var blocks = Device.Span(run.Start * BlockSize, checked((int)(run.Count * BlockSize)));
+        seam.AccessMemory(blocks, write: true);
+        blocks.Clear();
         inode.UnflushedZeroed.Add(run);
         if (inode.UnflushedZeroed.Count >= MaxUnflushedRuns)
             FlushZeroed(inode);

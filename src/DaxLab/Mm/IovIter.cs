@@ -103,7 +103,7 @@ public ref struct IovIter
         Invariant.Holds(DataSource, "copy_from_iter of read(2)'s buffer");
         if (user is not null)
             return Consumed(user.CopyFromUser(user.Length - Count, to, kernelMemory));
-        seam.Access(kernelMemory, write: true);
+        seam.AccessMemory(to, write: true);
         memory[..to.Length].CopyTo(to);
         return Consumed(to.Length);
     }
@@ -115,7 +115,7 @@ public ref struct IovIter
         Invariant.Holds(!DataSource, "copy_to_iter into write(2)'s buffer");
         if (user is not null)
             return Consumed(user.CopyToUser(user.Length - Count, from, kernelMemory));
-        seam.Access(kernelMemory, write: false);
+        seam.AccessMemory(from, write: false);
         from.CopyTo(memory);
         return Consumed(from.Length);
     }

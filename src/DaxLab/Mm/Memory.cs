@@ -118,7 +118,7 @@ public static unsafe class Memory
         bool StopsAtSignal { get; }
 
         /// <summary>Declares the memory on the other side of the copy, in the step that copies a page.</summary>
-        void DeclareOtherSide(Seam seam);
+        void DeclareOtherSide(Seam seam, byte* other, int chunk);
 
         /// <summary>Keeps what a page's copy moved, read from the other side right after the copy.</summary>
         void Record(byte* other, int done, int chunk);
@@ -131,7 +131,7 @@ public static unsafe class Memory
         public string Point => write ? "store" : "load";
         public bool StopsAtSignal => false;
 
-        public void DeclareOtherSide(Seam seam)
+        public void DeclareOtherSide(Seam seam, byte* other, int chunk)
         {
         }
 
@@ -151,10 +151,10 @@ public static unsafe class Memory
         public string Point => write ? "copy_to_user" : "copy_from_user";
         public bool StopsAtSignal => true;
 
-        public void DeclareOtherSide(Seam seam)
+        public void DeclareOtherSide(Seam seam, byte* other, int chunk)
         {
             if (kernelMemory is not null)
-                seam.Access(kernelMemory, write: !write);
+                seam.AccessMemory(other, chunk, write: !write);
         }
 
         public void Record(byte* other, int done, int chunk)
@@ -196,12 +196,12 @@ public static unsafe class Memory
         {
             // Declared per attempt: a retry runs in the step that ended the fault before it.
             seam.Access(vma.Ptl, write: false);
-            seam.Access(vma.Device, write);
-            access.DeclareOtherSide(seam);
             var cpu = Tlb.BeginAccess();
             byte* target = vma.Translate(address, write);
             if (target is not null)
             {
+                seam.AccessMemory(target, chunk, write);
+                access.DeclareOtherSide(seam, other, chunk);
                 if (write)
                     Buffer.MemoryCopy(other, target, chunk, chunk);
                 else
@@ -318,14 +318,15 @@ public static unsafe class Memory
     private static void WpPageCopy(in FaultContext vmf, Pte expected)
     {
         var vma = vmf.Vma;
-        vma.Seam.Access(vma.Device, write: false);
         byte* page;
         var cpu = Tlb.BeginAccess();
         try
         {
             if (vma.ReadPte(vmf.Address) != expected)
                 return;
-            page = VmArea.NewPrivatePage(expected.Kind is PageKind.ZeroPage or PageKind.HolePage ? null : vma.PageAddress(expected, vmf.Address));
+            byte* source = expected.Kind is PageKind.ZeroPage or PageKind.HolePage ? null : vma.PageAddress(expected, vmf.Address);
+            vma.Seam.AccessMemory(source, source is null ? 0 : Geometry.PageSize, write: false);
+            page = VmArea.NewPrivatePage(source);
         }
         finally
         {

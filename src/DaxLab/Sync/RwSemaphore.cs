@@ -89,9 +89,14 @@ public sealed class RwSemaphore
             model.Block(this, downReadPoint);
     }
 
+    /// <remarks>
+    /// For the checker a reader's entry is a read of the semaphore: two readers' entries and
+    /// exits commute (each adds or removes one reader, and neither changes whether the other
+    /// may enter), while every writer's step, a sleep on it and a wake-up from it are writes.
+    /// </remarks>
     private bool TryDownRead()
     {
-        scheduler?.Access(this, write: true);
+        scheduler?.Access(this, write: false);
         while (true)
         {
             int c = Volatile.Read(ref count);
@@ -102,11 +107,12 @@ public sealed class RwSemaphore
         }
     }
 
+    /// <remarks>A read for the checker, like <see cref="TryDownRead"/>, unless it is the last reader's and wakes the sleepers.</remarks>
     public void UpRead()
     {
         if (scheduler is not null)
         {
-            scheduler.Access(this, write: true);
+            scheduler.Access(this, write: false);
             scheduler.LockRelease(this);
         }
         int after = Interlocked.Decrement(ref count);

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using DaxLab.Base;
 using DaxLab.RangeLocks;
 
 namespace DaxLab.Sync;
@@ -99,6 +100,31 @@ public sealed class Seam
         if (!CompiledOut)
             Scheduler?.LockRelease(instance);
     }
+
+    /// <summary>
+    /// Declares memory the current step reads or writes without a lock (device memory, a private
+    /// page, a user buffer), page by page: each 4 KiB page is its own resource, named by its
+    /// address, so steps on different pages of the device are independent for the checker.
+    /// </summary>
+    public unsafe void AccessMemory(void* address, long length, bool write)
+    {
+        if (!Tracing || length <= 0)
+            return;
+        long first = (long)address >> Geometry.PageShift;
+        long last = ((long)address + length - 1) >> Geometry.PageShift;
+        for (long page = first; page <= last; page++)
+            Scheduler!.Access(new MemoryPage(page), write);
+    }
+
+    /// <summary><see cref="AccessMemory(void*, long, bool)"/> of a span.</summary>
+    public unsafe void AccessMemory(ReadOnlySpan<byte> memory, bool write)
+    {
+        fixed (byte* address = memory)
+            AccessMemory(address, memory.Length, write);
+    }
+
+    /// <summary>A page of memory as a checker resource: its address shifted by the page size.</summary>
+    private readonly record struct MemoryPage(long Frame);
 
     public Spinlock NewSpinLock(string name) => new(this, name);
 

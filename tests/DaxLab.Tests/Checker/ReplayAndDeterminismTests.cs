@@ -98,4 +98,20 @@ public class ReplayAndDeterminismTests(ITestOutputHelper output)
         Assert.Equal(failure.Trace.Count, json.GetProperty("steps").GetArrayLength());
         Assert.Equal("CPU2 - inc", json.GetProperty("cpus")[1].GetString());
     }
+
+    [Fact]
+    public void A_setup_that_touches_other_resources_in_a_later_run_is_refused()
+    {
+        // The first run's setup declares one more cell than the others: the resource numbers of
+        // every later run would be shifted against the sleep sets' recorded footprints.
+        int runs = 0;
+        RunSetup Factory(Seam seam)
+        {
+            if (runs++ == 0)
+                seam.Access(new Toys.Cell(), write: false);
+            return Toys.Counter(seam, locked: false);
+        }
+        var error = Assert.Throws<InvalidOperationException>(() => Explorer.Explore(Factory, new ExploreOptions(StrategyKind.Dfs)));
+        Assert.Contains("its setup touched 1 resources in one run and 0 in another", error.Message);
+    }
 }

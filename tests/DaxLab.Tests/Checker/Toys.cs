@@ -142,4 +142,144 @@ internal static class Toys
         return new RunSetup(Enumerable.Range(0, cpus).Select(Worker).ToArray(),
             () => cells.Sum(c => c.Value) == cpus * steps ? null : "lost an increment");
     }
+
+    /// <summary>
+    /// n CPUs, each writing once: to its own cell (1 Mazurkiewicz trace) or all to one cell
+    /// (n! traces, one per order of the writes). The final value names the last writer.
+    /// </summary>
+    public static RunSetup Writers(Seam seam, int cpus, bool shared, ISet<string>? finals = null)
+    {
+        var cells = Enumerable.Range(0, shared ? 1 : cpus).Select(_ => new Cell()).ToArray();
+        Number(seam, cells);
+        CpuBody Writer(int n) => new($"CPU{n + 1} - writer", () =>
+        {
+            var cell = cells[shared ? 0 : n];
+            seam.Access(cell, write: true);
+            cell.Value = n + 1;
+        });
+        return new RunSetup(Enumerable.Range(0, cpus).Select(Writer).ToArray(),
+            () => Final(finals, string.Join(",", cells.Select(c => c.Value))));
+    }
+
+    /// <summary>
+    /// Readers and writers of one variable, one access each: the writes in any of w! orders and
+    /// each read in one of w + 1 places among them, (w + 1)^r · w! traces. The end check fails
+    /// when a reader saw the last write, so that failures are compared too.
+    /// </summary>
+    public static RunSetup ReadersWriters(Seam seam, int readers, int writers, ISet<string>? finals = null)
+    {
+        var x = new Cell();
+        Number(seam, [x]);
+        var seen = new int[readers];
+        CpuBody Reader(int n) => new($"CPU{n + 1} - reader", () =>
+        {
+            seam.Access(x, write: false);
+            seen[n] = x.Value;
+        });
+        CpuBody Writer(int n) => new($"CPU{readers + n + 1} - writer", () =>
+        {
+            seam.Access(x, write: true);
+            x.Value = n + 1;
+        });
+        var bodies = Enumerable.Range(0, readers).Select(Reader).Concat(Enumerable.Range(0, writers).Select(Writer)).ToArray();
+        return new RunSetup(bodies, () =>
+        {
+            string state = $"x={x.Value} seen={string.Join(",", seen)}";
+            Final(finals, state);
+            return seen.Contains(x.Value) && x.Value != 0 ? $"a reader saw the last write {x.Value}" : null;
+        });
+    }
+
+    /// <summary>
+    /// lastzero(n) (Abdulla, Aronis, Jonsson and Sagonas, POPL 2014): an array a[0..n] of zeros;
+    /// CPU0 scans down from a[n] for the last zero, one read per step; CPU j (1 ≤ j ≤ n) reads
+    /// a[j-1] and, a step later, writes a[j] = a[j-1] + 1. The end check fails when CPU0's zero
+    /// is no longer zero, a failure the reduction must keep.
+    /// </summary>
+    public static RunSetup LastZero(Seam seam, int n, ISet<string>? finals = null)
+    {
+        var a = Enumerable.Range(0, n + 1).Select(_ => new Cell()).ToArray();
+        Number(seam, a);
+        int found = -1;
+        var scanner = new CpuBody("CPU0 - scan", () =>
+        {
+            int i = n;
+            while (true)
+            {
+                seam.Access(a[i], write: false);
+                if (a[i].Value == 0)
+                    break;
+                i--;
+                seam.Point("scan_next");
+            }
+            found = i;
+        });
+        CpuBody Incrementer(int j) => new($"CPU{j} - a[{j}] = a[{j - 1}] + 1", () =>
+        {
+            seam.Access(a[j - 1], write: false);
+            int before = a[j - 1].Value;
+            seam.Point("store");
+            seam.Access(a[j], write: true);
+            a[j].Value = before + 1;
+        });
+        var bodies = new[] { scanner }.Concat(Enumerable.Range(1, n).Select(Incrementer)).ToArray();
+        return new RunSetup(bodies, () =>
+        {
+            Final(finals, $"found={found} a={string.Join(",", a.Select(c => c.Value))}");
+            return a[found].Value == 0 ? null : $"a[{found}] is no longer zero";
+        });
+    }
+
+    /// <summary>
+    /// indexer (Flanagan and Godefroid, POPL 2005): each CPU inserts <paramref name="messages"/>
+    /// values w = m·stride + cpu into a table of <paramref name="size"/> slots, at hash(w) = 7w mod
+    /// size, by compare-and-swap from an empty slot, probing on (one CAS per step). The original,
+    /// stride 11 and 128 slots, has no collision below 12 CPUs and so one trace; a smaller stride
+    /// makes CPUs insert equal values, which collide.
+    /// </summary>
+    public static RunSetup Indexer(Seam seam, int cpus, int messages, int stride = 11, int size = 128, ISet<string>? finals = null)
+    {
+        var table = Enumerable.Range(0, size).Select(_ => new Cell()).ToArray();
+        Number(seam, table);
+        CpuBody Inserter(int tid) => new($"CPU{tid + 1} - insert", () =>
+        {
+            for (int m = 1; m <= messages; m++)
+            {
+                int w = m * stride + tid;
+                int h = w * 7 % size;
+                while (true)
+                {
+                    seam.Access(table[h], write: true);
+                    if (table[h].Value == 0)
+                    {
+                        table[h].Value = w;
+                        break;
+                    }
+                    h = (h + 1) % size;
+                    seam.Point("cas_next");
+                }
+                if (m < messages)
+                    seam.Point("getmsg");
+            }
+        });
+        return new RunSetup(Enumerable.Range(0, cpus).Select(Inserter).ToArray(),
+            () => Final(finals, string.Join(",", table.Select(c => c.Value))));
+    }
+
+    /// <summary>
+    /// Declares the toy's shared cells while the factory runs, which numbers them alike in every
+    /// run, so that the sleep sets compare their accesses exactly (docs/checker.md).
+    /// </summary>
+    private static void Number(Seam seam, IEnumerable<Cell> cells)
+    {
+        foreach (var cell in cells)
+            seam.Access(cell, write: false);
+    }
+
+    /// <summary>Records a run's final state for the tests that compare reduced and unreduced searches; never a failure.</summary>
+    private static string? Final(ISet<string>? finals, string state)
+    {
+        finals?.Add(state);
+        return null;
+    }
 }
