@@ -184,8 +184,9 @@ public class DporTests(ITestOutputHelper output)
     public void A_sleeper_and_the_wake_up_that_ends_its_sleep_are_never_reordered()
     {
         // The ABBA deadlock and the counter under a lock: spinlocks sleep and wake each other.
-        var abba = Run((seam, _) => Toys.AbBaSpinlocks(seam), Dpor);
-        var abbaFull = Run((seam, _) => Toys.AbBaSpinlocks(seam), Unreduced);
+        // Lockdep would add its report of the same cycle; the deadlock is what the reduction must keep.
+        var abba = Run((seam, _) => Toys.AbBaSpinlocks(seam), Dpor with { LockOrder = false });
+        var abbaFull = Run((seam, _) => Toys.AbBaSpinlocks(seam), Unreduced with { LockOrder = false });
         Assert.Single(abba.Result.Failures);
         Assert.Equal(abbaFull.FailureMessages, abba.FailureMessages);
         Assert.Equal(abbaFull.Traces.Order(), abba.Traces.Order());

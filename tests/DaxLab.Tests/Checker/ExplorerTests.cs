@@ -96,7 +96,7 @@ public class ExplorerTests(ITestOutputHelper output)
     {
         var seen = new List<ExploreProgress>();
         var result = Explorer.Explore(seam => Toys.Independent(seam, cpus: 3, steps: 1, resources: 3),
-            Dfs(bound: null, reduction: false) with { Progress = seen.Add });
+            Dfs(bound: null, reduction: false) with { Progress = seen.Add, FirstPassesBound = null });
         Assert.Equal(6, result.Schedules);
         Assert.Equal([1, 2, 3, 4, 5, 6], seen.Select(p => p.Schedules));
         // Three first choices, two second ones: an even tree, where a run's place is exact.
