@@ -12,7 +12,8 @@ public sealed record CheckArguments(
     TimeSpan? CellBudget,
     bool Json,
     int? Stress,
-    string? Replay)
+    string? Replay,
+    string? Html = null)
 {
     public static CheckArguments Parse(string[] args)
     {
@@ -27,7 +28,7 @@ public sealed record CheckArguments(
         double budget = CheckCommand.DefaultMatrixBudget.TotalSeconds;
         (int, int)? shard = null;
         int? stress = null;
-        string? replay = null;
+        string? replay = null, html = null;
         for (int i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -52,14 +53,17 @@ public sealed record CheckArguments(
                 case "--stress": stress = PositiveOrZero(Value(), "--stress"); break;
                 case "--json": json = true; break;
                 case "--replay": replay = Value(); break;
+                case "--html": html = HtmlPath(Value()); break;
                 default: throw new ArgumentException($"unknown argument '{args[i]}'");
             }
         }
+        if (html is not null && (stress is not null || replay is not null))
+            throw new ArgumentException("--html reports a search: it goes with neither --stress nor --replay");
         var explore = new ExploreOptions(strategy, bound, reduction, pctDepth, seed, schedules, null, shard, TrustEmptyFootprints: trustFootprints, StopOnFailure: firstFailure);
         return new CheckArguments(
             designs.Count > 0 ? designs : DesignCatalog.All,
             scenarios.Count > 0 ? scenarios : BuiltInScenarios.All,
-            explore, TimeSpan.FromSeconds(budget), seconds is double perCell ? TimeSpan.FromSeconds(perCell) : null, json, stress, replay);
+            explore, TimeSpan.FromSeconds(budget), seconds is double perCell ? TimeSpan.FromSeconds(perCell) : null, json, stress, replay, html);
     }
 
     private static Scenario LoadScenario(string nameOrPath)
@@ -69,6 +73,15 @@ public sealed record CheckArguments(
         var scenario = Scenario.Parse(File.ReadAllText(nameOrPath), nameOrPath);
         ScenarioRunner.Validate(scenario, nameOrPath);
         return scenario;
+    }
+
+    /// <summary>The --html file, refused before the search if its folder does not exist (a search may take minutes).</summary>
+    private static string HtmlPath(string path)
+    {
+        string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (folder is not null && !Directory.Exists(folder))
+            throw new ArgumentException($"--html {path}: no folder {folder}");
+        return path;
     }
 
     private static StrategyKind ParseStrategy(string text) => text switch

@@ -22,7 +22,7 @@ public static class CheckCommand
     public const string Usage =
         "usage: daxlab check [--design NAME[,NAME...]] [--scenario NAME|FILE ...] [--strategy dfs|pct|random]\n"
         + "                    [--preemptions N] [--reduction] [--trust-footprints] [--first-failure] [--pct-depth D] [--seed N] [--budget S | --seconds S]\n"
-        + "                    [--schedules N] [--shard I/N] [--stress N] [--json] [--replay TOKEN]\n";
+        + "                    [--schedules N] [--shard I/N] [--stress N] [--json] [--html FILE] [--replay TOKEN]\n";
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
@@ -40,11 +40,11 @@ public static class CheckCommand
             return Replay(token, options, stdout, stderr);
         if (options.Stress is int repetitions)
             return Stress(options, repetitions, stdout);
-        return Matrix(options, stdout);
+        return Matrix(options, stdout, stderr);
     }
 
     /// <summary>The verdict matrix: scenarios as rows, designs as columns.</summary>
-    private static int Matrix(CheckArguments options, TextWriter stdout)
+    private static int Matrix(CheckArguments options, TextWriter stdout, TextWriter stderr)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var pairs = options.Scenarios.SelectMany(s => options.Designs.Select(d => (Scenario: s, Design: d))).ToList();
@@ -68,7 +68,25 @@ public static class CheckCommand
             stdout.Write(MatrixJson(cells) + "\n");
         else
             PrintMatrix(cells, options, clock.Elapsed, stdout);
+        if (options.Html is { } html && !WriteHtml(html, cells, options, clock.Elapsed, stderr))
+            return 2;
         return cells.Any(c => c.Result.Failures.Count > 0) ? 1 : 0;
+    }
+
+    /// <summary>`--html FILE`: the matrix and a trace explorer per failure (Report/HtmlReport.cs); false if the file cannot be written.</summary>
+    private static bool WriteHtml(string path, List<Cell> cells, CheckArguments options, TimeSpan took, TextWriter stderr)
+    {
+        string summary = $"{options.Explore.Strategy.ToString().ToLowerInvariant()}, preemption bound {options.Explore.PreemptionBound?.ToString() ?? "none"}; took {took.TotalSeconds:0.#} s";
+        try
+        {
+            Report.HtmlReport.Write(path, [.. cells.Select(c => new Report.HtmlReport.Cell(c.Scenario, c.Design, c.Result))], summary);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            stderr.Write($"daxlab check: cannot write --html {path}: {e.Message}\n");
+            return false;
+        }
     }
 
     private static Cell Explore(Scenario scenario, Design design, ExploreOptions explore, TimeSpan budget)

@@ -13,7 +13,14 @@ public sealed class ScenarioRunner(Scenario scenario, Design design) : IDisposab
     private byte[]? initial;
 
     /// <summary>The checker's factory: a fresh world per run, the setup done, one body per CPU.</summary>
-    public RunSetup Build(Seam seam)
+    public RunSetup Build(Seam seam) => Build(seam, afterStep: null);
+
+    /// <summary>
+    /// <see cref="Build(Seam)"/> with a look at the run's world: <paramref name="afterStep"/> is
+    /// called with 0 once the setup is done, then as the run's <see cref="RunSetup.AfterStep"/>
+    /// (how the HTML report snapshots every step of a replay).
+    /// </summary>
+    public RunSetup Build(Seam seam, Action<ScenarioWorld, int>? afterStep)
     {
         lastWorld?.Dispose();
         var world = new ScenarioWorld(new DaxOptions { Seam = seam, Design = design });
@@ -26,7 +33,8 @@ public sealed class ScenarioRunner(Scenario scenario, Design design) : IDisposab
         world.StartCpus(initial);
         initial = world.Initial;
         var cpus = scenario.Cpus.Select((cpu, i) => new CpuBody($"CPU{i + 1} - {cpu.Label}", () => RunCpu(world, i, cpu))).ToList();
-        return new RunSetup(cpus, () => Judge(world));
+        afterStep?.Invoke(world, 0);
+        return new RunSetup(cpus, () => Judge(world)) { AfterStep = afterStep is null ? null : steps => afterStep(world, steps) };
     }
 
     private static void RunCpu(ScenarioWorld world, int index, ScenarioCpu cpu)
