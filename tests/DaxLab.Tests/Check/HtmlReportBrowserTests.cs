@@ -52,7 +52,7 @@ public class HtmlReportBrowserTests
                 errors.Add(e.Message.Text);
         };
         page.PageError += (_, e) => errors.Add(e.Message);
-        await page.SetViewportAsync(new ViewPortOptions { Width = 1600, Height = 1000 });
+        await page.SetViewportAsync(new ViewPortOptions { Width = 1920, Height = 1080 });
         await page.GoToAsync(new Uri(path).AbsoluteUri, WaitUntilNavigation.Load);
 
         int steps = await page.EvaluateExpressionAsync<int>("data.failures[0].steps.length");
@@ -87,7 +87,7 @@ public class HtmlReportBrowserTests
         await page.Keyboard.PressAsync("ArrowRight");
 
         string screenshot = Environment.GetEnvironmentVariable("DAXLAB_SCREENSHOT") ?? Path.Combine(folder, "trace-explorer.png");
-        await page.ScreenshotAsync(screenshot);
+        await page.ScreenshotAsync(screenshot, new ScreenshotOptions { FullPage = true });
         Assert.True(new FileInfo(screenshot).Length > 10_000, "the screenshot is nearly empty");
         Assert.Empty(errors);
         Directory.Delete(folder, recursive: true);
