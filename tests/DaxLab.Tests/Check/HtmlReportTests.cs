@@ -80,4 +80,33 @@ public class HtmlReportTests
         var verdict = data.RootElement.GetProperty("cells")[0];
         Assert.Equal(0, verdict.GetProperty("failures")[0].GetInt32());
     }
+
+    [Fact]
+    public void Check_html_writes_the_page_beside_the_usual_output()
+    {
+        string path = Path.Combine(Directory.CreateTempSubdirectory("daxlab-html-").FullName, "report.html");
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+
+        int status = CheckCommand.Run(["--design", "v4.10", "--scenario", "write-vs-read-fault-4k", "--first-failure", "--seconds", "30", "--html", path], stdout, stderr);
+
+        Assert.Equal(1, status);
+        Assert.Contains("== v4.10 fails write-vs-read-fault-4k", stdout.ToString());
+        Assert.Equal("", stderr.ToString());
+        string page = File.ReadAllText(path);
+        Assert.Contains("\"design\":\"v4.10\"", page);
+        Assert.Contains("hole page", page);
+        Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
+    }
+
+    [Fact]
+    public void Check_html_into_a_missing_folder_is_refused_before_the_search()
+    {
+        var stderr = new StringWriter();
+
+        int status = CheckCommand.Run(["--html", "/nonexistent-daxlab/report.html"], new StringWriter(), stderr);
+
+        Assert.NotEqual(0, status);
+        Assert.Contains("--html /nonexistent-daxlab/report.html: no folder /nonexistent-daxlab", stderr.ToString());
+    }
 }
