@@ -5,9 +5,10 @@ using DaxLab.Mm;
 namespace DaxLab.Benchmarks;
 
 /// <summary>
-/// Microbenchmarks of the engine's hot paths (design v4.12, in-memory device): a load of an
-/// already-mapped 4 KiB page, a 4 KiB pwrite over allocated blocks, and a PTE read fault; each
-/// beside a 4 KiB memcpy, the physical floor. The pages walk a 64 MiB file, so caches do not hold them.
+/// Microbenchmarks of the engine's hot paths (design v4.12, in-memory device, seam compiled in):
+/// a load of an already-mapped 4 KiB page, a 4 KiB pwrite and pread over allocated blocks, and a
+/// PTE read fault; each beside a 4 KiB memcpy, the physical floor. MemoryDiagnoser's column is the
+/// allocation goal: 0 bytes per operation. The pages walk a 64 MiB file, so caches do not hold them.
 /// </summary>
 [MemoryDiagnoser]
 public unsafe class HotPaths
@@ -67,6 +68,9 @@ public unsafe class HotPaths
 
     [Benchmark(Description = "pwrite 4 KiB")]
     public void Pwrite4K() => file.Write(NextOffset(), buffer);
+
+    [Benchmark(Description = "pread 4 KiB")]
+    public void Pread4K() => file.Read(NextOffset(), buffer);
 
     /// <summary>One load that faults: the page's entry is dropped first (MADV_DONTNEED of 4 KiB, counted in the figure).</summary>
     [Benchmark(Description = "PTE read fault (+ 4 KiB MADV_DONTNEED)")]

@@ -5,7 +5,7 @@ using DaxLab.Cli.Io;
 var stdout = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = true };
 var stderr = new StreamWriter(Console.OpenStandardError()) { AutoFlush = true };
 var buffering = Console.IsOutputRedirected ? CBuffering.Full : CBuffering.Line;
-int status = TopLevel.Run(args, stdout, stderr, buffering, out IoDeath death);
+int status = TopLevel.Run(args, stdout, stderr, buffering, out IoDeath death, stderrIsTerminal: !Console.IsErrorRedirected);
 if (death != IoDeath.None)
     SignalDeath.Die(death, status);
 return status;

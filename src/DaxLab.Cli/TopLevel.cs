@@ -10,6 +10,7 @@ public static class TopLevel
         "usage: daxlab <command> [arguments]\n"
         + "  io [--device PATH] [--host] [-f] -c CMD ... FILE   run xfs_io commands on FILE (see docs/io.md)\n"
         + "  mkfs DEVICE [--size SIZE]                          create a new device image (default size 1g)\n"
+        + "  fsck [-n] [--json] DEVICE                          check an image read-only; exit 0 clean, 4 errors, 8 operational error\n"
         + "  check [options]                                    explore scenarios x designs; the verdict matrix (default)\n"
         + "  designs                                            the locking designs, with their sources\n"
         + "  scenarios                                          the built-in scenarios\n"
@@ -19,7 +20,8 @@ public static class TopLevel
         + "  help                                               this text\n";
 
     /// <summary>Dispatches a verb; every engine failure becomes one line on stderr and status 1.</summary>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CBuffering buffering, out IoDeath death)
+    /// <param name="stderrIsTerminal">Whether stderr is a terminal, where `check` shows its progress.</param>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CBuffering buffering, out IoDeath death, bool stderrIsTerminal = false)
     {
         death = IoDeath.None;
         if (args.Length == 0)
@@ -36,8 +38,9 @@ public static class TopLevel
             {
                 case "io": return IoRunner.Run(rest, stdout, stderr, buffering, out death);
                 case "mkfs": return Mkfs(rest, stdout, stderr);
+                case "fsck": return Fsck.Run(rest, stdout, stderr);
                 case "bench": return Bench(rest, stdout, stderr);
-                case "check": return Check.CheckCommand.Run(rest, stdout, stderr);
+                case "check": return Check.CheckCommand.Run(rest, stdout, stderr, stderrIsTerminal);
                 case "designs" when rest.Length == 0: return ListDesigns(stdout);
                 case "scenarios" when rest.Length == 0: return ListScenarios(stdout);
                 case "designs" or "scenarios": return Complain(stderr, $"{args[0]} takes no arguments, not '{rest[0]}'");
@@ -71,6 +74,7 @@ public static class TopLevel
         "io" => IoRunner.Usage,
         "check" => Check.CheckCommand.Usage,
         "bench" => Cli.Bench.BenchArguments.Usage,
+        "fsck" => Fsck.Usage,
         "mkfs" or "torture" or "designs" or "scenarios" or "help" => Usage,
         _ => null,
     };
@@ -89,7 +93,7 @@ public static class TopLevel
         return 0;
     }
 
-    /// <summary>bench: see <see cref="Cli.Bench.BenchCommand"/>; bad arguments arrive as ArgumentException.</summary>
+    /// <summary>bench: see <see cref="Cli.Bench.BenchCommand"/>, which answers bad arguments itself with status 2.</summary>
     static int Bench(string[] args, TextWriter stdout, TextWriter stderr) => Cli.Bench.BenchCommand.Run(args, stdout, stderr);
 
     /// <summary>torture DEVICE [--seed N] [--ops N], or --kill RUNS: see <see cref="Torture"/> and <see cref="KillRuns"/>.</summary>

@@ -20,6 +20,8 @@ public enum DaxOpenFlags
     Create = 1,
     /// <summary>O_TRUNC.</summary>
     Truncate = 2,
+    /// <summary>O_RDONLY (the default is O_RDWR): writes fail with EBADF, ftruncate with EINVAL, a shared writable mmap with EACCES, as on Linux.</summary>
+    ReadOnly = 4,
 }
 
 public enum MapSharing

@@ -9,9 +9,13 @@ public sealed class DaxFile : IDisposable
 {
     private bool closed;
 
-    internal DaxFile(DaxInode inode)
+    /// <summary>Opened O_RDONLY: every call that would change the file fails as on Linux.</summary>
+    private readonly bool readOnly;
+
+    internal DaxFile(DaxInode inode, bool readOnly)
     {
         Inode = inode;
+        this.readOnly = readOnly;
     }
 
     internal DaxInode Inode { get; }
@@ -54,7 +58,7 @@ public sealed class DaxFile : IDisposable
     /// <summary>pwrite(2): bytes written (all of them unless ENOSPC part-way).</summary>
     public int Write(long offset, ReadOnlySpan<byte> buffer)
     {
-        ThrowIfClosed();
+        ThrowIfNotWritable(Errno.EBADF);
         return FileOps.Write(Inode, offset, buffer);
     }
 
@@ -76,7 +80,7 @@ public sealed class DaxFile : IDisposable
     /// <summary>pwrite(2) from a user range, which may keep a transcript (the checker's log uses it).</summary>
     internal int Write(long offset, UserRange buffer)
     {
-        ThrowIfClosed();
+        ThrowIfNotWritable(Errno.EBADF);
         var iter = IovIter.Source(buffer);
         return FileOps.Write(Inode, offset, ref iter);
     }
@@ -84,28 +88,28 @@ public sealed class DaxFile : IDisposable
     /// <summary>ftruncate(2).</summary>
     public void Truncate(long size)
     {
-        ThrowIfClosed();
+        ThrowIfNotWritable(Errno.EINVAL);
         FileOps.Truncate(Inode, size);
     }
 
     /// <summary>fallocate(2) mode 0 or FALLOC_FL_KEEP_SIZE.</summary>
     public void Allocate(long offset, long length, bool keepSize)
     {
-        ThrowIfClosed();
+        ThrowIfNotWritable(Errno.EBADF);
         FileOps.Allocate(Inode, offset, length, keepSize);
     }
 
     /// <summary>fallocate(2) FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE.</summary>
     public void PunchHole(long offset, long length)
     {
-        ThrowIfClosed();
+        ThrowIfNotWritable(Errno.EBADF);
         FileOps.PunchHole(Inode, offset, length);
     }
 
     /// <summary>fallocate(2) FALLOC_FL_ZERO_RANGE (with FALLOC_FL_KEEP_SIZE when asked).</summary>
     public void ZeroRange(long offset, long length, bool keepSize)
     {
-        ThrowIfClosed();
+        ThrowIfNotWritable(Errno.EBADF);
         FileOps.ZeroRange(Inode, offset, length, keepSize);
     }
 
@@ -125,15 +129,38 @@ public sealed class DaxFile : IDisposable
         return new DaxStat(inode.Ino, inode.Size, FileOps.AllocatedBytes(Inode) / 512);
     }
 
+    /// <summary>
+    /// ioctl(FS_IOC_FIEMAP): the extents overlapping file bytes [start, start + length), at most
+    /// <paramref name="maxExtents"/>; see <see cref="FileOps.Fiemap"/>.
+    /// </summary>
+    public IReadOnlyList<FiemapExtent> Fiemap(long start, long length, int maxExtents)
+    {
+        ThrowIfClosed();
+        return FileOps.Fiemap(Inode, start, length, maxExtents);
+    }
+
     /// <summary>mmap(2) of file bytes [offset, offset + length); offset page-aligned (EINVAL otherwise).</summary>
     public DaxMapping Map(long offset, long length, MapProtection protection, MapSharing sharing)
     {
         ThrowIfClosed();
+        if (readOnly && sharing == MapSharing.Shared && (protection & MapProtection.Write) != 0)
+            throw new ErrnoException(Errno.EACCES, $"{Name}: shared writable mapping of a file opened read-only");
         return new DaxMapping(Inode, MmapOps.Mmap(Inode, offset, length, protection, sharing == MapSharing.Shared));
     }
 
     /// <summary>close(2). Mappings stay valid, as on Linux.</summary>
     public void Dispose() => closed = true;
+
+    /// <summary>
+    /// A change through an O_RDONLY descriptor fails with the errno Linux gives for that call:
+    /// EBADF for write(2) and fallocate(2), EINVAL for ftruncate(2).
+    /// </summary>
+    private void ThrowIfNotWritable(Errno errno)
+    {
+        ThrowIfClosed();
+        if (readOnly)
+            throw new ErrnoException(errno, $"{Name}: file is open read-only");
+    }
 
     private void ThrowIfClosed()
     {

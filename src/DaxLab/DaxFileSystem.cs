@@ -3,6 +3,7 @@ using DaxLab.Dax;
 using DaxLab.Device;
 using DaxLab.Fs;
 using DaxLab.Mm;
+using DaxLab.Sync;
 using DaxLab.Vfs;
 
 namespace DaxLab;
@@ -36,11 +37,20 @@ public sealed class DaxFileSystem : IDisposable
 
     /// <summary>mkfs a new sparse device file of <paramref name="size"/> bytes and mount it.</summary>
     public static DaxFileSystem Create(string devicePath, long size, DaxOptions? options = null) =>
-        Mount(PmemDevice.CreateFile(devicePath, size), format: true, options);
+        Mount(PmemDevice.CreateFile(devicePath, size), FileSystem.Format, options);
 
     /// <summary>Mounts an existing device file.</summary>
     public static DaxFileSystem Open(string devicePath, DaxOptions? options = null) =>
-        Mount(PmemDevice.OpenFile(devicePath), format: false, options);
+        Mount(PmemDevice.OpenFile(devicePath), FileSystem.Mount, options);
+
+    /// <summary>
+    /// Mounts an existing device file read-only: the log is replayed into memory, no checkpoint
+    /// is written, and the device is never written (XFS's ro,norecovery, without its stale view:
+    /// the replayed state is the one a read-write mount would give). Files open only with
+    /// <see cref="DaxOpenFlags.ReadOnly"/>; anything else is EROFS.
+    /// </summary>
+    public static DaxFileSystem OpenReadOnly(string devicePath, DaxOptions? options = null) =>
+        Mount(PmemDevice.OpenFileReadOnly(devicePath), FileSystem.MountReadOnly, options);
 
     /// <summary>Mounts the device file, creating it (sparse, <paramref name="sizeIfNew"/> bytes) if the path does not exist.</summary>
     public static DaxFileSystem OpenOrCreate(string devicePath, long sizeIfNew, DaxOptions? options = null) =>
@@ -48,15 +58,15 @@ public sealed class DaxFileSystem : IDisposable
 
     /// <summary>A file system on an anonymous-memory device: for tests, gone when disposed.</summary>
     public static DaxFileSystem CreateInMemory(long size, DaxOptions? options = null) =>
-        Mount(PmemDevice.CreateAnonymous(size), format: true, options);
+        Mount(PmemDevice.CreateAnonymous(size), FileSystem.Format, options);
 
-    private static DaxFileSystem Mount(PmemDevice device, bool format, DaxOptions? options)
+    /// <summary>Makes the file system on the device with <paramref name="mount"/> (mkfs, mount or read-only mount); a failure releases the device.</summary>
+    private static DaxFileSystem Mount(PmemDevice device, Func<PmemDevice, Seam, FileSystem> mount, DaxOptions? options)
     {
         options ??= new DaxOptions();
         try
         {
-            var fs = format ? FileSystem.Format(device, options.Seam) : FileSystem.Mount(device, options.Seam);
-            return new DaxFileSystem(device, fs, options);
+            return new DaxFileSystem(device, mount(device, options.Seam), options);
         }
         catch
         {
@@ -65,12 +75,15 @@ public sealed class DaxFileSystem : IDisposable
         }
     }
 
-    /// <summary>open(2): ENOENT without <see cref="DaxOpenFlags.Create"/>; EINVAL or ENAMETOOLONG for bad names.</summary>
+    /// <summary>open(2): ENOENT without <see cref="DaxOpenFlags.Create"/>; EINVAL or ENAMETOOLONG for bad names; EROFS for anything but a read-only open on a read-only mount.</summary>
     public DaxFile OpenFile(string name, DaxOpenFlags flags = DaxOpenFlags.None)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
+        bool readOnlyOpen = (flags & DaxOpenFlags.ReadOnly) != 0;
+        if (fs.IsReadOnly && (!readOnlyOpen || (flags & DaxOpenFlags.Truncate) != 0))
+            throw new ErrnoException(Errno.EROFS, $"{name}: the file system is mounted read-only");
         var inode = fs.Lookup(name) ?? CreateFile(name, flags);
-        var file = new DaxFile(VfsInode(inode));
+        var file = new DaxFile(VfsInode(inode), readOnlyOpen);
         if ((flags & DaxOpenFlags.Truncate) != 0)
             file.Truncate(0);
         return file;
@@ -107,6 +120,9 @@ public sealed class DaxFileSystem : IDisposable
     public IReadOnlyList<string> FileNames => fs.Inodes.Select(i => i.Name).ToList();
 
     public FsSpace Space => fs.Space;
+
+    /// <summary>Mount's warning about a torn or unacknowledged log tail it dropped, or null (docs/fs.md, durability rule for the log tail).</summary>
+    public string? RecoveryWarning => fs.Recovery.Warning;
 
     /// <summary>fsck: the inconsistencies found, empty when the metadata is consistent.</summary>
     public IReadOnlyList<string> Check() => fs.Check();

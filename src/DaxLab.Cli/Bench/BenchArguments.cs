@@ -5,12 +5,15 @@ namespace DaxLab.Cli.Bench;
 
 /// <summary>
 /// `daxlab bench` options. Lists are comma-separated; every bad value is an ArgumentException
-/// whose message says what is accepted (TopLevel prints it as one line, status 1).
+/// whose message says what is accepted (printed as one line, status 2).
 /// </summary>
 public sealed record BenchArguments
 {
-    /// <summary>Seconds per point in the default set: about 90 seconds in all on 2 cores.</summary>
-    public const double DefaultSeconds = 0.4;
+    /// <summary>Seconds per trial in the default set: about two minutes in all on 2 cores.</summary>
+    public const double DefaultSeconds = 0.08;
+
+    /// <summary>The most trials a point may take: beyond this the interval narrows too slowly to pay for the time.</summary>
+    public const int MaxTrials = 1000;
 
     /// <summary>The longest point accepted: an hour, beyond which the figure says nothing new.</summary>
     public const double MaxSeconds = 3600;
@@ -26,7 +29,14 @@ public sealed record BenchArguments
 
     public required IReadOnlyList<int> Threads { get; init; }
 
+    /// <summary>Seconds per trial of a multi-threaded point; the cost table's trials scale from it.</summary>
     public double Seconds { get; init; } = DefaultSeconds;
+
+    /// <summary>Trials per point (after a warm-up round); each figure is their median with an interval.</summary>
+    public int Trials { get; init; } = Estimate.MinTrials;
+
+    /// <summary>`--compare A.json B.json`: compare two runs' results instead of measuring; null when measuring.</summary>
+    public (string Before, string After)? Compare { get; init; }
 
     public string OutDirectory { get; init; } = DefaultOut;
 
@@ -43,12 +53,15 @@ public sealed record BenchArguments
     public bool SeamCompare { get; init; }
 
     public static readonly string Usage =
-        "usage: daxlab bench [--workload W,...] [--design D,...] [--threads N,...] [--seconds S]\n"
+        "usage: daxlab bench [--workload W,...] [--design D,...] [--threads N,...] [--seconds S] [--trials N]\n"
         + "                    [--out DIR] [--no-host] [--no-plots] [--seam] [--seam-off PATH]\n"
+        + "       daxlab bench --compare BEFORE.json AFTER.json\n"
         + "  workloads (default: all):\n"
         + string.Concat(Workload.All.Select(w => $"    {w.Name,-18} {w.Summary}\n"))
         + $"    {Workload.SingleThreadName,-18} the single-thread cost of each operation, next to a memcpy of the same size\n"
-        + "  --threads defaults to 1, 2, 4 ... up to twice the core count; --seconds per point (default 0.4)\n"
+        + "  --threads defaults to 1, 2, 4 ... up to twice the core count\n"
+        + $"  --seconds per trial (default {DefaultSeconds}); --trials per point (default and least {Estimate.MinTrials}), after a warm-up\n"
+        + "  --compare: each point's change between two runs' results.json, and whether it is beyond the noise\n"
         + "  --seam: also measure the checker seam's cost against a build with it compiled out\n"
         + "  --seam-off PATH: that build's daxlab (default: bin/ReleaseNoSeam beside this build)\n";
 
@@ -79,6 +92,8 @@ public sealed record BenchArguments
                 "--design" or "--designs" => result with { Designs = ParseDesigns(Value()) },
                 "--threads" => result with { Threads = ParseThreads(Value()) },
                 "--seconds" => result with { Seconds = ParseSeconds(Value()) },
+                "--trials" => result with { Trials = ParseTrials(Value()) },
+                "--compare" => result with { Compare = (NonEmpty(flag, Value()), NonEmpty(flag, Value())) },
                 "--out" => result with { OutDirectory = NonEmpty(flag, Value()) },
                 "--no-host" => result with { Host = false },
                 "--no-plots" => result with { Plots = false },
@@ -87,6 +102,8 @@ public sealed record BenchArguments
                 _ => throw new ArgumentException($"unexpected argument '{flag}'\n{Usage}"),
             };
         }
+        if (result.Compare is not null && args.Count != 3)
+            throw new ArgumentException("--compare takes two results.json files and no other option");
         return result;
     }
 
@@ -114,6 +131,11 @@ public sealed record BenchArguments
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double s) && s > 0 && s <= MaxSeconds
             ? s
             : throw new ArgumentException($"bad --seconds '{text}' (a number above 0, at most {MaxSeconds}, e.g. 0.5)");
+
+    static int ParseTrials(string text) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= Estimate.MinTrials && n <= MaxTrials
+            ? n
+            : throw new ArgumentException($"bad --trials '{text}' (a whole number from {Estimate.MinTrials} to {MaxTrials})");
 
     static List<string> Split(string flag, string value)
     {

@@ -6,10 +6,24 @@ namespace DaxLab.Cli.Bench;
 /// </summary>
 public static class BenchCommand
 {
-    /// <summary>Runs the bench; bad arguments are an ArgumentException (one line and status 1 from TopLevel).</summary>
+    /// <summary>The status of a usage error, as getopt-style tools have it; 1 stays for a run that failed.</summary>
+    public const int UsageStatus = 2;
+
+    /// <summary>Runs the bench, or compares two runs; bad arguments print one line and return <see cref="UsageStatus"/>.</summary>
     public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
     {
-        var arguments = BenchArguments.Parse(args);
+        BenchArguments arguments;
+        try
+        {
+            arguments = BenchArguments.Parse(args);
+        }
+        catch (ArgumentException error)
+        {
+            stderr.Write($"daxlab bench: {error.Message}\n");
+            return UsageStatus;
+        }
+        if (arguments.Compare is var (before, after))
+            return BenchCompare.Run(before, after, stdout);
         // Before measuring: an --out that cannot be made must not cost a whole run.
         Directory.CreateDirectory(arguments.OutDirectory);
         var result = Measure(arguments, args, stderr);
@@ -28,11 +42,11 @@ public static class BenchCommand
     {
         var started = DateTime.UtcNow;
         string loadBefore = BenchMachine.LoadAverage();
-        progress.WriteLine($"daxlab bench: load average {loadBefore}; {arguments.Seconds} s per point");
+        progress.WriteLine($"daxlab bench: load average {loadBefore}; {arguments.Trials} trials of {arguments.Seconds} s per point, after a warm-up");
         var runs = new BenchRunner(arguments, progress).Run();
         var seam = arguments.SeamCompare && arguments.Workloads.Contains(Workload.SingleThreadName)
             ? SeamComparison.Measure(arguments, progress)
             : null;
-        return new BenchResult(BenchMachine.Describe(arguments, args, started, loadBefore), runs, seam);
+        return new BenchResult(BenchResult.CurrentSchemaVersion, BenchMachine.Describe(arguments, args, started, loadBefore), runs, seam);
     }
 }

@@ -5,6 +5,8 @@ namespace DaxLab.Cli.Bench;
 /// <summary>
 /// The SVG plots: throughput against threads per workload (one line per design, the host
 /// in black), and the single-thread cost of each operation as a multiple of its memcpy floor.
+/// Every point carries an error bar from its interval's low to its high end, so a reader sees
+/// which differences the noise could have made.
 /// </summary>
 public static class BenchPlots
 {
@@ -41,7 +43,8 @@ public static class BenchPlots
         {
             var points = target.OrderBy(r => r.Threads).ToList();
             double[] xs = points.Select(r => Math.Log2(r.Threads)).ToArray();
-            double[] ys = points.Select(r => r.OpsPerSecond / 1e6).ToArray();
+            var rates = points.Select(r => r.OpsPerSecond.Map(v => v / 1e6)).ToList();
+            double[] ys = rates.Select(e => e.Median).ToArray();
             var line = plot.Add.Scatter(xs, ys, palette.GetColor(colour++));
             line.LegendText = target.Key;
             line.LineWidth = 2;
@@ -52,6 +55,7 @@ public static class BenchPlots
                 line.MarkerShape = MarkerShape.FilledSquare;
                 line.Color = Colors.Black;
             }
+            AddErrorBars(plot, xs, rates, line.Color);
         }
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
             threads.Select(t => Math.Log2(t)).ToArray(), threads.Select(t => t.ToString()).ToArray());
@@ -72,21 +76,26 @@ public static class BenchPlots
         var palette = new ScottPlot.Palettes.Category10();
         double width = 0.8 / targets.Count;
         var bars = new List<Bar>();
+        var positions = new List<double>();
+        var ratios = new List<Estimate>();
         for (int t = 0; t < targets.Count; t++)
         {
             var colour = palette.GetColor(t);
-            foreach (var run in single.Where(r => r.Target == targets[t]))
+            foreach (var run in single.Where(r => r.Target == targets[t] && r.RatioToFloor is not null))
             {
                 int o = operations.IndexOf(run.Operation);
-                bars.Add(new Bar { Position = o - 0.4 + width * (t + 0.5), Value = run.RatioToFloor ?? 0, Size = width, FillColor = colour, LineWidth = 0 });
+                positions.Add(o - 0.4 + width * (t + 0.5));
+                ratios.Add(run.RatioToFloor!);
+                bars.Add(new Bar { Position = positions[^1], Value = ratios[^1].Median, Size = width, FillColor = colour, LineWidth = 0 });
             }
             plot.Legend.ManualItems.Add(new LegendItem { LabelText = targets[t], FillColor = colour });
         }
         plot.Add.Bars(bars);
+        AddErrorBars(plot, positions.ToArray(), ratios, Colors.Black);
         var floor = plot.Add.HorizontalLine(1.0, 2, Colors.Black, LinePattern.Solid);
         floor.LegendText = "memcpy floor (same size)";
-        var goal = plot.Add.HorizontalLine(1.5, 1, Colors.Gray, LinePattern.Solid);
-        goal.LegendText = "1.5x goal";
+        var goal = plot.Add.HorizontalLine(Goals.IoLimit, 1, Colors.Gray, LinePattern.Solid);
+        goal.LegendText = $"{Goals.IoLimit}x goal (4 KiB I/O)";
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
             Enumerable.Range(0, operations.Count).Select(i => (double)i).ToArray(), operations.ToArray());
         plot.Axes.Bottom.TickLabelStyle.Rotation = 20;
@@ -97,5 +106,14 @@ public static class BenchPlots
         plot.Axes.Margins(bottom: 0);
         plot.ShowLegend(Alignment.UpperLeft);
         return plot;
+    }
+
+    /// <summary>Whiskers from each estimate's interval low to its high end, around its median at <paramref name="xs"/>.</summary>
+    static void AddErrorBars(Plot plot, double[] xs, IReadOnlyList<Estimate> estimates, Color colour)
+    {
+        var bars = plot.Add.ErrorBar(xs, estimates.Select(e => e.Median).ToArray(), estimates.Select(_ => 0.0).ToArray());
+        bars.YErrorNegative = estimates.Select(e => e.Median - e.Low).ToArray();
+        bars.YErrorPositive = estimates.Select(e => e.High - e.Median).ToArray();
+        bars.Color = colour;
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -7,18 +6,21 @@ using System.Text.Json.Serialization;
 
 namespace DaxLab.Cli.Bench;
 
-/// <summary>Where and how a run was made: enough to judge whether two runs' ratios are comparable.</summary>
+/// <summary>Where and how a run was made: enough to judge whether two runs' figures are comparable, and to rebuild what made them.</summary>
 public sealed record BenchMachine(
     string Machine,
     string Cpu,
     int Cores,
     string Os,
     string DotNet,
-    string GitCommit,
+    string Version,
+    string Commit,
+    string BuildConfiguration,
     string Seam,
     string LoadAverageBefore,
     string LoadAverageAfter,
-    double SecondsPerPoint,
+    double SecondsPerTrial,
+    int Trials,
     string StartedUtc,
     string Command)
 {
@@ -28,11 +30,14 @@ public sealed record BenchMachine(
         Environment.ProcessorCount,
         RuntimeInformation.OSDescription,
         RuntimeInformation.FrameworkDescription,
-        CurrentGitCommit(),
+        BuildProvenance.InformationalVersion,
+        BuildProvenance.Commit,
+        BuildProvenance.Configuration,
         DaxLab.Sync.Seam.CompiledOut ? "compiled out (ReleaseNoSeam)" : "compiled in",
         loadBefore,
         LoadAverage(),
         arguments.Seconds,
+        arguments.Trials,
         started.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
         string.Join(' ', ["daxlab", "bench", .. args]));
 
@@ -61,65 +66,64 @@ public sealed record BenchMachine(
             return RuntimeInformation.ProcessArchitecture.ToString();
         }
     }
-
-    /// <summary>The commit of the working directory's repository (+dirty when it has changes), or "unknown".</summary>
-    static string CurrentGitCommit()
-    {
-        string Git(string arguments)
-        {
-            var start = new ProcessStartInfo("git", arguments) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            using var process = Process.Start(start) ?? throw new InvalidOperationException("git did not start");
-            string output = process.StandardOutput.ReadToEnd().Trim();
-            process.WaitForExit();
-            return process.ExitCode == 0 ? output : throw new InvalidOperationException("git failed");
-        }
-        try
-        {
-            string commit = Git("rev-parse --short=12 HEAD");
-            return Git("status --porcelain --untracked-files=no").Length > 0 ? commit + "+dirty" : commit;
-        }
-        catch (Exception error) when (error is InvalidOperationException or System.ComponentModel.Win32Exception)
-        {
-            return "unknown";
-        }
-    }
 }
 
 /// <summary>A finished run: its machine, every figure, and the seam comparison when it was made.</summary>
-public sealed record BenchResult(BenchMachine Machine, IReadOnlyList<BenchRun> Runs, SeamCost? Seam = null);
-
-/// <summary>The checker's seam measured against a build with it compiled out, same operations, same run.</summary>
-public sealed record SeamCost(string Design, IReadOnlyList<SeamCostRow> Rows)
+/// <param name="SchemaVersion">The results.json layout: 2 is camelCase with estimates; 1 was the unversioned snake_case one-sample layout.</param>
+public sealed record BenchResult(int SchemaVersion, BenchMachine Machine, IReadOnlyList<BenchRun> Runs, SeamCost? Seam = null)
 {
-    /// <summary>The geometric mean of the per-operation overheads (seam-in cost over seam-out cost).</summary>
-    public double MeanOverhead => Math.Exp(Rows.Average(r => Math.Log(r.WithSeamNs / r.WithoutSeamNs))) - 1;
+    public const int CurrentSchemaVersion = 2;
 }
 
-public sealed record SeamCostRow(string Operation, double WithSeamNs, double WithoutSeamNs)
-{
-    public double Overhead => WithSeamNs / WithoutSeamNs - 1;
-}
+/// <summary>The checker's seam measured against a build with it compiled out, same operations, rounds alternating.</summary>
+/// <param name="MeanOverhead">Per round, the geometric mean over operations of seam-in over seam-out cost, minus 1; estimated over the rounds.</param>
+public sealed record SeamCost(string Design, IReadOnlyList<SeamCostRow> Rows, Estimate MeanOverhead);
+
+/// <summary>One operation's cost with and without the seam (each round's median), and the overhead taken round by round.</summary>
+public sealed record SeamCostRow(string Operation, Estimate WithSeamNs, Estimate WithoutSeamNs, Estimate Overhead);
 
 /// <summary>The terminal table and the CSV and JSON files.</summary>
 public static class BenchReport
 {
+    /// <summary>camelCase with a schemaVersion field: the one JSON convention of DaxLab's machine-readable output.</summary>
     public static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
     public static readonly string[] CsvColumns =
     [
-        "workload", "target", "operation", "threads", "seconds", "ops", "ops_per_second", "ns_per_op",
-        "floor", "floor_ns_per_op", "ratio_to_floor", "speed_vs_host",
+        "workload", "target", "operation", "threads", "trials", "seconds_per_trial", "ops",
+        "ops_per_second", "ops_per_second_low", "ops_per_second_high",
+        "ns_per_op", "ns_per_op_min", "ns_per_op_max", "ns_per_op_low", "ns_per_op_high",
+        "floor", "floor_ns_per_op", "ratio_to_floor", "ratio_to_floor_low", "ratio_to_floor_high",
+        "speed_vs_host", "speed_vs_host_low", "speed_vs_host_high", "noisy",
     ];
 
     public static string ToJson(BenchResult result) => JsonSerializer.Serialize(result, Json);
 
-    public static BenchResult? FromJson(string text) => JsonSerializer.Deserialize<BenchResult>(text, Json);
+    /// <summary>A results.json of this layout; anything else is an InvalidOperationException that names the file and what is wrong.</summary>
+    public static BenchResult FromJson(string text, string path)
+    {
+        try
+        {
+            using (var document = JsonDocument.Parse(text))
+            {
+                var root = document.RootElement;
+                int version = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("schemaVersion", out var v) && v.TryGetInt32(out int n) ? n : 1;
+                if (version != BenchResult.CurrentSchemaVersion)
+                    throw new InvalidOperationException($"{path}: results of schema version {version}; this daxlab reads version {BenchResult.CurrentSchemaVersion} (rerun the bench with it)");
+            }
+            return JsonSerializer.Deserialize<BenchResult>(text, Json) ?? throw new InvalidOperationException($"{path}: empty results");
+        }
+        catch (JsonException error)
+        {
+            throw new InvalidOperationException($"{path}: not a daxlab bench results.json ({error.Message})");
+        }
+    }
 
     public static string ToCsv(IEnumerable<BenchRun> runs)
     {
@@ -128,69 +132,89 @@ public static class BenchReport
         {
             string[] cells =
             [
-                Quote(r.Workload), Quote(r.Target), Quote(r.Operation), Number(r.Threads), Number(r.Seconds), Number(r.Ops),
-                Number(r.OpsPerSecond), Number(r.NsPerOp), Quote(r.Floor ?? ""), Number(r.FloorNsPerOp),
-                Number(r.RatioToFloor), Number(r.SpeedVsHost),
+                Quote(r.Workload), Quote(r.Target), Quote(r.Operation), PlainNumber.Format(r.Threads), PlainNumber.Format(r.NsPerOp.Trials.Count),
+                PlainNumber.Format(r.SecondsPerTrial), PlainNumber.Format(r.Ops),
+                .. Cells(r.OpsPerSecond, withRange: false), .. Cells(r.NsPerOp, withRange: true), Quote(r.Floor ?? ""),
+                PlainNumber.Format(r.FloorNsPerOp?.Median), .. Cells(r.RatioToFloor, withRange: false), .. Cells(r.SpeedVsHost, withRange: false),
+                r.Noisy ? "yes" : "no",
             ];
             text.Append(string.Join(',', cells)).Append('\n');
         }
         return text.ToString();
     }
 
-    static string Number(double? value) => value is double v ? v.ToString("G6", CultureInfo.InvariantCulture) : "";
+    /// <summary>An estimate's CSV cells: median, [min, max,] interval low and high; empty cells when absent.</summary>
+    static IEnumerable<string> Cells(Estimate? e, bool withRange)
+    {
+        yield return PlainNumber.Format(e?.Median);
+        if (withRange)
+        {
+            yield return PlainNumber.Format(e?.Min);
+            yield return PlainNumber.Format(e?.Max);
+        }
+        yield return PlainNumber.Format(e?.Low);
+        yield return PlainNumber.Format(e?.High);
+    }
 
     static string Quote(string cell) => cell.IndexOfAny([',', '"', '\n']) < 0 ? cell : "\"" + cell.Replace("\"", "\"\"") + "\"";
 
-    /// <summary>Per workload: Mops/s by target and thread count, with the speed against the host in brackets; then the cost table.</summary>
+    /// <summary>The mark after a figure whose interval is wider than <see cref="Estimate.NoisyShare"/> of its median.</summary>
+    public const string NoisyMark = "~";
+
+    /// <summary>The header: machine, provenance and load, then per workload Mops/s with intervals, then the cost table.</summary>
     public static void PrintTable(BenchResult result, TextWriter output)
     {
         var m = result.Machine;
-        output.WriteLine($"DaxLab bench: {m.Cpu}, {m.Cores} cores, {m.DotNet}, commit {m.GitCommit}, seam {m.Seam}");
-        output.WriteLine($"load average {m.LoadAverageBefore} before, {m.LoadAverageAfter} after; {m.SecondsPerPoint} s per point");
+        output.WriteLine($"DaxLab bench: {m.Cpu}, {m.Cores} cores, {m.DotNet}, commit {m.Commit} ({m.BuildConfiguration}), seam {m.Seam}");
+        output.WriteLine($"load average {m.LoadAverageBefore} before, {m.LoadAverageAfter} after; median of {m.Trials} trials of {m.SecondsPerTrial} s after a warm-up, "
+            + $"[low, high] its {ConfidenceText(result.Runs)} interval; {NoisyMark} marks an interval wider than {Estimate.NoisyShare:P0} of its median");
         foreach (var group in result.Runs.Where(r => r.Workload != Workload.SingleThreadName).GroupBy(r => r.Workload))
-        {
-            var threads = group.Select(r => r.Threads).Distinct().Order().ToList();
-            output.WriteLine();
-            output.WriteLine($"{group.Key}: Mops/s of '{group.First().Operation}' (x host speed)");
-            output.WriteLine($"{"",-16}" + string.Concat(threads.Select(t => $"{t + " thr",18}")));
-            foreach (var target in group.GroupBy(r => r.Target))
-            {
-                var cells = threads.Select(t => target.FirstOrDefault(r => r.Threads == t) is BenchRun r
-                    ? (r.OpsPerSecond / 1e6).ToString("F3", CultureInfo.InvariantCulture) + (r.SpeedVsHost is double s ? $" ({s:F2}x)" : "       ")
-                    : "-");
-                output.WriteLine($"{target.Key,-16}" + string.Concat(cells.Select(c => $"{c,18}")));
-            }
-        }
+            PrintThroughput(group.Key, group.ToList(), output);
         PrintCostTable(result.Runs.Where(r => r.Workload == Workload.SingleThreadName).ToList(), output);
         if (result.Seam is SeamCost seam)
             PrintSeam(seam, output);
     }
 
-    /// <summary>Rows: operations; columns: ns/op per target with its ratio to the memcpy of the same size timed alongside it.</summary>
+    /// <summary>"93.75%" or "96.1%": the coverage the intervals of these runs have (all runs of one result have the same trial count).</summary>
+    static string ConfidenceText(IReadOnlyList<BenchRun> runs) =>
+        runs.Count == 0 ? "" : runs[0].NsPerOp.Confidence.ToString("P2", CultureInfo.InvariantCulture);
+
+    /// <summary>One workload: a line per target and thread count, Mops/s [interval] and the speed against the host.</summary>
+    static void PrintThroughput(string workload, List<BenchRun> runs, TextWriter output)
+    {
+        output.WriteLine();
+        output.WriteLine($"{workload}: Mops/s of '{runs[0].Operation}' [interval] (x host speed [interval])");
+        foreach (var r in runs.OrderBy(r => r.Threads))
+        {
+            string speed = r.SpeedVsHost is Estimate s ? $"{s.Format("F2")}x" : "";
+            output.WriteLine($"  {r.Target,-16} {r.Threads,3} thr  {r.OpsPerSecond.Map(v => v / 1e6).Format("F3"),-26}{Mark(r)} {speed}");
+        }
+    }
+
+    static string Mark(BenchRun run) => run.Noisy ? NoisyMark : " ";
+
+    /// <summary>Per operation, a line per target: ns/op and its ratio to the memcpy of the same size timed back to back with it, each with its interval.</summary>
     static void PrintCostTable(List<BenchRun> single, TextWriter output)
     {
         if (single.Count == 0)
             return;
-        var targets = single.Select(r => r.Target).Distinct().ToList();
         output.WriteLine();
-        output.WriteLine("single thread: ns/op (x memcpy of the same size, timed in alternation with it)");
-        output.WriteLine($"{"operation",-24}" + string.Concat(targets.Select(t => $"{t,18}")) + $"{"memcpy floor",14}");
-        foreach (var operation in single.Select(r => r.Operation).Distinct())
+        output.WriteLine("single thread: ns/op [interval], x memcpy of the same size [interval] (ratios taken trial by trial)");
+        foreach (var operation in single.GroupBy(r => r.Operation))
         {
-            var rows = targets.Select(t => single.FirstOrDefault(r => r.Target == t && r.Operation == operation)).ToList();
-            var cells = rows.Select(r => r is null ? "-" : $"{r.NsPerOp,10:F0} ({r.RatioToFloor,4:F2})");
-            var floor = rows.First(r => r is not null)!;
-            output.WriteLine($"{operation,-24}" + string.Concat(cells.Select(c => $"{c,18}")) + $"{floor.FloorNsPerOp,9:F0} ({floor.Floor})".PadLeft(14));
+            output.WriteLine($"{operation.Key} (floor: {operation.First().Floor}, {operation.First().FloorNsPerOp?.Format("F0")} ns)");
+            foreach (var r in operation)
+                output.WriteLine($"  {r.Target,-16} {r.NsPerOp.Format("F0"),-26} {r.RatioToFloor?.Format("F2") + "x",-22}{Mark(r)}");
         }
     }
 
     static void PrintSeam(SeamCost seam, TextWriter output)
     {
         output.WriteLine();
-        output.WriteLine($"seam cost ({seam.Design}, single thread, seam compiled in vs compiled out, same run)");
+        output.WriteLine($"seam cost ({seam.Design}, single thread, seam compiled in vs compiled out, rounds alternating): overhead [interval]");
         foreach (var row in seam.Rows)
-            output.WriteLine($"{row.Operation,-24} {row.WithSeamNs,10:F0} ns vs {row.WithoutSeamNs,10:F0} ns  {row.Overhead * 100,6:F1} %");
-        output.WriteLine($"{"geometric mean",-24} {seam.MeanOverhead * 100,37:F1} %");
+            output.WriteLine($"  {row.Operation,-24} {row.WithSeamNs.Median,10:F0} ns vs {row.WithoutSeamNs.Median,10:F0} ns  {row.Overhead.Map(v => v * 100).Format("F1")} %");
+        output.WriteLine($"  {"geometric mean",-24} {seam.MeanOverhead.Map(v => v * 100).Format("F1"),42} %");
     }
 
     /// <summary>Writes results.csv and results.json into <paramref name="directory"/>; returns their paths.</summary>

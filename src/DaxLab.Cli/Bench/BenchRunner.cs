@@ -3,30 +3,49 @@ using System.Diagnostics;
 namespace DaxLab.Cli.Bench;
 
 /// <summary>
-/// One measured figure. Multi-threaded points: total operations per second, and thread-time per
-/// operation. Single-thread rows: cost per operation next to the memcpy floor of the same size.
-/// <see cref="SpeedVsHost"/> is the host kernel's cost over ours, same workload, same run: above
-/// 1 means the engine is faster.
+/// One measured figure, each an <see cref="Estimate"/> over the point's trials. Multi-threaded
+/// points: total operations per second, and thread-time per operation. Single-thread rows: cost
+/// per operation next to the memcpy floor of the same size, and their ratio taken trial by trial.
+/// <see cref="SpeedVsHost"/> is the host kernel's cost over ours, same workload, same rounds:
+/// above 1 means the engine is faster.
 /// </summary>
 public sealed record BenchRun(
     string Workload,
     string Target,
     string Operation,
     int Threads,
-    double Seconds,
+    double SecondsPerTrial,
     long Ops,
-    double OpsPerSecond,
-    double NsPerOp,
+    Estimate OpsPerSecond,
+    Estimate NsPerOp,
     string? Floor = null,
-    double? FloorNsPerOp = null,
-    double? RatioToFloor = null,
-    double? SpeedVsHost = null);
+    Estimate? FloorNsPerOp = null,
+    Estimate? RatioToFloor = null,
+    Estimate? SpeedVsHost = null)
+{
+    /// <summary>True when the point's own figure (its cost, or its ratio to the floor) has an interval wider than <see cref="Estimate.NoisyShare"/>.</summary>
+    public bool Noisy => NsPerOp.Noisy || RatioToFloor?.Noisy == true;
+}
 
-/// <summary>Runs the selected workloads × targets × thread counts on real threads, with a progress line per point on stderr.</summary>
+/// <summary>One timed trial of a multi-threaded point: operations finished by all threads, and the wall time.</summary>
+public readonly record struct PointTrial(long Ops, double Seconds);
+
+/// <summary>
+/// Runs the selected workloads × targets × thread counts on real threads. Each point is the
+/// median of several trials; the targets of a point take their trials in rounds (every target
+/// once per round, after a warm-up round that is not kept), so a drift in the machine's load hits
+/// every design and the host alike.
+/// </summary>
 public sealed class BenchRunner(BenchArguments arguments, TextWriter progress)
 {
-    /// <summary>The cost table's trials take about this many seconds per target at scale 1.</summary>
-    const double CostTableSecondsAtScaleOne = 6;
+    /// <summary>The cost table's 4 KiB trials take about this many seconds at scale 1.</summary>
+    const double CostTrialSecondsAtScaleOne = 0.15;
+
+    /// <summary>
+    /// A cost-table trial lasts this share of a point's trial: the table repeats it for every
+    /// operation, target and floor, which would otherwise make it the longest part of the run.
+    /// </summary>
+    const double CostTrialShare = 0.25;
 
     public List<BenchRun> Run()
     {
@@ -42,11 +61,12 @@ public sealed class BenchRunner(BenchArguments arguments, TextWriter progress)
                 var point = targets.ToList();
                 if (host && workload.RunsOnHost)
                     point.Add(BenchTarget.Host);
+                var trials = RunRounds(workload, point, threads, arguments.Seconds, arguments.Trials);
                 foreach (var target in point)
                 {
-                    var run = RunPoint(workload, target, threads, arguments.Seconds);
+                    var run = ToRun(workload, target, threads, arguments.Seconds, trials[target]);
                     runs.Add(run);
-                    progress.WriteLine($"[{++done}/{total}] {workload.Name} {target.Name} x{threads}: {run.OpsPerSecond / 1e6:F3} Mops/s");
+                    progress.WriteLine($"[{++done}/{total}] {workload.Name} {target.Name} x{threads}: {run.OpsPerSecond.Map(r => r / 1e6).Format("F3")} Mops/s");
                 }
             }
         if (arguments.Workloads.Contains(Workload.SingleThreadName))
@@ -54,8 +74,29 @@ public sealed class BenchRunner(BenchArguments arguments, TextWriter progress)
         return WithHostRatios(runs);
     }
 
-    /// <summary>One point: prepare outside the clock, start every thread at a barrier, stop them after <paramref name="seconds"/>.</summary>
-    public static BenchRun RunPoint(Workload workload, BenchTarget target, int threads, double seconds)
+    /// <summary>A warm-up round, then <paramref name="trials"/> rounds of one trial per target in the same order.</summary>
+    static Dictionary<BenchTarget, List<PointTrial>> RunRounds(Workload workload, IReadOnlyList<BenchTarget> targets, int threads, double seconds, int trials)
+    {
+        var kept = targets.ToDictionary(t => t, _ => new List<PointTrial>());
+        for (int round = 0; round <= trials; round++)
+            foreach (var target in targets)
+            {
+                var trial = RunTrial(workload, target, threads, seconds);
+                bool warmUp = round == 0;
+                if (!warmUp)
+                    kept[target].Add(trial);
+            }
+        return kept;
+    }
+
+    /// <summary>A point's row from its trials: the rate of all threads together, and thread-time per operation.</summary>
+    static BenchRun ToRun(Workload workload, BenchTarget target, int threads, double seconds, List<PointTrial> trials) =>
+        new(workload.Name, target.Name, workload.Operation, threads, seconds, trials.Sum(t => t.Ops),
+            Estimate.Of(trials.Select(t => t.Ops / t.Seconds).ToArray()),
+            Estimate.Of(trials.Select(t => t.Ops == 0 ? double.NaN : t.Seconds * threads * 1e9 / t.Ops).ToArray()));
+
+    /// <summary>One trial: prepare outside the clock, start every thread at a barrier, stop them after <paramref name="seconds"/>.</summary>
+    public static PointTrial RunTrial(Workload workload, BenchTarget target, int threads, double seconds)
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
@@ -86,35 +127,28 @@ public sealed class BenchRunner(BenchArguments arguments, TextWriter progress)
         double elapsed = clock.Elapsed.TotalSeconds;
         if (failure is not null)
             throw new InvalidOperationException($"{workload.Name} on {target.Name} with {threads} threads failed: {failure.GetType().Name}: {failure.Message}", failure);
-        long sum = ops.Sum();
-        return new BenchRun(workload.Name, target.Name, workload.Operation, threads, elapsed, sum,
-            sum / elapsed, sum == 0 ? double.NaN : elapsed * threads * 1e9 / sum);
+        return new PointTrial(ops.Sum(), elapsed);
     }
 
     IEnumerable<BenchRun> RunCostTables(IReadOnlyList<BenchTarget> targets)
     {
-        double scale = CostScale(arguments.Seconds);
-        var runs = new List<BenchRun>();
-        foreach (var target in targets)
-        {
-            progress.WriteLine($"[single] {target.Name}");
-            foreach (var row in CostTable.Measure(target, scale))
-                runs.Add(new BenchRun(Workload.SingleThreadName, target.Name, row.Operation, 1, 0, 0, 1e9 / row.NanosecondsPerOp,
-                    row.NanosecondsPerOp, row.Floor, row.FloorNanosecondsPerOp, row.RatioToFloor));
-        }
-        return runs;
+        progress.WriteLine($"[single] {string.Join(", ", targets.Select(t => t.Name))}, interleaved");
+        return CostTable.Measure(targets, CostScale(arguments.Seconds), arguments.Trials, progress).Select(row =>
+            new BenchRun(Workload.SingleThreadName, row.Target, row.Operation, 1, row.Cost.Median * row.OpsPerTrial / 1e9,
+                row.OpsPerTrial * (long)row.Cost.Trials.Count, row.Cost.Map(ns => 1e9 / ns), row.Cost, row.Floor, row.FloorCost,
+                Estimate.PairedRatio(row.Cost, row.FloorCost)));
     }
 
-    /// <summary>The cost table's operation-count scale for a given --seconds: about 2.5 s per target at the default.</summary>
-    public static double CostScale(double seconds) => Math.Max(0.002, seconds / CostTableSecondsAtScaleOne * 2);
+    /// <summary>The cost table's operation-count scale for a given --seconds per trial.</summary>
+    public static double CostScale(double seconds) => Math.Max(0.002, seconds * CostTrialShare / CostTrialSecondsAtScaleOne);
 
-    /// <summary>Fills <see cref="BenchRun.SpeedVsHost"/> from the host's figure for the same workload, operation and thread count.</summary>
+    /// <summary>Fills <see cref="BenchRun.SpeedVsHost"/> from the host's trials for the same workload, operation and thread count, round by round.</summary>
     static List<BenchRun> WithHostRatios(List<BenchRun> runs)
     {
         var hostCost = runs.Where(r => r.Target == BenchTarget.HostName)
             .ToDictionary(r => (r.Workload, r.Operation, r.Threads), r => r.NsPerOp);
-        return runs.Select(r => r.Target != BenchTarget.HostName && hostCost.TryGetValue((r.Workload, r.Operation, r.Threads), out double host)
-            ? r with { SpeedVsHost = host / r.NsPerOp }
+        return runs.Select(r => r.Target != BenchTarget.HostName && hostCost.TryGetValue((r.Workload, r.Operation, r.Threads), out var host)
+            ? r with { SpeedVsHost = Estimate.PairedRatio(host, r.NsPerOp) }
             : r).ToList();
     }
 }

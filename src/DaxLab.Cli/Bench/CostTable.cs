@@ -5,9 +5,9 @@ using DaxLab.Base;
 namespace DaxLab.Cli.Bench;
 
 /// <summary>
-/// The single-thread cost table: the basic operations of one target (the engine under a design,
-/// or the host kernel on tmpfs), each next to a plain memcpy of the same size measured in the
-/// same run, so the ratios hold on any machine.
+/// The single-thread cost table: the basic operations of every target (the engine under each
+/// design, and the host kernel on tmpfs), each next to a plain memcpy of the same size timed back
+/// to back with it, so the ratios hold on any machine; the targets take their trials in rounds.
 /// </summary>
 public static unsafe class CostTable
 {
@@ -17,65 +17,92 @@ public static unsafe class CostTable
     /// <summary>The working file: large enough to leave the CPU caches, small enough for a quick run.</summary>
     private const long FileSize = 64 * MiB;
 
-    /// <summary>Each figure is the median of this many timed trials (after one warm-up), to shed noise.</summary>
-    private const int Trials = 5;
-
     /// <summary>Operations per 4 KiB trial at scale 1; a 1 MiB trial does 1/64 as many.</summary>
     private const int OpsPerTrial = 200_000;
 
     public const string Memcpy4K = "memcpy 4 KiB";
     public const string Memcpy1M = "memcpy 1 MiB";
 
-    /// <summary>One figure: its cost and the memcpy floor of the same size, timed in alternation with it.</summary>
-    public sealed record Row(string Operation, double NanosecondsPerOp, string Floor, double FloorNanosecondsPerOp)
-    {
-        public double RatioToFloor => NanosecondsPerOp / FloorNanosecondsPerOp;
-    }
-
-    /// <summary>Runs every measurement on <paramref name="target"/>; <paramref name="scale"/> multiplies the operation counts.</summary>
-    public static IReadOnlyList<Row> Measure(BenchTarget target, double scale = 1.0)
-    {
-        using var file = target.CreateFile(FileSize);
-        Workload.Fill(file, FileSize);
-        using var floor = new MemcpyFloor();
-        int pages = (int)(FileSize / Page), ops = Math.Max(1000, (int)(OpsPerTrial * scale)), bigOps = Math.Max(16, ops / 64);
-        var rows = new List<Row>
-        {
-            Paired("pwrite 4 KiB", () => TimeIo(file, ops, Page, write: true), floor, ops, Page, intoScattered: true),
-            Paired("pread 4 KiB", () => TimeIo(file, ops, Page, write: false), floor, ops, Page),
-            Paired("pwrite 1 MiB", () => TimeIo(file, bigOps, (int)MiB, write: true), floor, bigOps, (int)MiB, intoScattered: true),
-            Paired("pread 1 MiB", () => TimeIo(file, bigOps, (int)MiB, write: false), floor, bigOps, (int)MiB),
-            Paired("mread 4 KiB (mapped)", () => TimeMappedRead(file, ops, pages), floor, ops, Page),
-            Paired("read fault (PTE)", () => TimeFaults(file, pages, write: false), floor, ops, Page),
-            Paired("write fault (PTE)", () => TimeFaults(file, pages, write: true), floor, ops, Page),
-        };
-        // tmpfs on the host has no huge pages here, so only the engine has a PMD fault.
-        if (target.Name != BenchTarget.HostName)
-            rows.Add(Paired("read fault (PMD, 2 MiB)", () => TimePmdFaults(file), floor, ops, Page));
-        return rows;
-    }
+    /// <summary>One figure of one target: its cost and the memcpy floor of the same size, trial i of each timed back to back.</summary>
+    public sealed record Row(string Target, string Operation, Estimate Cost, string Floor, Estimate FloorCost, int OpsPerTrial);
 
     /// <summary>
-    /// Alternates a floor trial and an operation trial, after one warm-up of each, so both see the
-    /// same load from other jobs; reports the median of each.
+    /// One operation of the table: a timed trial on a target's file (ns per operation), and the
+    /// memcpy it is set against.
     /// </summary>
-    /// <remarks>A write's floor copies from a cached buffer into the scattered 64 MiB, as pwrite does; a read's the other way.</remarks>
-    private static Row Paired(string operation, Func<double> trial, MemcpyFloor floor, int floorOps, int floorSize, bool intoScattered = false)
+    private sealed record Measurement(string Operation, Func<IBenchFile, double> Trial, int Ops, int FloorOps, int FloorSize,
+        bool IntoScattered = false, bool EngineOnly = false);
+
+    /// <summary>
+    /// Runs every measurement on every target; <paramref name="scale"/> multiplies the operation
+    /// counts. Each operation runs in rounds that visit every target in turn, a floor trial then
+    /// the operation's trial, after a warm-up round that is not kept: drift in the machine's load
+    /// hits every target and its floor alike.
+    /// </summary>
+    public static IReadOnlyList<Row> Measure(IReadOnlyList<BenchTarget> targets, double scale, int trials, TextWriter progress)
     {
-        double floorTrial() => floor.Time(floorOps, floorSize, intoScattered);
-        trial();
-        floorTrial();
-        var costs = new double[Trials];
-        var floors = new double[Trials];
-        for (int i = 0; i < Trials; i++)
+        var files = new List<IBenchFile>();
+        try
         {
-            floors[i] = floorTrial();
-            costs[i] = trial();
+            foreach (var target in targets)
+            {
+                files.Add(target.CreateFile(FileSize));
+                Workload.Fill(files[^1], FileSize);
+            }
+            using var floor = new MemcpyFloor();
+            var rows = new List<Row>();
+            foreach (var measurement in Measurements(scale))
+            {
+                progress.WriteLine($"[single] {measurement.Operation}");
+                var inTable = Enumerable.Range(0, targets.Count).Where(i => !measurement.EngineOnly || targets[i].Name != BenchTarget.HostName).ToList();
+                rows.AddRange(Rounds(measurement, inTable.Select(i => (targets[i], files[i])).ToList(), floor, trials));
+            }
+            return rows;
         }
-        Array.Sort(costs);
-        Array.Sort(floors);
-        string floorName = (floorSize == Page ? Memcpy4K : Memcpy1M) + (intoScattered ? " (store side)" : "");
-        return new Row(operation, costs[Trials / 2], floorName, floors[Trials / 2]);
+        finally
+        {
+            files.ForEach(f => f.Dispose());
+        }
+    }
+
+    /// <summary>The table's operations at <paramref name="scale"/>; the faults touch every page of the file once per trial whatever the scale.</summary>
+    private static IReadOnlyList<Measurement> Measurements(double scale)
+    {
+        int pages = (int)(FileSize / Page), ops = Math.Max(1000, (int)(OpsPerTrial * scale)), bigOps = Math.Max(16, ops / 64);
+        return
+        [
+            new("pwrite 4 KiB", file => TimeIo(file, ops, Page, write: true), ops, ops, Page, IntoScattered: true),
+            new("pread 4 KiB", file => TimeIo(file, ops, Page, write: false), ops, ops, Page),
+            new("pwrite 1 MiB", file => TimeIo(file, bigOps, (int)MiB, write: true), bigOps, bigOps, (int)MiB, IntoScattered: true),
+            new("pread 1 MiB", file => TimeIo(file, bigOps, (int)MiB, write: false), bigOps, bigOps, (int)MiB),
+            new("mread 4 KiB (mapped)", file => TimeMappedRead(file, ops, pages), ops, ops, Page),
+            new("read fault (PTE)", file => TimeFaults(file, pages, write: false), pages - 1, ops, Page),
+            new("write fault (PTE)", file => TimeFaults(file, pages, write: true), pages - 1, ops, Page),
+            // tmpfs on the host has no huge pages here, so only the engine has a PMD fault.
+            new("read fault (PMD, 2 MiB)", TimePmdFaults, (int)(FileSize / Geometry.PmdSize), ops, Page, EngineOnly: true),
+        ];
+    }
+
+    /// <summary>A warm-up round, then <paramref name="trials"/> rounds of a floor trial and an operation trial per target.</summary>
+    /// <remarks>A write's floor copies from a cached buffer into the scattered 64 MiB, as pwrite does; a read's the other way.</remarks>
+    private static IEnumerable<Row> Rounds(Measurement measurement, IReadOnlyList<(BenchTarget Target, IBenchFile File)> targets, MemcpyFloor floor, int trials)
+    {
+        var costs = targets.Select(_ => new List<double>()).ToList();
+        var floors = targets.Select(_ => new List<double>()).ToList();
+        for (int round = 0; round <= trials; round++)
+            for (int t = 0; t < targets.Count; t++)
+            {
+                double floorNs = floor.Time(measurement.FloorOps, measurement.FloorSize, measurement.IntoScattered);
+                double costNs = measurement.Trial(targets[t].File);
+                bool warmUp = round == 0;
+                if (warmUp)
+                    continue;
+                floors[t].Add(floorNs);
+                costs[t].Add(costNs);
+            }
+        string floorName = (measurement.FloorSize == Page ? Memcpy4K : Memcpy1M) + (measurement.IntoScattered ? " (store side)" : "");
+        return targets.Select((target, t) => new Row(target.Target.Name, measurement.Operation, Estimate.Of(costs[t]), floorName,
+            Estimate.Of(floors[t]), measurement.Ops));
     }
 
     /// <summary>The physical floor: a plain copy between a 64 MiB buffer at scattered offsets and a buffer that stays cached.</summary>
@@ -162,6 +189,7 @@ public static unsafe class CostTable
         return clock.Elapsed.TotalNanoseconds / (pages - 1);
     }
 
+    /// <summary>Every 2 MiB of the file faults once through a 2 MiB-aligned mapping: each a PMD fault on the engine.</summary>
     private static double TimePmdFaults(IBenchFile file)
     {
         using var map = file.Map(0, FileSize);

@@ -7,13 +7,11 @@ namespace DaxLab.Cli.Bench;
 /// What the checker's seam costs on real threads: this build's single-thread cost table against
 /// the same table from a build with the seam compiled out (configuration ReleaseNoSeam). Both run
 /// as child processes, alternating rounds so both see the same machine load and the same JIT
-/// warm-up; the lower of each side's rounds is kept.
+/// warm-up. Each round gives one seam-in over seam-out ratio per operation (each side's median);
+/// the overhead is estimated over the rounds like any other figure, with its interval.
 /// </summary>
 public static class SeamComparison
 {
-    /// <summary>Rounds per side: enough for the minimum to shed a burst of load from other jobs.</summary>
-    const int Rounds = 3;
-
     /// <summary>The longest a child run may take before the comparison is abandoned.</summary>
     static readonly TimeSpan ChildTimeout = TimeSpan.FromMinutes(5);
 
@@ -33,23 +31,45 @@ public static class SeamComparison
         var design = arguments.Designs.FirstOrDefault(d => d == DesignCatalog.Default) ?? arguments.Designs[0];
         // Both sides run as fresh child processes, so both pay the same JIT tiering and start-up.
         string self = Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "daxlab.exe" : "daxlab");
-        var with = new Dictionary<string, double>();
-        var without = new Dictionary<string, double>();
-        for (int round = 1; round <= Rounds; round++)
+        var with = new Dictionary<string, List<double>>();
+        var without = new Dictionary<string, List<double>>();
+        for (int round = 1; round <= arguments.Trials; round++)
         {
-            progress.WriteLine($"[seam] round {round}/{Rounds}: {design.Name}, seam compiled in");
-            foreach (var run in RunChild(self, design.Name, arguments.Seconds))
-                KeepMin(with, run.Operation, run.NsPerOp);
-            progress.WriteLine($"[seam] round {round}/{Rounds}: {design.Name}, seam compiled out ({executable})");
-            foreach (var run in RunChild(executable, design.Name, arguments.Seconds))
-                KeepMin(without, run.Operation, run.NsPerOp);
+            progress.WriteLine($"[seam] round {round}/{arguments.Trials}: {design.Name}, seam compiled in");
+            Collect(with, RunChild(self, design.Name, arguments.Seconds));
+            progress.WriteLine($"[seam] round {round}/{arguments.Trials}: {design.Name}, seam compiled out ({executable})");
+            Collect(without, RunChild(executable, design.Name, arguments.Seconds));
         }
-        var rows = with.Keys.Where(without.ContainsKey).Select(op => new SeamCostRow(op, with[op], without[op])).ToList();
-        return rows.Count == 0 ? null : new SeamCost(design.Name, rows);
+        return Overheads(design.Name, with, without);
     }
 
-    static void KeepMin(Dictionary<string, double> figures, string operation, double ns) =>
-        figures[operation] = figures.TryGetValue(operation, out double old) ? Math.Min(old, ns) : ns;
+    /// <summary>Appends each operation's median of one child run to that operation's list of rounds.</summary>
+    static void Collect(Dictionary<string, List<double>> rounds, IEnumerable<BenchRun> runs)
+    {
+        foreach (var run in runs)
+        {
+            if (!rounds.TryGetValue(run.Operation, out var list))
+                rounds[run.Operation] = list = [];
+            list.Add(run.NsPerOp.Median);
+        }
+    }
+
+    /// <summary>The per-operation overheads round by round, and their geometric mean in each round, as estimates over the rounds.</summary>
+    public static SeamCost? Overheads(string design, Dictionary<string, List<double>> with, Dictionary<string, List<double>> without)
+    {
+        var operations = with.Keys.Where(op => without.TryGetValue(op, out var w) && w.Count == with[op].Count).ToList();
+        if (operations.Count == 0)
+            return null;
+        var rows = operations.Select(op =>
+        {
+            Estimate inside = Estimate.Of(with[op]), outside = Estimate.Of(without[op]);
+            return new SeamCostRow(op, inside, outside, Estimate.PairedRatio(inside, outside).Map(r => r - 1));
+        }).ToList();
+        int rounds = with[operations[0]].Count;
+        var geomeans = Enumerable.Range(0, rounds)
+            .Select(round => Math.Exp(operations.Average(op => Math.Log(with[op][round] / without[op][round]))) - 1).ToArray();
+        return new SeamCost(design, rows, Estimate.Of(geomeans));
+    }
 
     /// <summary>bin/Release/net10.0/daxlab → bin/ReleaseNoSeam/net10.0/daxlab.</summary>
     static string? BesideThisBuild()
@@ -88,8 +108,8 @@ public static class SeamComparison
             }
             if (child.ExitCode != 0)
                 throw new InvalidOperationException($"the seam-less build at {executable} failed: {errors.Result.Trim()}");
-            var result = BenchReport.FromJson(File.ReadAllText(Path.Combine(directory, "results.json")))
-                ?? throw new InvalidOperationException("the seam-less build wrote no results");
+            string results = Path.Combine(directory, "results.json");
+            var result = BenchReport.FromJson(File.ReadAllText(results), results);
             return result.Runs.Where(r => r.Workload == Workload.SingleThreadName && r.Target == design).ToList();
         }
         finally

@@ -21,7 +21,7 @@ public sealed record CheckArguments(
         var scenarios = new List<Scenario>();
         var strategy = StrategyKind.Dfs;
         int? bound = Limits.DefaultPreemptionBound;
-        bool reduction = false, json = false, trustFootprints = false, firstFailure = false;
+        bool reduction = false, json = false, trustFootprints = false, firstFailure = false, lockOrder = true;
         int pctDepth = Limits.DefaultPctDepth;
         long seed = 1, schedules = Limits.DefaultMaxSchedules;
         double? seconds = null;
@@ -44,6 +44,7 @@ public sealed record CheckArguments(
                 case "--reduction": reduction = true; break;
                 case "--trust-footprints": reduction = trustFootprints = true; break;
                 case "--first-failure": firstFailure = true; break;
+                case "--no-lockdep": lockOrder = false; break;
                 case "--pct-depth": pctDepth = PositiveOrZero(Value(), "--pct-depth"); break;
                 case "--seed": seed = long.TryParse(Value(), out long s) ? s : throw new ArgumentException("--seed wants an integer"); break;
                 case "--seconds": seconds = double.TryParse(Value(), out double t) && t > 0 ? t : throw new ArgumentException("--seconds wants a positive number"); break;
@@ -59,7 +60,7 @@ public sealed record CheckArguments(
         }
         if (html is not null && (stress is not null || replay is not null))
             throw new ArgumentException("--html reports a search: it goes with neither --stress nor --replay");
-        var explore = new ExploreOptions(strategy, bound, reduction, pctDepth, seed, schedules, null, shard, TrustEmptyFootprints: trustFootprints, StopOnFailure: firstFailure);
+        var explore = new ExploreOptions(strategy, bound, reduction, pctDepth, seed, schedules, null, shard, TrustEmptyFootprints: trustFootprints, StopOnFailure: firstFailure, LockOrder: lockOrder);
         return new CheckArguments(
             designs.Count > 0 ? designs : DesignCatalog.All,
             scenarios.Count > 0 ? scenarios : BuiltInScenarios.All,

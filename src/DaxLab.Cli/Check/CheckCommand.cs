@@ -22,14 +22,27 @@ public static class CheckCommand
     public const string Usage =
         "usage: daxlab check [--design NAME[,NAME...]] [--scenario NAME|FILE ...] [--strategy dfs|pct|random]\n"
         + "                    [--preemptions N] [--reduction] [--trust-footprints] [--first-failure] [--pct-depth D] [--seed N] [--budget S | --seconds S]\n"
-        + "                    [--schedules N] [--shard I/N] [--stress N] [--json] [--html FILE] [--replay TOKEN]\n";
+        + "                    [--schedules N] [--shard I/N] [--no-lockdep] [--stress N] [--json] [--html FILE] [--replay TOKEN]\n";
 
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    /// <summary>The exit status for a scenario file that cannot be run: as for a usage error of the file's language.</summary>
+    public const int ScenarioFileExitCode = 2;
+
+    /// <summary>The one line printed after a scenario file's error, in place of the usage text.</summary>
+    public const string ScenarioFileHint = "(the scenario language: docs/scenarios.md)";
+
+    /// <param name="stderrIsTerminal">Whether stderr is a terminal: only then does a search show its progress there.</param>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool stderrIsTerminal = false)
     {
         CheckArguments options;
         try
         {
             options = CheckArguments.Parse(args);
+        }
+        catch (ScenarioFileException e)
+        {
+            // The file is at fault, not the command line: its line says what, so no usage text.
+            stderr.Write($"{e.Message}\n{ScenarioFileHint}\n");
+            return ScenarioFileExitCode;
         }
         catch (Exception e) when (e is FormatException or ArgumentException or ScenarioError)
         {
@@ -40,11 +53,11 @@ public static class CheckCommand
             return Replay(token, options, stdout, stderr);
         if (options.Stress is int repetitions)
             return Stress(options, repetitions, stdout);
-        return Matrix(options, stdout, stderr);
+        return Matrix(options, stdout, stderr, stderrIsTerminal ? new ProgressLine(stderr) : null);
     }
 
-    /// <summary>The verdict matrix: scenarios as rows, designs as columns.</summary>
-    private static int Matrix(CheckArguments options, TextWriter stdout, TextWriter stderr)
+    /// <summary>The verdict matrix: scenarios as rows, designs as columns; each cell's search shown on <paramref name="progress"/>, if given.</summary>
+    private static int Matrix(CheckArguments options, TextWriter stdout, TextWriter stderr, ProgressLine? progress)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var pairs = options.Scenarios.SelectMany(s => options.Designs.Select(d => (Scenario: s, Design: d))).ToList();
@@ -56,13 +69,13 @@ public static class CheckCommand
         foreach (var (scenario, design) in pairs)
         {
             var budget = options.CellBudget ?? (options.MatrixBudget - clock.Elapsed) / (pairs.Count - cells.Count);
-            cells.Add(Explore(scenario, design, firstPass, budget));
+            cells.Add(Explore(scenario, design, firstPass, budget, progress));
         }
         if (options.CellBudget is null)
         {
-            GiveLeftoverTime(cells, options, clock);
+            GiveLeftoverTime(cells, options, clock, progress);
             if (!options.Explore.StopOnFailure)
-                SeekMoreFailures(cells, options, clock);
+                SeekMoreFailures(cells, options, clock, progress);
         }
         if (options.Json)
             stdout.Write(MatrixJson(cells) + "\n");
@@ -89,18 +102,21 @@ public static class CheckCommand
         }
     }
 
-    private static Cell Explore(Scenario scenario, Design design, ExploreOptions explore, TimeSpan budget)
+    private static Cell Explore(Scenario scenario, Design design, ExploreOptions explore, TimeSpan budget, ProgressLine? progress)
     {
         using var runner = new ScenarioRunner(scenario, design);
         var floor = TimeSpan.FromMilliseconds(1);
-        return new Cell(scenario, design, Explorer.Explore(runner.Build, explore with { TimeBudget = budget > floor ? budget : floor }));
+        var options = explore with { TimeBudget = budget > floor ? budget : floor, Progress = progress?.For(scenario, design) };
+        var result = Explorer.Explore(runner.Build, options);
+        progress?.Clear();
+        return new Cell(scenario, design, result);
     }
 
     /// <summary>
     /// Cells that finished early leave time over: the cells that ran out of time before
     /// exhausting their space run again from the start, sharing what is left.
     /// </summary>
-    private static void GiveLeftoverTime(List<Cell> cells, CheckArguments options, System.Diagnostics.Stopwatch clock)
+    private static void GiveLeftoverTime(List<Cell> cells, CheckArguments options, System.Diagnostics.Stopwatch clock, ProgressLine? progress)
     {
         var unfinished = cells.Select((cell, index) => (cell, index))
             .Where(c => !c.cell.Result.Exhausted && c.cell.Result.Failures.Count == 0).ToList();
@@ -110,7 +126,7 @@ public static class CheckCommand
             var (cell, index) = unfinished[i];
             if (budget <= cell.Result.Elapsed)
                 continue;
-            var again = Explore(cell.Scenario, cell.Design, options.Explore, budget);
+            var again = Explore(cell.Scenario, cell.Design, options.Explore, budget, progress);
             if (again.Result.Schedules > cell.Result.Schedules || again.Result.Failures.Count > 0)
                 cells[index] = again;
         }
@@ -120,7 +136,7 @@ public static class CheckCommand
     /// What time is left after every passing cell had its turn goes to the failing cells, each
     /// searching again for every distinct failure it can find in its share.
     /// </summary>
-    private static void SeekMoreFailures(List<Cell> cells, CheckArguments options, System.Diagnostics.Stopwatch clock)
+    private static void SeekMoreFailures(List<Cell> cells, CheckArguments options, System.Diagnostics.Stopwatch clock, ProgressLine? progress)
     {
         var failing = cells.Select((cell, index) => (cell, index)).Where(c => c.cell.Result.Failures.Count > 0).ToList();
         for (int i = 0; i < failing.Count; i++)
@@ -129,7 +145,7 @@ public static class CheckCommand
             if (budget <= TimeSpan.Zero)
                 return;
             var (cell, index) = failing[i];
-            var again = Explore(cell.Scenario, cell.Design, options.Explore, budget);
+            var again = Explore(cell.Scenario, cell.Design, options.Explore, budget, progress);
             if (again.Result.Failures.Count >= cell.Result.Failures.Count)
                 cells[index] = again;
         }
@@ -172,10 +188,18 @@ public static class CheckCommand
             {
                 stdout.Write($"\n== {cell.Design.Name} fails {cell.Scenario.Name}: {cell.Scenario.Title}\n");
                 stdout.Write($"{failure.Kind}: {failure.Message}\n");
+                string file = BuiltInScenarios.IsBuiltIn(cell.Scenario) ? "" : $"--scenario {cell.Scenario.Origin} ";
+                string replay = $"daxlab check {file}--replay {CliToken.Encode(cell.Design, cell.Scenario, "")}";
+                if (failure.Kind == FailureKind.LockOrder)
+                {
+                    // The report, not the diagram: the cycle spans runs, and its stacks say where each lock was taken.
+                    stdout.Write($"\n{failure.Detail}\n");
+                    stdout.Write($"\nreplay a run named above: {replay}RUN\n");
+                    continue;
+                }
                 stdout.Write($"{failure.Preemptions} preemption(s), {failure.Trace.Count} steps\n\n");
                 stdout.Write(Diagram.Render(failure.CpuLabels, Diagram.Compact(failure.Trace)));
-                string file = BuiltInScenarios.IsBuiltIn(cell.Scenario) ? "" : $"--scenario {cell.Scenario.Origin} ";
-                stdout.Write($"\nreplay: daxlab check {file}--replay {CliToken.Encode(cell.Design, cell.Scenario, failure.ReplayToken)}\n");
+                stdout.Write($"\nreplay: {replay}{failure.ReplayToken}\n");
             }
         }
     }
@@ -192,6 +216,7 @@ public static class CheckCommand
         {
             kind = f.Kind.ToString(),
             message = f.Message,
+            report = f.Kind == FailureKind.LockOrder ? f.Detail : null,
             preemptions = f.Preemptions,
             replay = CliToken.Encode(c.Design, c.Scenario, f.ReplayToken),
             cpus = f.CpuLabels,

@@ -15,71 +15,85 @@ public sealed class ScenarioCommands(ScenarioWorld world, int cpu)
 {
     private int current = -1;
 
+    /// <summary>The setup runs as cpu -1: it must succeed, since every run starts from what it leaves.</summary>
+    private bool IsSetup => cpu < 0;
+
     /// <summary>Selects the last mapping the setup made, as a fresh xfs_io session would the last mmap.</summary>
     public void InheritMapping() => current = world.Mappings.Count - 1;
 
-    public void Run(string command)
+    /// <summary>
+    /// Runs one command. An errno is a CPU's legitimate outcome, but in the setup it is the
+    /// scenario's error (<see cref="ScenarioError"/>), as is a signal there: the CPUs would start
+    /// from a state the text does not describe.
+    /// </summary>
+    public void Run(string text)
     {
-        var words = LineSplitter.Split(command);
+        var command = ScenarioSyntax.Parse(text);
         try
         {
-            Dispatch(words[0], words[1..], command);
+            Dispatch(command);
+        }
+        catch (ErrnoException error) when (IsSetup)
+        {
+            throw new ScenarioError($"'{text}' failed: {ErrnoException.StrError(error.Errno)} ({error.Errno}) (expected every setup command to succeed)");
         }
         catch (ErrnoException)
         {
             // The system call failed as the kernel would make it fail: a legitimate outcome.
         }
+        catch (Exception signal) when (IsSetup && signal is SigBusException or SigSegvException)
+        {
+            throw new ScenarioError($"'{text}' raised {(signal is SigBusException ? "SIGBUS" : "SIGSEGV")} (expected every setup command to succeed)");
+        }
     }
 
-    private void Dispatch(string verb, string[] args, string command)
+    private void Dispatch(ScenarioCommand c)
     {
-        switch (verb)
+        switch (c.Verb)
         {
-            case "pwrite": Pwrite(args, command); break;
-            case "pread": Pread(args, command); break;
-            case "mmap": Mmap(args); break;
-            case "mread": Mread(args, command); break;
-            case "mwrite": Mwrite(args, command); break;
-            case "msync": Msync(args); break;
+            case "pwrite": Pwrite(c); break;
+            case "pread": Pread(c); break;
+            case "mmap": Mmap(c); break;
+            case "mread": Mread(c); break;
+            case "mwrite": Mwrite(c); break;
+            case "msync": Msync(c); break;
             case "munmap": Current().Dispose(); break;
-            case "madvise": Madvise(args); break;
-            case "truncate": Truncate(args, command); break;
-            case "falloc": Allocate(args); break;
-            case "fpunch": Punch(args, command); break;
-            case "fzero": ZeroRange(args, command); break;
+            case "madvise": Current().Advise(c.Offset - Current().FileOffset, c.Length, MapAdvice.DontNeed); break;
+            case "truncate": Truncate(c); break;
+            case "falloc": Allocate(c); break;
+            case "fpunch": Punch(c); break;
+            case "fzero": ZeroRange(c); break;
             case "fsync" or "fdatasync": world.File.Fsync(); break;
-            default: throw new ScenarioError($"'{verb}' is not a scenario command");
+            default: throw new InvalidOperationException($"ScenarioSyntax accepted '{c.Verb}', which has no handler");
         }
     }
 
-    private void Pwrite(string[] args, string command)
+    private void Pwrite(ScenarioCommand c)
     {
-        long offset = Number(args, ^2), length = Number(args, ^1);
-        if (MappedBuffer(args, offset, length, command) is { } buffer)
+        if (MappedBuffer(c) is { } buffer)
         {
-            Transfer(buffer, offset, length, command, write: true);
+            Transfer(buffer, c, write: true);
             return;
         }
-        var data = Filled(length, Seed(args, 0xcd));
+        var data = Filled(c.Length, Seed(c, 0xcd));
         long start = world.Tick();
-        int written = world.File.Write(offset, data);
+        int written = world.File.Write(c.Offset, data);
         long end = world.Tick();
-        world.Record(new LoggedOp(cpu, command, IsWrite: true, IsSystemCall: true, offset, data[..written], start, end));
-        RecordExtension(offset + written, start, end);
+        world.Record(new LoggedOp(cpu, c.Text, IsWrite: true, IsSystemCall: true, c.Offset, data[..written], start, end));
+        RecordExtension(c.Offset + written, start, end);
     }
 
-    private void Pread(string[] args, string command)
+    private void Pread(ScenarioCommand c)
     {
-        long offset = Number(args, ^2), length = Number(args, ^1);
-        if (MappedBuffer(args, offset, length, command) is { } buffer)
+        if (MappedBuffer(c) is { } buffer)
         {
-            Transfer(buffer, offset, length, command, write: false);
+            Transfer(buffer, c, write: false);
             return;
         }
-        var data = new byte[length];
+        var data = new byte[c.Length];
         long start = world.Tick();
-        int read = world.File.Read(offset, data);
-        world.Record(new LoggedOp(cpu, command, IsWrite: false, IsSystemCall: true, offset, data[..read], start, world.Tick()));
+        int read = world.File.Read(c.Offset, data);
+        world.Record(new LoggedOp(cpu, c.Text, IsWrite: false, IsSystemCall: true, c.Offset, data[..read], start, world.Tick()));
     }
 
     /// <summary>A pwrite's or pread's buffer inside a mapping: <see cref="FileOffset"/> is the file offset of its first byte.</summary>
@@ -89,19 +103,15 @@ public sealed class ScenarioCommands(ScenarioWorld world, int cpu)
     /// `-M N [-B BOFF]`: the buffer is mapping N's bytes at file offset BOFF, by default the
     /// I/O's own offset (t_mmap_dio's shape: the same offsets in the mapped file); null without -M.
     /// </summary>
-    private MappedRange? MappedBuffer(string[] args, long offset, long length, string command)
+    private MappedRange? MappedBuffer(ScenarioCommand c)
     {
-        string? index = OptionValue(args, "-M"), at = OptionValue(args, "-B");
-        if (index is null)
-            return at is null ? null : throw new ScenarioError($"'{command}': -B names an offset inside the mapping that -M selects");
-        if (args.Contains("-S"))
-            throw new ScenarioError($"'{command}': -S fills a buffer of its own, -M takes the mapping's bytes; give one");
-        if (!int.TryParse(index, out int n))
-            throw new ScenarioError($"'{command}': -M takes a mapping number, not '{index}'");
+        if (c.Value('M') is not { } index)
+            return null;
+        int n = int.Parse(index);
         var map = world.MappingAt(n);
-        long first = at is null ? offset : Operand(at);
-        if (first < map.FileOffset || first + length > map.FileOffset + map.Length)
-            throw new ScenarioError($"'{command}': file bytes [{first}, {first + length}) are not inside mapping {n}, which maps [{map.FileOffset}, {map.FileOffset + map.Length})");
+        long first = c.Value('B') is { } at ? ScenarioSyntax.Operand(at, "buffer offset") : c.Offset;
+        if (first < map.FileOffset || first + c.Length > map.FileOffset + map.Length)
+            throw new ScenarioError($"'{c.Text}': file bytes [{first}, {first + c.Length}) are not inside mapping {n}, which maps [{map.FileOffset}, {map.FileOffset + map.Length}) (expected a buffer inside the mapping)");
         return new MappedRange(map, first);
     }
 
@@ -111,67 +121,71 @@ public sealed class ScenarioCommands(ScenarioWorld world, int cpu)
     /// mapping they are also the mapped file's bytes, read by the write's loads or written by
     /// the read's stores, and are logged as such.
     /// </summary>
-    private void Transfer(MappedRange buffer, long offset, long length, string command, bool write)
+    private void Transfer(MappedRange buffer, ScenarioCommand c, bool write)
     {
-        var moved = new byte[length];
-        var range = new UserRange(buffer.Map.Vma, buffer.FileOffset - buffer.Map.FileOffset, checked((int)length), moved);
+        var moved = new byte[c.Length];
+        var range = new UserRange(buffer.Map.Vma, buffer.FileOffset - buffer.Map.FileOffset, checked((int)c.Length), moved);
         long start = world.Tick();
-        int count = write ? world.File.Write(offset, range) : world.File.Read(offset, range);
+        int count = write ? world.File.Write(c.Offset, range) : world.File.Read(c.Offset, range);
         long end = world.Tick();
-        world.Record(new LoggedOp(cpu, command, write, IsSystemCall: true, offset, moved[..count], start, end));
+        world.Record(new LoggedOp(cpu, c.Text, write, IsSystemCall: true, c.Offset, moved[..count], start, end));
         if (write)
-            RecordExtension(offset + count, start, end);
+            RecordExtension(c.Offset + count, start, end);
         if (buffer.Map.Sharing == MapSharing.Shared)
-            world.Record(new LoggedOp(cpu, command, !write, IsSystemCall: false, buffer.FileOffset, moved[..count], start, end));
+            world.Record(new LoggedOp(cpu, c.Text, !write, IsSystemCall: false, buffer.FileOffset, moved[..count], start, end));
     }
 
-    private void Mmap(string[] args)
+    private void Mmap(ScenarioCommand c)
     {
-        if (args.Length == 1 && int.TryParse(args[0], out int index))
+        if (c.Operands.Count == 1)
         {
-            world.MappingAt(index);
-            current = index;
+            world.MappingAt((int)c.Operands[0]);
+            current = (int)c.Operands[0];
             return;
         }
-        var protection = MapProtection.None;
-        foreach (char flag in string.Concat(args.Where(a => a.StartsWith('-'))).Replace("-", ""))
-        {
-            protection |= flag switch
-            {
-                'r' => MapProtection.Read,
-                'w' => MapProtection.Write,
-                'x' => MapProtection.Exec,
-                'p' => MapProtection.None,
-                _ => throw new ScenarioError($"mmap: unknown flag -{flag}"),
-            };
-        }
+        var protection = (c.Has('r') ? MapProtection.Read : MapProtection.None)
+            | (c.Has('w') ? MapProtection.Write : MapProtection.None)
+            | (c.Has('x') ? MapProtection.Exec : MapProtection.None);
         if (protection == MapProtection.None)
             protection = MapProtection.Read | MapProtection.Write;
-        var sharing = args.Any(a => a.StartsWith('-') && a.Contains('p')) ? MapSharing.Private : MapSharing.Shared;
-        current = world.AddMapping(world.File.Map(Number(args, ^2), Number(args, ^1), protection, sharing));
+        var sharing = c.Has('p') ? MapSharing.Private : MapSharing.Shared;
+        current = world.AddMapping(world.File.Map(c.Offset, c.Length, protection, sharing));
     }
 
-    private void Mread(string[] args, string command)
+    private void Mread(ScenarioCommand c)
     {
         var map = Current();
-        long offset = args.Length >= 2 ? Number(args, ^2) : map.FileOffset;
-        var data = new byte[args.Length >= 2 ? Number(args, ^1) : map.Length];
+        var (offset, length) = RangeInside(map, c);
+        var data = new byte[length];
         long start = world.Tick();
-        Access(command, offset, data.Length, start, () => map.Load(offset - map.FileOffset, data));
+        Access(c.Text, offset, data.Length, start, () => map.Load(offset - map.FileOffset, data));
         if (map.Sharing == MapSharing.Shared)
-            world.Record(new LoggedOp(cpu, command, IsWrite: false, IsSystemCall: false, offset, data, start, world.Tick()));
+            world.Record(new LoggedOp(cpu, c.Text, IsWrite: false, IsSystemCall: false, offset, data, start, world.Tick()));
     }
 
-    private void Mwrite(string[] args, string command)
+    private void Mwrite(ScenarioCommand c)
     {
         var map = Current();
-        byte seed = Seed(args, (byte)'X');
-        long offset = Number(args, ^2);
-        var data = Filled(Number(args, ^1), seed);
+        var (offset, length) = RangeInside(map, c);
+        var data = Filled(length, Seed(c, (byte)'X'));
         long start = world.Tick();
-        Access(command, offset, data.Length, start, () => map.Store(offset - map.FileOffset, data));
+        Access(c.Text, offset, data.Length, start, () => map.Store(offset - map.FileOffset, data));
         if (map.Sharing == MapSharing.Shared)
-            world.Record(new LoggedOp(cpu, command, IsWrite: true, IsSystemCall: false, offset, data, start, world.Tick()));
+            world.Record(new LoggedOp(cpu, c.Text, IsWrite: true, IsSystemCall: false, offset, data, start, world.Tick()));
+    }
+
+    /// <summary>
+    /// mread's and mwrite's file range, the whole mapping without operands. As xfs_io refuses a
+    /// range outside the current mapping (check_mapping_range), so does the scenario: a load
+    /// there is not a fault the text can mean.
+    /// </summary>
+    private static (long Offset, long Length) RangeInside(DaxMapping map, ScenarioCommand c)
+    {
+        if (c.Operands.Count == 0)
+            return (map.FileOffset, map.Length);
+        if (c.Offset < map.FileOffset || c.Offset + c.Length > map.FileOffset + map.Length)
+            throw new ScenarioError($"'{c.Text}': file bytes [{c.Offset}, {c.Offset + c.Length}) are not inside the current mapping [{map.FileOffset}, {map.FileOffset + map.Length}) (expected a range inside it)");
+        return (c.Offset, c.Length);
     }
 
     /// <summary>
@@ -196,105 +210,59 @@ public sealed class ScenarioCommands(ScenarioWorld world, int cpu)
     private void RecordExtension(long end, long start, long finish) =>
         world.Record(new SizeChange(end, Extends: true, start, finish));
 
-    private void Msync(string[] args)
+    private void Msync(ScenarioCommand c)
     {
         var map = Current();
-        var flags = args.Contains("-a") ? MsyncFlags.Async : MsyncFlags.Sync;
-        if (args.Contains("-i"))
+        var flags = c.Has('a') ? MsyncFlags.Async : MsyncFlags.Sync;
+        if (c.Has('i'))
             flags |= MsyncFlags.Invalidate;
-        var numbers = args.Where(a => !a.StartsWith('-')).ToArray();
-        long offset = numbers.Length == 2 ? Operand(numbers[0]) - map.FileOffset : 0;
-        long length = numbers.Length == 2 ? Operand(numbers[1]) : map.Length;
+        long offset = c.Operands.Count == 2 ? c.Offset - map.FileOffset : 0;
+        long length = c.Operands.Count == 2 ? c.Length : map.Length;
         map.Sync(offset, length, flags);
     }
 
-    private void Madvise(string[] args)
+    private void Truncate(ScenarioCommand c)
     {
-        var map = Current();
-        map.Advise(Number(args, ^2) - map.FileOffset, Number(args, ^1), MapAdvice.DontNeed);
-    }
-
-    private void Truncate(string[] args, string command)
-    {
-        long size = Number(args, ^1);
+        long size = c.Operands[0];
         long old = world.File.Length;
         long start = world.Tick();
         world.File.Truncate(size);
         long end = world.Tick();
         if (size < old)
-            world.Record(new LoggedOp(cpu, command, IsWrite: true, IsSystemCall: true, size, new byte[old - size], start, end));
+            world.Record(new LoggedOp(cpu, c.Text, IsWrite: true, IsSystemCall: true, size, new byte[old - size], start, end));
         world.Record(new SizeChange(size, Extends: false, start, end));
     }
 
-    private void Punch(string[] args, string command)
+    private void Punch(ScenarioCommand c)
     {
-        long offset = Number(args, ^2), length = Number(args, ^1);
         long start = world.Tick();
-        world.File.PunchHole(offset, length);
-        world.Record(new LoggedOp(cpu, command, IsWrite: true, IsSystemCall: true, offset, new byte[length], start, world.Tick()));
+        world.File.PunchHole(c.Offset, c.Length);
+        world.Record(new LoggedOp(cpu, c.Text, IsWrite: true, IsSystemCall: true, c.Offset, new byte[c.Length], start, world.Tick()));
     }
 
-    private void ZeroRange(string[] args, string command)
+    private void ZeroRange(ScenarioCommand c)
     {
-        long offset = Number(args, ^2), length = Number(args, ^1);
         long start = world.Tick();
-        bool keepSize = args.Contains("-k");
-        world.File.ZeroRange(offset, length, keepSize);
+        world.File.ZeroRange(c.Offset, c.Length, keepSize: c.Has('k'));
         long end = world.Tick();
-        world.Record(new LoggedOp(cpu, command, IsWrite: true, IsSystemCall: true, offset, new byte[length], start, end));
-        if (!keepSize)
-            RecordExtension(offset + length, start, end);
+        world.Record(new LoggedOp(cpu, c.Text, IsWrite: true, IsSystemCall: true, c.Offset, new byte[c.Length], start, end));
+        if (!c.Has('k'))
+            RecordExtension(c.Offset + c.Length, start, end);
     }
 
-    private void Allocate(string[] args)
+    private void Allocate(ScenarioCommand c)
     {
-        long offset = Number(args, ^2), length = Number(args, ^1);
         long start = world.Tick();
-        bool keepSize = args.Contains("-k");
-        world.File.Allocate(offset, length, keepSize);
-        if (!keepSize)
-            RecordExtension(offset + length, start, world.Tick());
+        world.File.Allocate(c.Offset, c.Length, keepSize: c.Has('k'));
+        if (!c.Has('k'))
+            RecordExtension(c.Offset + c.Length, start, world.Tick());
     }
 
     private DaxMapping Current() =>
-        current >= 0 ? world.MappingAt(current) : throw new ScenarioError("no mapping: mmap first");
+        current >= 0 ? world.MappingAt(current) : throw new ScenarioError("no mapping (expected an mmap before it, in the setup or this CPU)");
 
-    /// <summary>The flags that take a value: the next word is theirs, not an operand.</summary>
-    private static readonly string[] FlagsWithValues = ["-S", "-M", "-B"];
-
-    private static long Number(string[] args, System.Index at)
-    {
-        var operands = args.Where((a, i) => !a.StartsWith('-') && (i == 0 || !FlagsWithValues.Contains(args[i - 1]))).ToArray();
-        if (operands.Length < 2 && at.Value == 2 || operands.Length < 1)
-            throw new ScenarioError($"missing operand in '{string.Join(' ', args)}'");
-        return Operand(operands[at]);
-    }
-
-    /// <summary>A non-negative number in xfs_io's forms (cvtnum); anything else is the scenario's error.</summary>
-    public static long Operand(string text)
-    {
-        long value = CNumbers.Cvtnum(text);
-        return value >= 0 ? value : throw new ScenarioError($"bad number '{text}'");
-    }
-
-    /// <summary>The word after <paramref name="flag"/>, or null when the flag is absent.</summary>
-    private static string? OptionValue(string[] args, string flag)
-    {
-        int at = Array.IndexOf(args, flag);
-        if (at < 0)
-            return null;
-        return at + 1 < args.Length ? args[at + 1] : throw new ScenarioError($"{flag} needs a value in '{string.Join(' ', args)}'");
-    }
-
-    private static byte Seed(string[] args, byte fallback)
-    {
-        if (OptionValue(args, "-S") is not { } text)
-            return fallback;
-        // As xfs_io reads -S: strtoul, the whole word, a byte's worth.
-        if (CNumbers.StrToUL(text, out int end) is var seed && (end != text.Length || seed > byte.MaxValue))
-            throw new ScenarioError($"bad seed in '{string.Join(' ', args)}'");
-        return (byte)seed;
-    }
+    private static byte Seed(ScenarioCommand c, byte fallback) =>
+        c.Value('S') is { } text ? ScenarioSyntax.Byte(text, "seed") : fallback;
 
     private static byte[] Filled(long length, byte seed)
     {

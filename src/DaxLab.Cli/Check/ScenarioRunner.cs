@@ -26,8 +26,8 @@ public sealed class ScenarioRunner(Scenario scenario, Design design) : IDisposab
         var world = new ScenarioWorld(new DaxOptions { Seam = seam, Design = design });
         lastWorld = world;
         var setup = new ScenarioCommands(world, cpu: -1);
-        foreach (string command in scenario.Setup)
-            setup.Run(command);
+        for (int i = 0; i < scenario.Setup.Count; i++)
+            RunAt(setup, scenario.Setup[i], scenario.SetupLines[i], "setup");
         // The setup is deterministic, so its result is read once per runner, not once per run
         // (a 4 MiB file made that read and its array the largest cost of a short run).
         world.StartCpus(initial);
@@ -41,10 +41,11 @@ public sealed class ScenarioRunner(Scenario scenario, Design design) : IDisposab
     {
         var commands = new ScenarioCommands(world, index);
         commands.InheritMapping();
+        string section = $"cpu {cpu.Label}";
         try
         {
-            foreach (string command in cpu.Commands)
-                commands.Run(command);
+            for (int i = 0; i < cpu.Commands.Count; i++)
+                RunAt(commands, cpu.Commands[i], cpu.Lines[i], section);
         }
         catch (Exception e) when (e is SigBusException or SigSegvException)
         {
@@ -52,11 +53,24 @@ public sealed class ScenarioRunner(Scenario scenario, Design design) : IDisposab
         }
     }
 
+    /// <summary>Runs one command; a <see cref="ScenarioError"/> leaves knowing its line and section, for <see cref="Validate"/> to report.</summary>
+    private static void RunAt(ScenarioCommands commands, string command, int line, string section)
+    {
+        try
+        {
+            commands.Run(command);
+        }
+        catch (ScenarioError error)
+        {
+            throw error.At(line, section);
+        }
+    }
+
     /// <summary>The oracle, the scenario's own checks, the atomicity of reads and system calls, and SIGBUS past EOF; null when all hold.</summary>
     private string? Judge(ScenarioWorld world)
     {
         var problems = Oracle.Check(world.Fs, world.File, world.Mappings);
-        problems.AddRange(scenario.Checks.Select(c => CheckExpectation(world, c)).OfType<string>());
+        problems.AddRange(scenario.Checks.Select(c => CheckExpectation(world, ScenarioSyntax.ParseCheck(c))).OfType<string>());
         var history = new OpHistory(world.Log, world.Initial);
         problems.AddRange(ReadAtomicity.Violations(history));
         problems.AddRange(SystemCallAtomicity.Violations(history, (offset, length) => ReadFinal(world, offset, length)));
@@ -71,18 +85,12 @@ public sealed class ScenarioRunner(Scenario scenario, Design design) : IDisposab
         return buffer[..world.File.Read(offset, buffer)];
     }
 
-    /// <summary>`size N` or `bytes OFF LEN = BYTE`, checked through read(2) and every shared mapping.</summary>
-    private static string? CheckExpectation(ScenarioWorld world, string check)
+    /// <summary>`size N` or `bytes OFF LEN = BYTE`, checked through read(2).</summary>
+    private static string? CheckExpectation(ScenarioWorld world, ScenarioCheck check)
     {
-        var words = check.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        if (words is ["size", var size])
-        {
-            long expected = ScenarioCommands.Operand(size);
-            return world.File.Length == expected ? null : $"size is {world.File.Length}, expected {expected}";
-        }
-        if (words is ["bytes", var off, var len, "=", var value])
-            return CheckBytes(world, ScenarioCommands.Operand(off), checked((int)ScenarioCommands.Operand(len)), checked((byte)ScenarioCommands.Operand(value)));
-        throw new ScenarioError($"check '{check}' is neither 'size N' nor 'bytes OFF LEN = BYTE'");
+        if (check.IsSize)
+            return world.File.Length == check.Offset ? null : $"size is {world.File.Length}, expected {check.Offset}";
+        return CheckBytes(world, check.Offset, check.Length, check.Value);
     }
 
     private static string? CheckBytes(ScenarioWorld world, long offset, int length, byte value)
@@ -96,29 +104,26 @@ public sealed class ScenarioRunner(Scenario scenario, Design design) : IDisposab
 
     /// <summary>
     /// Runs a scenario once, the setup and then each CPU alone in turn, with the landed design on
-    /// real threads, so that a mistake in its text (an unknown command, a bad number, a check of
-    /// neither form) is reported as the scenario's, naming <paramref name="origin"/> and the
-    /// section, instead of as a finding against every design. Only <see cref="ScenarioError"/>
-    /// counts: what the engine does with a well-formed scenario is the checker's to judge.
+    /// real threads, so that a mistake only a run shows (no mapping yet, a mapping number that
+    /// does not exist, a buffer outside its mapping, a setup command that fails) is reported as
+    /// the scenario's, with its line, before any design runs, instead of as a finding against
+    /// every design. Only <see cref="ScenarioError"/> counts: what the engine does with a
+    /// well-formed scenario is the checker's to judge.
     /// </summary>
+    /// <exception cref="ScenarioFileException">The first such mistake, as `origin:line: section: problem`.</exception>
     public static void Validate(Scenario scenario, string origin)
     {
         using var runner = new ScenarioRunner(scenario, DesignCatalog.Default);
-        string section = "setup";
         try
         {
             var setup = runner.Build(Seam.RealThreads);
-            foreach (var (cpu, body) in scenario.Cpus.Zip(setup.Cpus))
-            {
-                section = $"cpu {cpu.Label}";
+            foreach (var body in setup.Cpus)
                 RunIgnoringEngineOutcomes(body.Body);
-            }
-            section = "check";
             setup.EndCheck();
         }
         catch (ScenarioError error)
         {
-            throw new FormatException($"{origin}: {section}: {error.Message}");
+            throw new ScenarioFileException(origin, error.Line, $"{error.Section}: {error.Message}");
         }
     }
 

@@ -149,5 +149,18 @@ public sealed record LoggedOp(int Cpu, string Command, bool IsWrite, bool IsSyst
     public string Label => $"CPU{Cpu + 1}'s '{Command}'";
 }
 
-/// <summary>A scenario command that cannot run: bad syntax or a missing mapping. Not a finding.</summary>
-public sealed class ScenarioError(string message) : Exception(message);
+/// <summary>
+/// A scenario command that cannot run: bad syntax, a missing mapping, a failing setup command.
+/// Not a finding. <see cref="Line"/> and <see cref="Section"/> say where, once the runner knows.
+/// </summary>
+public sealed class ScenarioError(string message, int line = 0, string section = "") : Exception(message)
+{
+    /// <summary>The command's line in the scenario file, 0 until <see cref="At"/> sets it.</summary>
+    public int Line => line;
+
+    /// <summary>"setup", "cpu LABEL" or "check".</summary>
+    public string Section => section;
+
+    /// <summary>The same error placed at a line of a section; an error already placed keeps its place.</summary>
+    public ScenarioError At(int atLine, string atSection) => line > 0 ? this : new ScenarioError(Message, atLine, atSection);
+}

@@ -29,6 +29,21 @@ public static class CNumbers
         return ApplySuffix(value, char.ToLowerInvariant(text[end]));
     }
 
+    /// <summary>
+    /// cvtnum for input that must mean what it says (scenario files): false where cvtnum would
+    /// return -1, where strtoll clamped, or where the unit suffix would wrap the value
+    /// (xfs_io's "16e" is 0).
+    /// </summary>
+    public static bool TryCvtnumExact(string text, out long value)
+    {
+        value = Cvtnum(text);
+        long digits = StrToLL(text, out int end);
+        if (value < 0 || digits == long.MaxValue || end == 0)
+            return false;
+        long unit = end == text.Length ? 1 : ApplySuffix(1, char.ToLowerInvariant(text[end]));
+        return value / unit == digits;
+    }
+
     /// <summary>The unit suffix of cvtnum; -1 for a letter that is not a unit.</summary>
     static long ApplySuffix(long value, char suffix) => unchecked(suffix switch
     {

@@ -11,6 +11,8 @@ public enum CommandFlags
     NoMapOk = 2,
     /// <summary>Runs once; other commands run once for every open file in turn.</summary>
     OneShot = 4,
+    /// <summary>Lacks xfs_io's CMD_FOREIGN_OK: refused on a file that does not answer XFS's ioctls.</summary>
+    XfsOnly = 8,
 }
 
 /// <summary>Runs one command line; returns true when the interpreter should stop (quit).</summary>

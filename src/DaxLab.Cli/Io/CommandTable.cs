@@ -69,6 +69,20 @@ public static class CommandTable
     public static readonly CommandInfo Fzero = new("fzero", null, 2, 3, FileCommand,
         "[-k] off len", "zeroes space and eliminates holes by preallocating", FileSpaceCommands.Fzero);
 
+    public static readonly CommandInfo Fiemap = new("fiemap", null, 0, -1, FileCommand,
+        "[-alv] [-n nx] [offset [len]]", "print block mapping for a file", ExtentCommands.Fiemap,
+        "\n prints the extents and holes of the file (FS_IOC_FIEMAP), in 512-byte units\n"
+        + " -a -- the attribute fork (empty on the DaxLab device)\n -l -- also print each length\n"
+        + " -n nx -- at most nx lines, for this and every later fiemap\n -v -- table with the FIEMAP_EXTENT flags\n"
+        + " offset [len] -- only the extents overlapping this range\n\n");
+
+    public static readonly CommandInfo Bmap = new("bmap", null, 0, -1, FileCommand | CommandFlags.XfsOnly,
+        "[-acelpv] [-n nx]", "print block mapping for an XFS file", ExtentCommands.Bmap,
+        "\n prints the extents and holes of the file (XFS_IOC_GETBMAPX), in 512-byte units\n"
+        + " -a, -c -- the attribute and copy-on-write forks (empty; -c fails, as without reflink)\n"
+        + " -e -- a file without extents shows one hole\n -l -- also print each length\n -n nx -- at most nx lines\n"
+        + " -p -- flag unwritten extents (with -v)\n -v -- table with allocation groups (one, AG 0, on the DaxLab device); -vv adds the flag legend\n\n");
+
     public static readonly CommandInfo Fsync = new("fsync", "s", 0, 0, FileCommand,
         "", "calls fsync(2) to flush all in-core file state to disk", FileSpaceCommands.Fsync);
 
@@ -99,7 +113,7 @@ public static class CommandTable
     public static IReadOnlyList<CommandInfo> All { get; } =
     [
         Pread, Pwrite, Mmap, Mread, Msync, Munmap, Mwrite, Madvise, Truncate, Falloc, Fpunch, Fzero,
-        Fsync, Fdatasync, Stat, Open, Close, Print, Help, Quit,
+        Fiemap, Bmap, Fsync, Fdatasync, Stat, Open, Close, Print, Help, Quit,
     ];
 
     /// <summary>find_command: by name or short name, exactly.</summary>

@@ -16,7 +16,8 @@ public enum IoDeath
 }
 
 /// <summary>The parsed command line of `daxlab io`.</summary>
-public sealed record IoArguments(string? DevicePath, bool Host, bool Create, IReadOnlyList<string> Commands, IReadOnlyList<string> Files);
+/// <param name="ReadOnly">-r: files open O_RDONLY; the device is mounted read-only and never written.</param>
+public sealed record IoArguments(string? DevicePath, bool Host, bool Create, IReadOnlyList<string> Commands, IReadOnlyList<string> Files, bool ReadOnly = false);
 
 /// <summary>
 /// `daxlab io [--device PATH] [--host] [-f] -c CMD ... FILE ...`: opens the files, then runs the
@@ -31,11 +32,12 @@ public static class IoRunner
     public const int SigSegvExitCode = 139;
 
     public const string Usage =
-        "usage: daxlab io [--device PATH] [--host] [-f] [-c CMD]... FILE...\n"
+        "usage: daxlab io [--device PATH] [--host] [-f] [-r] [-c CMD]... FILE...\n"
         + "  --device PATH  the DaxLab device image (default: $DAXLAB_DEVICE, else "
         + "$XDG_DATA_HOME/daxlab/pmem0.img or ~/.local/share/daxlab/pmem0.img; created, 1 GiB sparse, if missing)\n"
         + "  --host         run on a file of the host file system instead of the device\n"
         + "  -f             create FILE if it does not exist\n"
+        + "  -r             open read-only; the device is mounted read-only (log replayed in memory, nothing written)\n"
         + "  -c CMD         an xfs_io command (see 'daxlab io -c help FILE')\n";
 
     /// <summary>Runs with the backend the arguments choose (the device, or the host with --host), also telling whether xfs_io would have died by a signal.</summary>
@@ -45,9 +47,23 @@ public static class IoRunner
         if (!TryParse(args, stderr, out IoArguments? parsed))
             return 1;
         using IIoBackend backend = parsed.Host
-            ? new HostBackend(Directory.GetCurrentDirectory())
-            : new DaxBackend(DaxFileSystem.OpenOrCreate(DevicePaths.Resolve(parsed.DevicePath), DevicePaths.DefaultSize), ownsFileSystem: true);
+            ? new HostBackend(Directory.GetCurrentDirectory(), parsed.ReadOnly)
+            : new DaxBackend(MountDevice(parsed, stderr), ownsFileSystem: true, parsed.ReadOnly);
         return Run(parsed, backend, stdout, stderr, buffering, out death);
+    }
+
+    /// <summary>
+    /// Mounts the device: read-only with -r (which never creates or writes it), else read-write,
+    /// created on first use. Mount's warning about a dropped torn log tail goes to stderr, as
+    /// the kernel logs XFS's torn-write warning.
+    /// </summary>
+    static DaxFileSystem MountDevice(IoArguments parsed, TextWriter stderr)
+    {
+        string path = DevicePaths.Resolve(parsed.DevicePath);
+        DaxFileSystem fileSystem = parsed.ReadOnly ? DaxFileSystem.OpenReadOnly(path) : DaxFileSystem.OpenOrCreate(path, DevicePaths.DefaultSize);
+        if (fileSystem.RecoveryWarning is { } warning)
+            stderr.Write($"daxlab io: warning: {warning}\n");
+        return fileSystem;
     }
 
     /// <summary>Runs parsed arguments against a given backend (tests use this with a host directory or an in-memory device).</summary>
@@ -103,7 +119,7 @@ public static class IoRunner
     {
         parsed = null;
         string? device = null;
-        bool host = false, create = false;
+        bool host = false, create = false, readOnly = false;
         var commands = new List<string>();
         var files = new List<string>();
         for (int i = 0; i < args.Length; i++)
@@ -116,6 +132,7 @@ public static class IoRunner
                 case "--device": device = args[++i]; break;
                 case "--host": host = true; break;
                 case "-f": create = true; break;
+                case "-r": readOnly = true; break;
                 case "-c": commands.Add(args[++i]); break;
                 default:
                     if (arg.StartsWith('-') && arg != "-")
@@ -128,7 +145,7 @@ public static class IoRunner
             return Fail(stderr, "no FILE given");
         if (host && device is not null)
             return Fail(stderr, "--host and --device exclude each other");
-        parsed = new IoArguments(device, host, create, commands, files);
+        parsed = new IoArguments(device, host, create, commands, files, readOnly);
         return true;
     }
 

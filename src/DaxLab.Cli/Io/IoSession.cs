@@ -56,6 +56,15 @@ public sealed class IoSession(IIoBackend backend, CStdout stdout, TextWriter std
         return table.Count == 0 ? -1 : Math.Min(current, table.Count - 1);
     }
 
+    /// <summary>
+    /// fiemap -n: xfs_io keeps it in a static, so it holds for every later fiemap of the process
+    /// too; -1 for no limit.
+    /// </summary>
+    public int FiemapMaxExtents { get; set; } = -1;
+
+    /// <summary>xfs_io's progname, which a few of its messages start with; printed as xfs_io does so the text compares equal.</summary>
+    public const string ProgramName = "xfs_io";
+
     /// <summary>xfs_io's exitcode: 0 unless a command that reports failure this way failed.</summary>
     public int ExitCode { get; set; }
 
@@ -171,6 +180,11 @@ public sealed class IoSession(IIoBackend backend, CStdout stdout, TextWriter std
         if (CurrentMapping is null && !command.Flags.HasFlag(CommandFlags.NoMapOk))
         {
             Err("no mapped regions, try 'help mmap'\n");
+            return false;
+        }
+        if (command.Flags.HasFlag(CommandFlags.XfsOnly) && CurrentFile is { AnswersXfsIoctls: false })
+        {
+            Err($"foreign file active, {command.Name} command is for XFS filesystems only\n");
             return false;
         }
         if (!ArgumentCountFits(command, argv.Length - 1))

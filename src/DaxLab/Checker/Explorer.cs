@@ -24,7 +24,7 @@ public static class Explorer
         var schedule = ReplayToken.Decode(token);
         var chooser = new ReplayChooser(schedule);
         // The original's step count as the limit: a step-limit failure recurs at the same step.
-        var run = ScheduledRun.Execute(factory, chooser, schedule.Header, schedule.Steps);
+        var run = ScheduledRun.Execute(factory, chooser, schedule.Header, schedule.Steps, new LockDep());
         chooser.CheckComplete(run);
         return run;
     }
@@ -40,13 +40,14 @@ public static class Explorer
         var header = new ReplayToken.Header(StrategyKind.Dfs, 0);
         foreach (int? bound in bounds)
         {
+            tally.Bound = bound;
             var dfs = new DfsSearch(bound, options.Reduction, options.TrustEmptyFootprints, options.Shard);
             bool more = true;
             while (more)
             {
                 if (tally.OutOfBudget)
                     return false;
-                var run = ScheduledRun.Execute(factory, dfs, header, options.MaxStepsPerRun);
+                var run = ScheduledRun.Execute(factory, dfs, header, options.MaxStepsPerRun, tally.LockDep);
                 if (dfs.Owns(run))
                     tally.Record(run);
                 more = dfs.Backtrack(run);
@@ -69,7 +70,7 @@ public static class Explorer
             IChooser chooser = options.Strategy == StrategyKind.Random
                 ? new RandomChooser(rng)
                 : new PctChooser(rng, r == 0 ? 1 : options.PctDepth, expectedSteps);
-            var run = ScheduledRun.Execute(factory, chooser, header, options.MaxStepsPerRun);
+            var run = ScheduledRun.Execute(factory, chooser, header, options.MaxStepsPerRun, tally.LockDep);
             expectedSteps = Math.Max(expectedSteps, run.Trace.Count);
             tally.Record(run);
         }
@@ -82,7 +83,13 @@ public static class Explorer
         private readonly Stopwatch clock = Stopwatch.StartNew();
         private readonly List<Failure> failures = [];
 
+        /// <summary>The lock-order graph every run of the exploration adds to, or null when it is off.</summary>
+        public LockDep? LockDep { get; } = options.LockOrder ? new LockDep() : null;
+
         public long Schedules { get; private set; }
+
+        /// <summary>DFS: the preemption bound of the pass under way, for progress reports.</summary>
+        public int? Bound { private get; set; }
 
         public long Pruned { get; private set; }
 
@@ -101,8 +108,25 @@ public static class Explorer
             Schedules++;
             if (run.Pruned)
                 Pruned++;
-            if (run.Failure is not { } failure)
+            foreach (var lockOrder in run.LockOrderFailures)
+                Keep(lockOrder);
+            if (run.Failure is { } failure)
+                Keep(failure);
+            Report(run);
+        }
+
+        /// <summary>Tells <see cref="ExploreOptions.Progress"/> where the search stands after <paramref name="run"/>.</summary>
+        private void Report(RunResult run)
+        {
+            if (options.Progress is not { } progress)
                 return;
+            bool dfs = options.Strategy == StrategyKind.Dfs;
+            progress(new ExploreProgress(Schedules, Elapsed, run.Trace.Count, failures.Count, dfs ? Bound : null, dfs ? run.TreePosition : null));
+        }
+
+        /// <summary>Adds a failure, or replaces the example of the same failure if this one is smaller.</summary>
+        private void Keep(Failure failure)
+        {
             int same = failures.FindIndex(f => f.Message == failure.Message);
             if (same < 0)
                 failures.Add(failure);

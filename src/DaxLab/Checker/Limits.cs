@@ -33,6 +33,13 @@ public static class Limits
     /// </summary>
     public const int ShardSubtreesPerShard = 8;
 
+    /// <summary>
+    /// Scheduling points a lock-order report shows for each acquisition, innermost first: enough
+    /// to see the system call or fault and the kernel functions down to the lock, as a lockdep
+    /// stack trace does, without the whole run.
+    /// </summary>
+    public const int LockOrderCallPath = 8;
+
     /// <summary>Shards of one search: more would split below the tree's first branching levels.</summary>
     public const int MaxShards = 1024;
 }

@@ -54,6 +54,8 @@ public enum StrategyKind
 /// </param>
 /// <param name="Shard">DFS: explore only shard Index of Count (1-based), see <see cref="ParseShard"/>.</param>
 /// <param name="StopOnFailure">Stop at the first failure instead of collecting distinct ones.</param>
+/// <param name="Progress">Called on the explorer's thread after every run with the search's progress (see <see cref="ExploreProgress"/>).</param>
+/// <param name="LockOrder">Validate the lock order across every run (lockdep) and report cycles as <see cref="FailureKind.LockOrder"/>.</param>
 public sealed record ExploreOptions(
     StrategyKind Strategy,
     int? PreemptionBound = Limits.DefaultPreemptionBound,
@@ -65,7 +67,9 @@ public sealed record ExploreOptions(
     (int Index, int Count)? Shard = null,
     int MaxStepsPerRun = Limits.DefaultMaxStepsPerRun,
     bool TrustEmptyFootprints = false,
-    bool StopOnFailure = false)
+    bool StopOnFailure = false,
+    bool LockOrder = true,
+    Action<ExploreProgress>? Progress = null)
 {
     /// <summary>Parses the command-line form "i/n" (1 ≤ i ≤ n): shard i of n.</summary>
     public static (int Index, int Count) ParseShard(string text)
@@ -128,6 +132,12 @@ public enum FailureKind
     StepLimit,
     /// <summary>The scenario's end-of-run check rejected the final state (or threw).</summary>
     EndCheck,
+    /// <summary>
+    /// Lock classes were taken in orders that form a cycle, in this run or across runs of the
+    /// exploration (lockdep's "possible circular locking dependency"), whether or not a schedule
+    /// deadlocked. The run is the one whose acquisition closed the cycle; the detail names the rest.
+    /// </summary>
+    LockOrder,
 }
 
 /// <summary>A failing run: what went wrong, how to rerun it exactly, and the interleaving.</summary>
@@ -206,8 +216,30 @@ public sealed class RunResult
 
     public Failure? Failure { get; internal set; }
 
+    /// <summary>The lock-order cycles this run closed (<see cref="FailureKind.LockOrder"/>), besides <see cref="Failure"/>.</summary>
+    public IReadOnlyList<Failure> LockOrderFailures { get; internal set; } = [];
+
+    /// <summary>Where the run lies in the depth-first order of its tree, 0 to 1: an estimate of the share explored before it.</summary>
+    internal double TreePosition { get; init; }
+
     /// <summary>Each step's footprint, for the DFS's sleep sets.</summary>
     internal IReadOnlyList<Footprint> Footprints { get; init; } = [];
+}
+
+/// <summary>A search in progress, reported after every run.</summary>
+/// <param name="Schedules">Runs so far.</param>
+/// <param name="Steps">Steps of the latest run: how deep the tree is where the search stands.</param>
+/// <param name="Failures">Distinct failures so far.</param>
+/// <param name="Bound">DFS: the preemption bound of the pass under way (null for none); null for the random strategies.</param>
+/// <param name="Share">
+/// DFS: the estimated share of the current pass's tree explored, 0 to 1, from where the latest
+/// run lies in it (exact when subtrees are even; the preemption bound and reduction skew it);
+/// null for the random strategies, which have no tree to finish.
+/// </param>
+public readonly record struct ExploreProgress(long Schedules, TimeSpan Elapsed, int Steps, int Failures, int? Bound, double? Share)
+{
+    /// <summary>Runs per second so far.</summary>
+    public double Rate => Elapsed > TimeSpan.Zero ? Schedules / Elapsed.TotalSeconds : 0;
 }
 
 /// <summary>What a search did and found.</summary>

@@ -76,6 +76,14 @@ internal sealed class ScheduledRun : IScheduler
     private readonly List<TraceEvent> trace = [];
     private readonly List<Footprint> footprints = [];
     private readonly List<int> branchChoices = [];
+    /// <summary>
+    /// Where this run lies in a depth-first order of its tree, from 0 to 1: at each branching
+    /// decision, the choice's rank in DFS order (the CPU that ran last, then by index) over the
+    /// choices, weighted by the share of its parent (<see cref="treeWeight"/>). Exact for a tree
+    /// of even subtrees; an estimate otherwise, for progress reports only.
+    /// </summary>
+    private double treePosition;
+    private double treeWeight = 1;
     private readonly IChooser chooser;
     private readonly int maxSteps;
     /// <summary>The scenario's <see cref="RunSetup.AfterStep"/> hook, or null.</summary>
@@ -99,16 +107,23 @@ internal sealed class ScheduledRun : IScheduler
     /// <summary>A checker error (the chooser threw) raised on a CPU's thread, rethrown on the controller's.</summary>
     private ExceptionDispatchInfo? controllerError;
 
-    private ScheduledRun(IChooser chooser, int maxSteps)
+    /// <summary>This run's lock-order bookkeeping, or null when the exploration does not validate lock order.</summary>
+    private readonly LockDep.Run? lockdep;
+
+    private ScheduledRun(IChooser chooser, int maxSteps, LockDep? lockdep)
     {
         this.chooser = chooser;
         this.maxSteps = maxSteps;
+        this.lockdep = lockdep?.BeginRun(CallPath);
     }
 
-    /// <summary>Builds the scenario from fresh state and runs it with <paramref name="chooser"/> deciding.</summary>
-    public static RunResult Execute(Func<Seam, RunSetup> factory, IChooser chooser, ReplayToken.Header header, int maxSteps)
+    /// <summary>
+    /// Builds the scenario from fresh state and runs it with <paramref name="chooser"/> deciding;
+    /// its lock acquisitions go to <paramref name="lockdep"/>, the exploration's lock-order graph, if given.
+    /// </summary>
+    public static RunResult Execute(Func<Seam, RunSetup> factory, IChooser chooser, ReplayToken.Header header, int maxSteps, LockDep? lockdep = null)
     {
-        var run = new ScheduledRun(chooser, maxSteps);
+        var run = new ScheduledRun(chooser, maxSteps, lockdep);
         var setup = factory(new Seam(run));
         run.afterStep = setup.AfterStep;
         try
@@ -126,9 +141,11 @@ internal sealed class ScheduledRun : IScheduler
         if (failure is null && !run.pruned)
             failure = run.EndCheck(setup);
         var result = new RunResult(setup.Cpus.Select(c => c.Label).ToArray(), run.trace, run.preemptions,
-            ReplayToken.Encode(header, run.trace.Count, run.branchChoices), run.pruned) { Footprints = run.footprints };
+            ReplayToken.Encode(header, run.trace.Count, run.branchChoices), run.pruned) { Footprints = run.footprints, TreePosition = run.treePosition };
         if (failure is { } f)
             result.Failure = new Failure(f.Kind, f.Message, f.Detail, f.Cpu, result);
+        if (run.lockdep is { } order)
+            result.LockOrderFailures = order.Finish(result);
         return result;
     }
 
@@ -227,8 +244,19 @@ internal sealed class ScheduledRun : IScheduler
         }
         if (!enabled.Contains(choice))
             throw new InvalidOperationException($"checker bug: chose CPU {choice}, enabled are [{string.Join(", ", enabled)}]");
+        if (enabled.Count > 1)
+            AdvanceTreePosition(enabled, choice);
         BeginStep(choice, decision.IsPreemption(choice), branching: enabled.Count > 1);
         return choice;
+    }
+
+    /// <summary>Adds a branching decision to <see cref="treePosition"/>: the choices before this one in DFS order are behind.</summary>
+    private void AdvanceTreePosition(List<int> enabled, int choice)
+    {
+        bool currentFirst = enabled.Contains(current);
+        int rank = choice == current ? 0 : enabled.Count(cpu => cpu < choice && cpu != current) + (currentFirst ? 1 : 0);
+        treeWeight /= enabled.Count;
+        treePosition += treeWeight * rank;
     }
 
     /// <summary><see cref="Advance"/> on a CPU's thread: a checker error ends the run and goes to the controller.</summary>
@@ -408,6 +436,34 @@ internal sealed class ScheduledRun : IScheduler
     {
         if (Caller() is not null)
             footprint.Add(IdOf(resource), write);
+    }
+
+    public void LockAcquire(object instance, LockClass lockClass, LockUse use, string point, object? dropping = null)
+    {
+        if (lockdep is not null && Caller() is { } cpu)
+            lockdep.Acquire(cpu.Index, cpu.Body.Label, instance, lockClass, use, point, trace.Count, dropping);
+    }
+
+    public void LockRelease(object instance)
+    {
+        if (lockdep is not null && Caller() is { } cpu)
+            lockdep.Release(cpu.Index, instance);
+    }
+
+    /// <summary>
+    /// CPU <paramref name="cpu"/>'s scheduling points up to step <paramref name="step"/>, innermost
+    /// first, at most <see cref="Limits.LockOrderCallPath"/>: the call path a lock-order report shows.
+    /// Step <paramref name="step"/> is the CPU's own, running or recorded.
+    /// </summary>
+    private IReadOnlyList<string> CallPath(int cpu, int step)
+    {
+        var path = new List<string>(Limits.LockOrderCallPath) { step < trace.Count ? trace[step].Point : stepPoint };
+        for (int i = Math.Min(step, trace.Count) - 1; i >= 0 && path.Count < Limits.LockOrderCallPath; i--)
+        {
+            if (trace[i].Cpu == cpu)
+                path.Add(trace[i].Point);
+        }
+        return path;
     }
 
     /// <summary>

@@ -66,6 +66,7 @@ public sealed partial class DaxCore
     private DaxEntry GetUnlockedEntry(AddressSpace mapping, long index)
     {
         Invariant.Holds(mapping.XaLock.IsHeld, "get_unlocked_entry without xa_lock");
+        mapping.Entries.AnnotateEntryWait(index, "get_unlocked_entry");
         while (true)
         {
             var entry = mapping.Entries.Load(index);

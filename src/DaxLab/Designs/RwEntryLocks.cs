@@ -70,13 +70,22 @@ public sealed class RwEntryLocks : Design
         /// <summary>Guards <see cref="locks"/> while a semaphore is found or made; a leaf, never held across a sleep.</summary>
         private readonly Lock tableLock = new();
 
-        /// <summary>Locks every region of [pos, pos + length) in ascending order (the lock order); write where <paramref name="write"/> says.</summary>
+        /// <summary>
+        /// Locks every region of [pos, pos + length) in ascending order (the lock order); write
+        /// where <paramref name="write"/> says. The n-th region is taken as lockdep subclass n
+        /// (down_write_nested): nesting locks of one class is safe here because every path takes
+        /// them in ascending order, which is what the subclasses tell lockdep.
+        /// </summary>
         public IDisposable Lock(long pos, long length, Func<long, bool> write)
         {
             var held = new Releaser();
+            long first = pos >> Geometry.PmdShift;
             long last = (pos + Math.Max(length, 1) - 1) >> Geometry.PmdShift;
-            for (long region = pos >> Geometry.PmdShift; region <= last; region++)
-                held.Add(write(region) ? Held.Write(SemaphoreOf(region)) : Held.Read(SemaphoreOf(region)));
+            for (long region = first; region <= last; region++)
+            {
+                int nesting = (int)(region - first);
+                held.Add(write(region) ? Held.Write(SemaphoreOf(region), nesting) : Held.Read(SemaphoreOf(region), nesting));
+            }
             return held;
         }
 

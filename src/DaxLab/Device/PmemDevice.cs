@@ -30,10 +30,11 @@ public sealed unsafe class PmemDevice : IDisposable
     private bool anonymousMapped;
     private int disposed;
 
-    private PmemDevice(string? path, long size, MemoryMappedFile? file, MemoryMappedViewAccessor? view, byte* baseAddress)
+    private PmemDevice(string? path, long size, MemoryMappedFile? file, MemoryMappedViewAccessor? view, byte* baseAddress, bool readOnly = false)
     {
         Path = path;
         Size = size;
+        IsReadOnly = readOnly;
         this.file = file;
         this.view = view;
         this.baseAddress = baseAddress;
@@ -64,7 +65,7 @@ public sealed unsafe class PmemDevice : IDisposable
         {
             // SetLength makes a sparse file: no block of the device is written here.
             stream.SetLength(size);
-            return MapStream(path, stream, size);
+            return MapStream(path, stream, size, readOnly: false);
         }
         catch (IOException e)
         {
@@ -75,13 +76,24 @@ public sealed unsafe class PmemDevice : IDisposable
         }
     }
 
-    /// <summary>Maps an existing device file.</summary>
-    public static PmemDevice OpenFile(string path)
+    /// <summary>Maps an existing device file, read-write and exclusively (one owner per device).</summary>
+    public static PmemDevice OpenFile(string path) => Open(path, readOnly: false);
+
+    /// <summary>
+    /// Maps an existing device file read-only (PROT_READ), sharing it only with other read-only
+    /// openers: a store through it faults instead of changing the image, and a writer holding it
+    /// (or arriving later) is refused with EBUSY, since its changes would make the view inconsistent.
+    /// </summary>
+    public static PmemDevice OpenFileReadOnly(string path) => Open(path, readOnly: true);
+
+    private static PmemDevice Open(string path, bool readOnly)
     {
         FileStream stream;
         try
         {
-            stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+            stream = readOnly
+                ? new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read)
+                : new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -103,7 +115,7 @@ public sealed unsafe class PmemDevice : IDisposable
         }
         try
         {
-            return MapStream(path, stream, size);
+            return MapStream(path, stream, size, readOnly);
         }
         catch (IOException e)
         {
@@ -162,6 +174,9 @@ public sealed unsafe class PmemDevice : IDisposable
     /// <summary>Size in bytes, a multiple of 2 MiB.</summary>
     public long Size { get; }
 
+    /// <summary>Mapped without PROT_WRITE (<see cref="OpenFileReadOnly"/>): any store faults.</summary>
+    public bool IsReadOnly { get; }
+
     /// <summary>The address of device byte 0; valid until disposed.</summary>
     public byte* Base
     {
@@ -179,11 +194,11 @@ public sealed unsafe class PmemDevice : IDisposable
         return new Span<byte>(Base + addr, length);
     }
 
-    /// <summary>Makes [addr, addr + length) durable (msync of the backing file; nothing for anonymous memory).</summary>
+    /// <summary>Makes [addr, addr + length) durable (msync of the backing file; nothing for anonymous memory or a read-only mapping, which holds no stores).</summary>
     public void Flush(long addr, long length)
     {
         CheckRange(addr, length);
-        if (file is null || length == 0)
+        if (file is null || length == 0 || IsReadOnly)
             return;
         if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD())
             MsyncRange(addr, length);
@@ -225,16 +240,17 @@ public sealed unsafe class PmemDevice : IDisposable
     private static bool IsValidSize(long size) => size > 0 && size <= MaxSize && (size & Geometry.PmdMask) == 0;
 
     /// <summary>Maps the whole file once and keeps the raw pointer for the device's lifetime.</summary>
-    private static PmemDevice MapStream(string path, FileStream stream, long size)
+    private static PmemDevice MapStream(string path, FileStream stream, long size, bool readOnly)
     {
-        var file = MemoryMappedFile.CreateFromFile(stream, null, size, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: false);
-        var view = file.CreateViewAccessor(0, size, MemoryMappedFileAccess.ReadWrite);
+        var access = readOnly ? MemoryMappedFileAccess.Read : MemoryMappedFileAccess.ReadWrite;
+        var file = MemoryMappedFile.CreateFromFile(stream, null, size, access, HandleInheritability.None, leaveOpen: false);
+        var view = file.CreateViewAccessor(0, size, access);
         byte* pointer = null;
         view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
         // The view may start before the requested offset (allocation granularity): skip to byte 0.
         pointer += view.PointerOffset;
         Invariant.Holds(pointer is not null, "a mapped view has an address");
-        return new PmemDevice(path, size, file, view, pointer);
+        return new PmemDevice(path, size, file, view, pointer, readOnly);
     }
 
     /// <summary>msync wants a host-page-aligned start; widen the range to whole host pages.</summary>

@@ -11,6 +11,9 @@ public sealed partial class FileSystem
         ArgumentNullException.ThrowIfNull(inode);
         CheckRange(pos, length);
         bool write = (op & IomapOp.Write) != 0;
+        // Before any lookup: a write to written blocks would otherwise reach the device unlogged.
+        if (write)
+            ThrowIfReadOnly();
         if (write && pos + length > Geometry.MaxFileSize)
             throw new ErrnoException(Errno.EFBIG, $"write to [{pos}, {pos + length}) past the largest file");
         long first = pos / BlockSize;
@@ -49,6 +52,8 @@ public sealed partial class FileSystem
     {
         ArgumentNullException.ThrowIfNull(inode);
         CheckRange(offset, length);
+        // Allocation zeroes blocks on the device before the record is committed.
+        ThrowIfReadOnly();
         if (offset + length > Geometry.MaxFileSize)
             throw new ErrnoException(Errno.EFBIG, $"fallocate of [{offset}, {offset + length}) past the largest file");
         long first = offset / BlockSize;

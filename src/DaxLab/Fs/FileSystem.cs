@@ -8,6 +8,19 @@ namespace DaxLab.Fs;
 public readonly record struct FsSpace(long TotalBlocks, long FreeBlocks);
 
 /// <summary>
+/// What mount's log recovery found: the checkpoint generation it started from, how far replay
+/// went, how far fsync had made the log durable, and how many bytes past the replayed end it
+/// dropped (a torn or unacknowledged tail; see "durability rule for the log tail" in docs/fs.md).
+/// </summary>
+public sealed record LogRecovery(long Generation, long ReplayedRecords, long ReplayedBytes, long DurableBytes, long DroppedBytes)
+{
+    /// <summary>The warning for a dropped tail, as XFS warns of a torn log write; null when nothing was dropped.</summary>
+    public string? Warning => DroppedBytes == 0 ? null
+        : $"log of generation {Generation}: torn or unacknowledged write after offset {ReplayedBytes}; dropped {DroppedBytes} bytes past the last intact record "
+          + $"(the log was durable to offset {DurableBytes}, so nothing fsync returned for is lost)";
+}
+
+/// <summary>
 /// The on-device file system: superblock, inode table, extent maps, block allocator, metadata
 /// log, and the iomap operations the DAX core calls.
 /// </summary>
@@ -57,15 +70,26 @@ public sealed partial class FileSystem : IDisposable
     private long epoch;
     private long nextSeq;
     private long logTail;
+
+    /// <summary>How far the log is flushed and promised by the durable tail (<see cref="DurableTail"/>).</summary>
     private long logFlushedTo;
+
+    /// <summary>The durable-tail copy the next log force writes: never the one holding the newest valid tail.</summary>
+    private int tailCopy;
+
+    /// <summary>Mounted read-only (fsck, `daxlab io -r`): nothing may write the device.</summary>
+    private readonly bool readOnly;
     private int disposed;
 
-    private FileSystem(PmemDevice device, Seam seam, Metadata md, long epoch)
+    private FileSystem(PmemDevice device, Seam seam, Metadata md, long epoch, bool readOnly, int tailCopy, LogRecovery recovery)
     {
         Device = device;
         this.seam = seam;
         this.md = md;
         this.epoch = epoch;
+        this.readOnly = readOnly;
+        this.tailCopy = tailCopy;
+        Recovery = recovery;
         allocator = new BlockAllocator(seam, layout.TotalBlocks, layout.FirstDataBlock);
         logLock = seam.NewRwSemaphore("log");
         nsLock = seam.NewRwSemaphore("namespace");
@@ -89,11 +113,24 @@ public sealed partial class FileSystem : IDisposable
         device.Span(layout.Slot1Offset, BlockSize).Clear();
         var md = new Metadata(seam, layout);
         Checkpoint.Write(device, md, generation: 1);
+        // A reformatted device still holds the old log: its records fail the new format id's
+        // checksum, but mount would take their bytes for a torn tail.
+        ZeroLog(device, layout);
+        DurableTail.Format(device, layout, epoch: 1);
         layout.WriteSuperblock(device);
-        return new FileSystem(device, seam, md, epoch: 1);
+        return new FileSystem(device, seam, md, epoch: 1, readOnly: false, tailCopy: 1, new LogRecovery(1, 0, 0, 0, 0));
     }
 
     public PmemDevice Device { get; }
+
+    /// <summary>What mount's log recovery found (for mkfs: an empty log).</summary>
+    public LogRecovery Recovery { get; }
+
+    /// <summary>Mounted read-only: every change fails with EROFS and the device is never written.</summary>
+    public bool IsReadOnly => readOnly;
+
+    /// <summary>The on-device format version (the superblock's).</summary>
+    public static uint FormatVersion => Layout.Version;
 
     /// <summary>The geometry the metadata was read or made with.</summary>
     private Layout layout => md.Layout;
@@ -125,6 +162,16 @@ public sealed partial class FileSystem : IDisposable
     }
 
     public FsSpace Space => new(allocator.DataBlocks, allocator.FreeBlocks);
+
+    /// <summary>Extents in all the files' maps (fsck's report).</summary>
+    public long ExtentCount
+    {
+        get
+        {
+            using (logLock.Read())
+                return md.ExtentTotal;
+        }
+    }
 
     /// <summary>The most inodes and extents this file system holds (sized from the device at mkfs).</summary>
     public (int Inodes, int Extents) Limits => (layout.MaxInodes, layout.MaxExtents);
@@ -262,6 +309,7 @@ public sealed partial class FileSystem : IDisposable
     private void Commit(ReadOnlySpan<LogRecord> records, List<BlockRun>? freed)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+        ThrowIfReadOnly();
         seam.Point("xfs_log_commit_cil");
         using (logLock.Write())
         {
@@ -290,7 +338,9 @@ public sealed partial class FileSystem : IDisposable
             CheckpointLocked();
         Span<byte> staged = stackalloc byte[LogRecord.MaxBytes];
         record.Encode(staged[..length], layout.FormatId, epoch, nextSeq);
-        staged[..length].CopyTo(Device.Span(layout.LogOffset + logTail, length));
+        Span<byte> at = Device.Span(layout.LogOffset + logTail, length);
+        Invariant.Holds(!at.ContainsAnyExcept((byte)0), "the log past its tail is zero (each epoch starts on a zeroed log)");
+        staged[..length].CopyTo(at);
         logTail += length;
         nextSeq++;
         Invariant.Holds(logTail <= layout.LogBytes, "the log never overflows its region");
@@ -298,31 +348,71 @@ public sealed partial class FileSystem : IDisposable
 
     /// <summary>
     /// Writes the whole state as checkpoint generation epoch + 1 (into the other slot) and starts
-    /// that epoch's log at offset 0. The checkpoint is flushed before any record of the new
-    /// epoch overwrites the old one, so the device always holds a checkpoint plus the records
-    /// that follow it. Context: log lock.
+    /// that epoch's log at offset 0. The checkpoint is flushed before the old epoch's records are
+    /// zeroed and before any record of the new epoch is written, so the device always holds a
+    /// checkpoint plus the records that follow it. The durable tail then names the new epoch, so
+    /// a later damaged checkpoint G+1 is refused, not silently replaced by G. Context: log lock.
     /// </summary>
     private void CheckpointLocked()
     {
         Invariant.Holds(logLock.IsWriteLocked, "checkpoint needs the log lock");
+        Invariant.Holds(!readOnly, "a read-only mount never checkpoints");
         seam.Point("xfs_log_checkpoint");
         Checkpoint.Write(Device, md, epoch + 1);
         epoch++;
         logTail = 0;
         nextSeq = 0;
         logFlushedTo = 0;
+        ZeroLog(Device, layout);
+        WriteDurableTailLocked();
         seam.Note($"writes checkpoint generation {epoch}");
     }
 
-    /// <summary>fsync's log force: flushes the records not yet flushed.</summary>
+    /// <summary>
+    /// Clears the log up to its last non-zero byte and flushes it, so that in every epoch the log
+    /// past the tail is zero and mount can tell a torn tail (non-zero bytes there) from a clean end.
+    /// Context: the checkpoint that replaces the log's records is already flushed (or mkfs).
+    /// </summary>
+    private static void ZeroLog(PmemDevice device, Layout layout)
+    {
+        Span<byte> log = device.Span(layout.LogOffset, (int)layout.LogBytes);
+        int used = log.LastIndexOfAnyExcept((byte)0) + 1;
+        if (used == 0)
+            return;
+        log[..used].Clear();
+        device.Flush(layout.LogOffset, used);
+    }
+
+    /// <summary>fsync's log force: flushes the records not yet flushed, then records the durable tail.</summary>
     private void SyncLog()
     {
         using (logLock.Write())
         {
             Invariant.Holds(logFlushedTo <= logTail, "flushed part is a prefix of the log");
+            if (logFlushedTo == logTail)
+                return;
             Device.Flush(layout.LogOffset + logFlushedTo, logTail - logFlushedTo);
+            // Only now may the tail promise these records: a power failure before the tail write
+            // leaves them an unacknowledged tail, which mount may drop; after it, they must replay.
             logFlushedTo = logTail;
+            WriteDurableTailLocked();
         }
+    }
+
+    /// <summary>Writes (epoch, logFlushedTo) into the durable-tail copy not holding the newest tail, and flushes it. Context: log lock.</summary>
+    private void WriteDurableTailLocked()
+    {
+        Invariant.Holds(logLock.IsWriteLocked, "the durable tail is written under the log lock");
+        Invariant.Holds(logFlushedTo == logTail, "the tail promises only flushed records");
+        new DurableTail(epoch, logFlushedTo, nextSeq).Write(Device, layout, tailCopy);
+        tailCopy ^= 1;
+    }
+
+    /// <summary>A read-only mount refuses every change, as a read-only XFS mount does.</summary>
+    private void ThrowIfReadOnly()
+    {
+        if (readOnly)
+            throw new ErrnoException(Errno.EROFS, "the file system is mounted read-only");
     }
 
     /// <summary>Flushes the new blocks zeroed for this inode, so fsync makes their zeros durable. Context: ILOCK exclusive.</summary>

@@ -30,8 +30,8 @@ internal static class Crc32C
 /// <remarks>
 /// Superblock encoding (little endian): magic u64, version u32, block size u32, device size u64,
 /// format id u64, checkpoint slot 0 offset u64, slot 1 offset u64, slot bytes u64, log offset u64,
-/// log bytes u64, first data block u64, max inodes u32, max extents u32, CRC32C u32 of the
-/// preceding bytes.
+/// log bytes u64, first data block u64, max inodes u32, max extents u32, tail block offset u64,
+/// CRC32C u32 of the preceding bytes.
 /// </remarks>
 internal sealed record Layout(
     long DeviceSize,
@@ -45,10 +45,24 @@ internal sealed record Layout(
     int MaxInodes,
     int MaxExtents)
 {
+    /// <summary>The durable-tail block (<see cref="DurableTail"/>): the block after the superblock.</summary>
+    public long TailOffset => FileSystem.BlockSize;
+
     /// <summary>"DAXLABFS" read as a little-endian u64.</summary>
     public const ulong Magic = 0x5346424C41584144;
-    public const uint Version = 1;
-    private const int SuperblockBytes = 96;
+    /// <summary>Version 2 added the durable-tail block; version 1 images are refused with a clear message (docs/fs.md).</summary>
+    public const uint Version = 2;
+
+    /// <summary>The version before the durable-tail block, recognised to say so instead of "damaged".</summary>
+    private const uint VersionWithoutDurableTail = 1;
+
+    /// <summary>Where version 1 kept its checksum: after max extents, with no tail block offset.</summary>
+    private const int Version1CrcOffset = 88;
+
+    private const int CrcOffset = 96;
+
+    /// <summary>The encoded superblock, checksum included (tests flip each of its bits).</summary>
+    internal const int SuperblockBytes = CrcOffset + sizeof(uint);
 
     /// <summary>Smallest file system: the metadata area plus at least a few 2 MiB regions of data.</summary>
     public const long MinDeviceSize = 8L << 20;
@@ -74,6 +88,9 @@ internal sealed record Layout(
     /// <summary>Two checkpoint slots, alternating by generation parity.</summary>
     private const int CheckpointSlots = 2;
 
+    /// <summary>Blocks before the checkpoint slots: the superblock and the durable-tail block.</summary>
+    private const int HeaderBlocks = 2;
+
     /// <summary>The smallest log: a few dozen records between checkpoints.</summary>
     public const long MinLogBytes = 4096;
 
@@ -89,7 +106,7 @@ internal sealed record Layout(
             throw new ErrnoException(Errno.EINVAL, $"device of {deviceSize} bytes is smaller than the {MinDeviceSize}-byte minimum file system");
         long block = FileSystem.BlockSize;
         long metadata = Math.Clamp(deviceSize >> MetadataShareShift, MinMetadataBytes, MaxMetadataBytes) / block * block;
-        long afterSuper = metadata - block;
+        long afterSuper = metadata - HeaderBlocks * block;
         long log = logBytes ?? afterSuper / LogShareOfMetadata / block * block;
         if (log < MinLogBytes || log % block != 0 || log > afterSuper / MaxLogShareOfMetadata)
             throw new ErrnoException(Errno.EINVAL, $"log of {log} bytes: must be whole blocks, at least {MinLogBytes} and at most half the metadata area");
@@ -97,8 +114,9 @@ internal sealed record Layout(
         int maxInodes = (int)(slot / InodeShareOfSlot / Checkpoint.MaxInodeRecordBytes);
         long extentBytes = slot - Checkpoint.HeaderBytes - (long)maxInodes * Checkpoint.MaxInodeRecordBytes;
         int maxExtents = (int)Math.Min(int.MaxValue, extentBytes / Checkpoint.ExtentRecordBytes);
-        return new Layout(deviceSize, (ulong)Random.Shared.NextInt64() | 1, block, block + slot, slot,
-            block + CheckpointSlots * slot, log, (block + CheckpointSlots * slot + log) / block, maxInodes, maxExtents);
+        long slot0 = HeaderBlocks * block;
+        return new Layout(deviceSize, (ulong)Random.Shared.NextInt64() | 1, slot0, slot0 + slot, slot,
+            slot0 + CheckpointSlots * slot, log, (slot0 + CheckpointSlots * slot + log) / block, maxInodes, maxExtents);
     }
 
     /// <summary>Writes the superblock to block 0 and flushes it.</summary>
@@ -119,7 +137,8 @@ internal sealed record Layout(
         BinaryPrimitives.WriteInt64LittleEndian(sb[72..], FirstDataBlock);
         BinaryPrimitives.WriteInt32LittleEndian(sb[80..], MaxInodes);
         BinaryPrimitives.WriteInt32LittleEndian(sb[84..], MaxExtents);
-        BinaryPrimitives.WriteUInt32LittleEndian(sb[88..], Crc32C.Compute(0, sb[..88]));
+        BinaryPrimitives.WriteInt64LittleEndian(sb[88..], TailOffset);
+        BinaryPrimitives.WriteUInt32LittleEndian(sb[CrcOffset..], Crc32C.Compute(0, sb[..CrcOffset]));
         device.Flush(0, FileSystem.BlockSize);
     }
 
@@ -132,12 +151,15 @@ internal sealed record Layout(
         ulong magic = BinaryPrimitives.ReadUInt64LittleEndian(sb);
         if (magic != Magic)
             throw new ErrnoException(Errno.EINVAL, $"not a DaxLab file system: bad superblock magic 0x{magic:x16} (expected 0x{Magic:x16})");
-        uint storedCrc = BinaryPrimitives.ReadUInt32LittleEndian(sb[88..]);
-        if (Crc32C.Compute(0, sb[..88]) != storedCrc)
-            throw new ErrnoException(Errno.EUCLEAN, "superblock checksum mismatch: the superblock is damaged");
         uint version = BinaryPrimitives.ReadUInt32LittleEndian(sb[8..]);
+        if (version == VersionWithoutDurableTail && ChecksumHolds(sb, Version1CrcOffset))
+            throw new ErrnoException(Errno.EINVAL,
+                $"superblock says DaxLab format version {version}, which has no durable log tail; this build reads only version {Version}: "
+                + "copy the files out with an older daxlab, then recreate the device with daxlab mkfs");
+        if (!ChecksumHolds(sb, CrcOffset))
+            throw new ErrnoException(Errno.EUCLEAN, "superblock checksum mismatch: the superblock is damaged");
         if (version != Version)
-            throw new ErrnoException(Errno.EINVAL, $"unsupported DaxLab file system version {version} (this build reads {Version})");
+            throw new ErrnoException(Errno.EINVAL, $"unsupported DaxLab file system version {version} in the superblock (this build reads {Version})");
         uint blockSize = BinaryPrimitives.ReadUInt32LittleEndian(sb[12..]);
         if (blockSize != FileSystem.BlockSize)
             throw new ErrnoException(Errno.EINVAL, $"unsupported block size {blockSize} (this build uses {FileSystem.BlockSize})");
@@ -152,11 +174,18 @@ internal sealed record Layout(
             BinaryPrimitives.ReadInt64LittleEndian(sb[72..]),
             BinaryPrimitives.ReadInt32LittleEndian(sb[80..]),
             BinaryPrimitives.ReadInt32LittleEndian(sb[84..]));
-        string? problem = layout.Problem(device.Size);
+        long tailOffset = BinaryPrimitives.ReadInt64LittleEndian(sb[88..]);
+        string? problem = tailOffset != layout.TailOffset
+            ? $"tail block at offset {tailOffset}, expected {layout.TailOffset}"
+            : layout.Problem(device.Size);
         if (problem is not null)
             throw new ErrnoException(Errno.EUCLEAN, "superblock geometry is inconsistent: " + problem);
         return layout;
     }
+
+    /// <summary>Whether the CRC32C stored at <paramref name="crcOffset"/> covers the bytes before it.</summary>
+    private static bool ChecksumHolds(ReadOnlySpan<byte> sb, int crcOffset) =>
+        Crc32C.Compute(0, sb[..crcOffset]) == BinaryPrimitives.ReadUInt32LittleEndian(sb[crcOffset..]);
 
     /// <summary>What is wrong with a checksum-valid geometry (a bug or a deliberate forgery), or null.</summary>
     private string? Problem(long actualDeviceSize)
@@ -164,8 +193,8 @@ internal sealed record Layout(
         long block = FileSystem.BlockSize;
         if (DeviceSize != actualDeviceSize)
             return $"it describes a {DeviceSize}-byte device but the device has {actualDeviceSize} bytes";
-        if (Slot0Offset != block || Slot1Offset != Slot0Offset + SlotBytes || LogOffset != Slot1Offset + SlotBytes)
-            return "checkpoint slots and log are not laid out back to back after the superblock";
+        if (Slot0Offset != HeaderBlocks * block || Slot1Offset != Slot0Offset + SlotBytes || LogOffset != Slot1Offset + SlotBytes)
+            return "checkpoint slots and log are not laid out back to back after the superblock and tail block";
         if (SlotBytes <= 0 || SlotBytes % block != 0 || LogBytes < MinLogBytes || LogBytes % block != 0)
             return $"region sizes (slot {SlotBytes}, log {LogBytes}) are not whole blocks of sane size";
         if (FirstDataBlock * block != LogOffset + LogBytes || FirstDataBlock * block > MaxMetadataBytes || FirstDataBlock >= TotalBlocks)

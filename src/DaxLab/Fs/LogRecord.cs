@@ -32,6 +32,9 @@ internal readonly record struct LogRecord(RecordType Type, long Ino, long A = 0,
     public const int HeaderBytes = 24;
     private const int PayloadBytes = 40;
 
+    /// <summary>The smallest record: header and fixed payload, no name.</summary>
+    public const int MinBytes = HeaderBytes + PayloadBytes;
+
     /// <summary>Records start on 8-byte boundaries so the u64 fields are aligned and damage scans step by 8.</summary>
     public const int Alignment = 8;
 

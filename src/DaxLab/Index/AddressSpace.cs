@@ -25,7 +25,7 @@ public sealed class AddressSpace(Seam seam, Inode host)
     /// <summary>The index's xa_lock (<see cref="MappingIndex.XaLock"/>).</summary>
     public Spinlock XaLock => Entries.XaLock;
 
-    public MappingIndex Entries { get; } = new(seam.NewSpinLock("xa_lock"));
+    public MappingIndex Entries { get; } = new(seam);
 
     public RwSemaphore IMmapRwsem { get; } = seam.NewRwSemaphore("i_mmap_rwsem");
 

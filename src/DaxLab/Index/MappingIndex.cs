@@ -15,12 +15,19 @@ namespace DaxLab.Index;
 /// changes only while the entry is locked (xa_lock alone may add a new entry, delete one, or
 /// set the lock bit and the tags).
 /// </remarks>
-public sealed class MappingIndex(Spinlock xaLock)
+public sealed class MappingIndex(Seam seam)
 {
+    /// <summary>
+    /// The lockdep class of every entry's LOCKED bit (dax_lock_entry; for a hole page, the page
+    /// lock the bit stands for). The bit is a sleeping lock: whoever finds it set waits in
+    /// get_unlocked_entry, so it orders against the locks held around it like any other.
+    /// </summary>
+    public static readonly LockClass EntryLockClass = new("dax_entry_lock");
+
     private readonly Dictionary<long, Node> nodes = [];
 
     /// <summary>The i_pages lock: guards every entry, its LOCKED bit and its tags; nothing sleeps under it.</summary>
-    public Spinlock XaLock { get; } = xaLock;
+    public Spinlock XaLock { get; } = seam.NewSpinLock("xa_lock");
 
     /// <summary>Entries present, hole pages included (PMD entries count once).</summary>
     public long Count { get; private set; }
@@ -58,6 +65,7 @@ public sealed class MappingIndex(Spinlock xaLock)
         {
             Invariant.Holds(node.PteCount == 0, "PMD entry stored over PTE entries");
             AssertChangedUnderLock(node.Pmd, entry);
+            TrackEntryLock(key << Geometry.PmdOrder, node.Pmd, entry);
             if (node.Pmd.IsNone)
                 Count++;
             node.Pmd = entry;
@@ -68,6 +76,7 @@ public sealed class MappingIndex(Spinlock xaLock)
         ref ulong slot = ref node.Ptes[index & (Geometry.PagesPerPmd - 1)];
         var old = new DaxEntry(slot);
         AssertChangedUnderLock(old, entry);
+        TrackEntryLock(index, old, entry);
         if (old.IsNone)
         {
             node.PteCount++;
@@ -108,10 +117,44 @@ public sealed class MappingIndex(Spinlock xaLock)
             HolePages -= old.IsHolePage ? 1 : 0;
         }
         Count--;
+        TrackEntryLock(old.IsPmd ? key << Geometry.PmdOrder : index, old, DaxEntry.None);
         if (node.Pmd.IsNone && node.PteCount == 0)
             nodes.Remove(key);
         return old;
     }
+
+    /// <summary>
+    /// Tells lockdep that the caller may sleep in get_unlocked_entry until the entry covering
+    /// <paramref name="index"/> is unlocked: an acquisition of <see cref="EntryLockClass"/> under
+    /// every lock the caller holds but xa_lock, which it drops to sleep. Recorded whether or not
+    /// the entry is locked now, as lockdep records every acquisition, contended or not.
+    /// Context: xa_lock held.
+    /// </summary>
+    public void AnnotateEntryWait(long index, string point)
+    {
+        if (seam.Tracing)
+            seam.LockAcquire(new EntryLock(this, index), EntryLockClass, LockUse.Wait, point, dropping: XaLock);
+    }
+
+    /// <summary>
+    /// Tells lockdep when the LOCKED bit at <paramref name="storeIndex"/> is set (dax_lock_entry,
+    /// a locked entry added: a trylock under xa_lock, its wait being <see cref="AnnotateEntryWait"/>)
+    /// or cleared (dax_unlock_entry, a locked entry deleted). A hole page replacing a locked entry
+    /// keeps it locked: the lock passes on.
+    /// </summary>
+    private void TrackEntryLock(long storeIndex, DaxEntry old, DaxEntry now)
+    {
+        if (!seam.Tracing || old.IsLocked == now.IsLocked)
+            return;
+        var instance = new EntryLock(this, storeIndex);
+        if (now.IsLocked)
+            seam.LockAcquire(instance, EntryLockClass, LockUse.Try, "dax_lock_entry");
+        else
+            seam.LockRelease(instance);
+    }
+
+    /// <summary>One entry's lock, for lockdep: the index and the entry's store index (a PMD entry's aligned index).</summary>
+    private readonly record struct EntryLock(MappingIndex Index, long StoreIndex);
 
     /// <summary>
     /// The first entry at an index in [<paramref name="start"/>, <paramref name="end"/>]: its

@@ -34,4 +34,21 @@ public interface IScheduler
     /// walked by the MMU, i_size).
     /// </summary>
     void Access(object resource, bool write);
+
+    /// <summary>
+    /// lock_acquire: the running CPU is about to take (or, for <see cref="LockUse.Wait"/>, wait
+    /// for) <paramref name="instance"/>, a lock of <paramref name="lockClass"/>, at
+    /// <paramref name="point"/>. Called before any wait, so the order is recorded even when the
+    /// acquisition never completes. For a wait, <paramref name="dropping"/> is a held lock the
+    /// caller drops before it sleeps (xa_lock around get_unlocked_entry's sleep): it orders nothing.
+    /// A scheduler that does not validate lock order ignores it.
+    /// </summary>
+    void LockAcquire(object instance, LockClass lockClass, LockUse use, string point, object? dropping = null)
+    {
+    }
+
+    /// <summary>lock_release: <paramref name="instance"/> is released. Ignored like <see cref="LockAcquire"/>.</summary>
+    void LockRelease(object instance)
+    {
+    }
 }

@@ -34,11 +34,15 @@ public sealed class RwSemaphore
     {
         modelScheduler = seam.Scheduler;
         Name = name;
+        Class = LockClass.Of(name);
         downReadPoint = "down_read(" + name + ")";
         downWritePoint = "down_write(" + name + ")";
     }
 
     public string Name { get; }
+
+    /// <summary>The lockdep class: the name without its instance suffix (ILOCK#1 is of class ILOCK).</summary>
+    public LockClass Class { get; }
 
     public bool IsWriteLocked => Volatile.Read(ref count) == WriterHeld;
 
@@ -48,9 +52,7 @@ public sealed class RwSemaphore
     {
         if (scheduler is not null)
         {
-            scheduler.Reschedule(downReadPoint);
-            while (!TryDownRead())
-                scheduler.Block(this, downReadPoint);
+            DownReadModel(Class);
             return;
         }
         if (TryDownRead())
@@ -66,7 +68,28 @@ public sealed class RwSemaphore
         }
     }
 
-    public bool TryDownRead()
+    /// <summary>
+    /// down_read_nested: down_read, telling lockdep this is the inner of several locks of this
+    /// class that the caller holds in a safe order (<see cref="LockClass.Subclass"/>).
+    /// </summary>
+    public void DownReadNested(int subclass)
+    {
+        if (scheduler is not null)
+            DownReadModel(LockClass.Of(Name, subclass));
+        else
+            DownRead();
+    }
+
+    private void DownReadModel(LockClass lockClass)
+    {
+        var model = scheduler!;
+        model.Reschedule(downReadPoint);
+        model.LockAcquire(this, lockClass, LockUse.Read, downReadPoint);
+        while (!TryDownRead())
+            model.Block(this, downReadPoint);
+    }
+
+    private bool TryDownRead()
     {
         scheduler?.Access(this, write: true);
         while (true)
@@ -81,7 +104,11 @@ public sealed class RwSemaphore
 
     public void UpRead()
     {
-        scheduler?.Access(this, write: true);
+        if (scheduler is not null)
+        {
+            scheduler.Access(this, write: true);
+            scheduler.LockRelease(this);
+        }
         int after = Interlocked.Decrement(ref count);
         Invariant.Holds(after >= 0, $"up_read without down_read on {Name}");
         if (after == 0)
@@ -92,11 +119,7 @@ public sealed class RwSemaphore
     {
         if (scheduler is not null)
         {
-            scheduler.Reschedule(downWritePoint);
-            waitingWriters++;
-            while (!TryTakeWrite())
-                scheduler.Block(this, downWritePoint);
-            waitingWriters--;
+            DownWriteModel(Class);
             return;
         }
         if (TryTakeWrite())
@@ -112,9 +135,33 @@ public sealed class RwSemaphore
         }
     }
 
+    /// <summary>down_write_nested: down_write as the inner of several locks of this class (see <see cref="DownReadNested"/>).</summary>
+    public void DownWriteNested(int subclass)
+    {
+        if (scheduler is not null)
+            DownWriteModel(LockClass.Of(Name, subclass));
+        else
+            DownWrite();
+    }
+
+    private void DownWriteModel(LockClass lockClass)
+    {
+        var model = scheduler!;
+        model.Reschedule(downWritePoint);
+        model.LockAcquire(this, lockClass, LockUse.Write, downWritePoint);
+        waitingWriters++;
+        while (!TryTakeWrite())
+            model.Block(this, downWritePoint);
+        waitingWriters--;
+    }
+
     public void UpWrite()
     {
-        scheduler?.Access(this, write: true);
+        if (scheduler is not null)
+        {
+            scheduler.Access(this, write: true);
+            scheduler.LockRelease(this);
+        }
         int before = Interlocked.Exchange(ref count, 0);
         Invariant.Holds(before == WriterHeld, $"up_write without down_write on {Name}");
         WakeSleepers();

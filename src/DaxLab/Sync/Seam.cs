@@ -80,6 +80,26 @@ public sealed class Seam
             Scheduler?.Access(resource, write);
     }
 
+    /// <summary>
+    /// lock_acquire for a lock that is not a seam primitive (a bit in an index entry, a
+    /// DaxLab.RangeLocks lock): see <see cref="IScheduler.LockAcquire"/>. Callers that would box
+    /// or allocate an <paramref name="instance"/> for it guard the call with <see cref="Tracing"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void LockAcquire(object instance, LockClass lockClass, LockUse use, string point, object? dropping = null)
+    {
+        if (!CompiledOut)
+            Scheduler?.LockAcquire(instance, lockClass, use, point, dropping);
+    }
+
+    /// <summary>lock_release for a lock announced with <see cref="LockAcquire"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void LockRelease(object instance)
+    {
+        if (!CompiledOut)
+            Scheduler?.LockRelease(instance);
+    }
+
     public Spinlock NewSpinLock(string name) => new(this, name);
 
     public RwSemaphore NewRwSemaphore(string name) => new(this, name);

@@ -24,10 +24,14 @@ public sealed class Spinlock
     {
         modelScheduler = seam.Scheduler;
         Name = name;
+        Class = LockClass.Of(name);
         lockPoint = "spin_lock(" + name + ")";
     }
 
     public string Name { get; }
+
+    /// <summary>The lockdep class: the name without its instance suffix.</summary>
+    public LockClass Class { get; }
 
     public void Lock()
     {
@@ -37,6 +41,7 @@ public sealed class Spinlock
             return;
         }
         scheduler.Reschedule(lockPoint);
+        scheduler.LockAcquire(this, Class, LockUse.Write, lockPoint);
         while (modelHeld)
             scheduler.Block(this, lockPoint);
         scheduler.Access(this, write: true);
@@ -53,6 +58,7 @@ public sealed class Spinlock
         Invariant.Holds(modelHeld, $"spin_unlock of an unlocked {Name}");
         scheduler.Access(this, write: true);
         modelHeld = false;
+        scheduler.LockRelease(this);
         scheduler.Wake(this);
     }
 

@@ -13,10 +13,14 @@ namespace DaxLab.Sync;
 /// finish_wait: <see cref="Prepare"/> runs while the caller still holds the lock that guards
 /// the condition (the index lock), so a wake issued after the caller drops that lock finds the
 /// waiter already queued and cannot be lost.
-/// Lock order: index lock (xa_lock) → bucket gate. The gate is a leaf.
+/// Lock order: index lock (xa_lock) → bucket gate. The gate is a leaf. Its lockdep class is
+/// <see cref="GateClass"/>, the one class of every wait_queue_head's lock.
 /// </remarks>
 public sealed class WaitQueueTable
 {
+    /// <summary>The lockdep class of the bucket gates: wait_queue_head_t's spin lock.</summary>
+    public static readonly LockClass GateClass = new("wait_queue_head");
+
     private readonly Bucket?[] buckets;
     private readonly IScheduler? modelScheduler;
 
@@ -38,8 +42,11 @@ public sealed class WaitQueueTable
         var bucket = BucketOf(key);
         var waiter = new Waiter(key, bucket);
         scheduler?.Access(bucket, write: true);
-        lock (bucket.Gate)
-            bucket.Waiters.Add(waiter);
+        using (Annotate(bucket, "prepare_to_wait_exclusive"))
+        {
+            lock (bucket.Gate)
+                bucket.Waiters.Add(waiter);
+        }
         return waiter;
     }
 
@@ -67,8 +74,11 @@ public sealed class WaitQueueTable
     public void Finish(Waiter waiter)
     {
         scheduler?.Access(waiter.Bucket, write: true);
-        lock (waiter.Bucket.Gate)
-            waiter.Bucket.Waiters.Remove(waiter);
+        using (Annotate(waiter.Bucket, "finish_wait"))
+        {
+            lock (waiter.Bucket.Gate)
+                waiter.Bucket.Waiters.Remove(waiter);
+        }
     }
 
     /// <summary>Wakes the first waiter for <paramref name="key"/>, or all of them.</summary>
@@ -81,6 +91,7 @@ public sealed class WaitQueueTable
         if (bucket is null)
             return;
         scheduler?.Access(bucket, write: true);
+        using var gate = Annotate(bucket, "__wake_up");
         lock (bucket.Gate)
         {
             if (bucket.Waiters.Count == 0)
@@ -99,6 +110,19 @@ public sealed class WaitQueueTable
             if (woke && scheduler is null)
                 Monitor.PulseAll(bucket.Gate);
         }
+    }
+
+    /// <summary>Tells lockdep, under a scheduler, that the caller takes <paramref name="bucket"/>'s gate until the scope ends.</summary>
+    private GateScope Annotate(Bucket bucket, string point)
+    {
+        scheduler?.LockAcquire(bucket, GateClass, LockUse.Write, point);
+        return new GateScope(scheduler, bucket);
+    }
+
+    /// <summary>The lockdep release of a bucket gate: a struct, so real threads pay a null check and no allocation.</summary>
+    private readonly struct GateScope(IScheduler? scheduler, Bucket bucket) : IDisposable
+    {
+        public void Dispose() => scheduler?.LockRelease(bucket);
     }
 
     private ref Bucket? SlotOf(WaitKey key) => ref buckets[key.GetHashCode() & (buckets.Length - 1)];

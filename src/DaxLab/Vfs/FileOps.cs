@@ -22,7 +22,7 @@ public static class FileOps
     /// </summary>
     public static int Read(DaxInode inode, long pos, ref IovIter iter)
     {
-        CheckOffset(pos);
+        VerifyArea(pos, iter.Count);
         using var iolock = inode.IRwsem.Read();
         using var held = inode.Locks.LockRead(pos, iter.Count);
         return inode.Core.IomapRead(inode.Inode, pos, ref iter);
@@ -41,7 +41,7 @@ public static class FileOps
     /// </summary>
     public static int Write(DaxInode inode, long pos, ref IovIter iter)
     {
-        CheckOffset(pos);
+        VerifyArea(pos, iter.Count);
         int length = iter.Count;
         if (length == 0)
             return 0;
@@ -181,6 +181,42 @@ public static class FileOps
         return allocated;
     }
 
+    /// <summary>
+    /// FS_IOC_FIEMAP as XFS answers it (xfs_vn_fiemap: i_rwsem shared around iomap_fiemap):
+    /// fiemap_prep's checks (a zero length is EINVAL, a start at or past the largest file EFBIG,
+    /// a range past it cut there), then each written or unwritten extent overlapping
+    /// [start, start + length), cut to the blocks of the range, at most
+    /// <paramref name="maxExtents"/> of them. The last one found is marked Last when all fit, as
+    /// iomap_fiemap flags the extent it held back; when they do not, none is, and the caller
+    /// asks again from the end of the last (xfs_io's batches of 32).
+    /// </summary>
+    public static List<FiemapExtent> Fiemap(DaxInode inode, long start, long length, int maxExtents)
+    {
+        Invariant.Holds(maxExtents > 0, "fiemap into room for at least one extent");
+        if (length <= 0)
+            throw new ErrnoException(Errno.EINVAL, "fiemap: zero length");
+        if (start < 0 || start >= Geometry.MaxFileSize)
+            throw new ErrnoException(Errno.EFBIG, "fiemap: start past the largest file");
+        long end = start + Math.Min(length, Geometry.MaxFileSize - start);
+        var found = new List<FiemapExtent>();
+        using (inode.IRwsem.Read())
+        {
+            for (long pos = start; pos < end && found.Count <= maxExtents;)
+            {
+                var iomap = inode.Core.Fs.IomapBegin(inode.Inode, pos, end - pos, Fs.IomapOp.Read);
+                if (iomap.Type != Fs.IomapType.Hole)
+                    found.Add(new FiemapExtent(iomap.Offset, iomap.Addr, iomap.Length, iomap.Type == Fs.IomapType.Unwritten, Last: false));
+                inode.Core.Fs.IomapEnd(inode.Inode, pos, end - pos, Math.Min(iomap.End, end) - pos, Fs.IomapOp.Read, iomap);
+                pos = iomap.End;
+            }
+        }
+        if (found.Count > maxExtents)
+            return found[..maxExtents];
+        if (found.Count > 0)
+            found[^1] = found[^1] with { Last = true };
+        return found;
+    }
+
     private static void FlushWrites(DaxInode inode)
     {
         if (inode.Unflushed.TakeAll(out long address, out long length))
@@ -227,10 +263,15 @@ public static class FileOps
         Rmap.UnmapMappingRange(inode.Mapping, first, last, evenCows);
     }
 
-    private static void CheckOffset(long pos)
+    /// <summary>
+    /// rw_verify_area: a negative offset, or a range whose end does not fit in loff_t, is EINVAL
+    /// before the file system sees it, which is why a write near 2^63 says "Invalid argument"
+    /// and not EFBIG, and a read there fails instead of reading nothing.
+    /// </summary>
+    private static void VerifyArea(long pos, long count)
     {
-        if (pos < 0)
-            throw new ErrnoException(Errno.EINVAL, "negative file offset");
+        if (pos < 0 || count > long.MaxValue - pos)
+            throw new ErrnoException(Errno.EINVAL, "negative file offset or a range past 2^63");
     }
 
     private static void CheckEnd(long pos, long length)
@@ -246,3 +287,10 @@ public static class FileOps
         CheckEnd(offset, length);
     }
 }
+
+/// <summary>
+/// One extent as FS_IOC_FIEMAP reports it: file bytes [FileOffset, FileOffset + Length) at
+/// device byte DeviceAddress; Unwritten is FIEMAP_EXTENT_UNWRITTEN (allocated, reads as zeros),
+/// Last is FIEMAP_EXTENT_LAST (no extent follows in the range asked about).
+/// </summary>
+public readonly record struct FiemapExtent(long FileOffset, long DeviceAddress, long Length, bool Unwritten, bool Last);

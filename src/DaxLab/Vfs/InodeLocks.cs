@@ -52,15 +52,23 @@ public readonly struct Held : IDisposable
         this.other = other;
     }
 
-    public static Held Read(RwSemaphore semaphore)
+    /// <summary>down_read, or down_read_nested for a <paramref name="subclass"/> other than 0.</summary>
+    public static Held Read(RwSemaphore semaphore, int subclass = 0)
     {
-        semaphore.DownRead();
+        if (subclass == 0)
+            semaphore.DownRead();
+        else
+            semaphore.DownReadNested(subclass);
         return new Held(semaphore, write: false, null);
     }
 
-    public static Held Write(RwSemaphore semaphore)
+    /// <summary>down_write, or down_write_nested for a <paramref name="subclass"/> other than 0.</summary>
+    public static Held Write(RwSemaphore semaphore, int subclass = 0)
     {
-        semaphore.DownWrite();
+        if (subclass == 0)
+            semaphore.DownWrite();
+        else
+            semaphore.DownWriteNested(subclass);
         return new Held(semaphore, write: true, null);
     }
 

@@ -7,12 +7,19 @@ namespace DaxLab.Vfs;
 /// <summary>mmap(2), munmap(2), msync(2) and madvise(2) on DAX files.</summary>
 public static class MmapOps
 {
+    /// <summary>TASK_SIZE of x86-64 with 4-level page tables: no mapping is longer than the user address space.</summary>
+    public const long TaskSize = (1L << 47) - Geometry.PageSize;
+
     /// <summary>mmap: a new mapping with an empty page table, linked into the file's reverse map.</summary>
     public static VmArea Mmap(DaxInode inode, long offset, long length, MapProtection protection, bool shared)
     {
         if (offset < 0 || (offset & Geometry.PageMask) != 0 || length <= 0)
             throw new ErrnoException(Errno.EINVAL, "mmap: offset not page-aligned or length not positive");
-        if (offset + length > Geometry.MaxFileSize)
+        // do_mmap's order: a length no address space holds is ENOMEM before file_mmap_ok's
+        // EOVERFLOW, whose test is written so that offset + length cannot overflow.
+        if (length > TaskSize)
+            throw new ErrnoException(Errno.ENOMEM, "mmap: length larger than the address space");
+        if (offset > Geometry.MaxFileSize - Geometry.PageAlignUp(length))
             throw new ErrnoException(Errno.EOVERFLOW, "mmap: range past the maximum file size");
         var vma = new VmArea(inode.Mapping, inode, inode.Core.Device, inode.Core.Seam,
             offset >> Geometry.PageShift, length, protection, shared);

@@ -18,9 +18,9 @@ public class MappedBufferTests
     [InlineData("pread 0 4k -M", "-M needs a value")]
     public void A_mapped_buffer_that_cannot_be_had_is_the_scenarios_error(string command, string expected)
     {
-        var scenario = Scenario.Parse($"scenario x\nsetup:\n    truncate 8k\n    mmap -rw 0 8k\ncpu a:\n    pread 0 4k\ncpu b:\n    {command}\n", "x.scn");
-        var error = Assert.Throws<FormatException>(() => ScenarioRunner.Validate(scenario, "x.scn"));
-        Assert.Contains("x.scn: cpu b: ", error.Message);
+        string text = $"scenario x\nsetup:\n    truncate 8k\n    mmap -rw 0 8k\ncpu a:\n    pread 0 4k\ncpu b:\n    {command}\n";
+        var error = Assert.Throws<ScenarioFileException>(() => ScenarioRunner.Validate(Scenario.Parse(text, "x.scn"), "x.scn"));
+        Assert.Contains("x.scn:8: cpu b: ", error.Message);
         Assert.Contains(expected, error.Message);
     }
 

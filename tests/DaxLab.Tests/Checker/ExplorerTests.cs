@@ -74,9 +74,8 @@ public class ExplorerTests(ITestOutputHelper output)
     public void Ab_ba_spinlocks_deadlock_and_the_report_names_both_waits()
     {
         var result = Explorer.Explore(Toys.AbBaSpinlocks, Dfs());
-        var failure = Assert.Single(result.Failures);
+        var failure = Assert.Single(result.Failures, f => f.Kind == FailureKind.Deadlock);
         output.WriteLine(failure.ToString());
-        Assert.Equal(FailureKind.Deadlock, failure.Kind);
         Assert.Contains("CPU1 - A then B: asleep at spin_lock(B) on spinlock B", failure.Message);
         Assert.Contains("CPU2 - B then A: asleep at spin_lock(A) on spinlock A", failure.Message);
         Assert.Equal(1, failure.Preemptions);
@@ -86,11 +85,41 @@ public class ExplorerTests(ITestOutputHelper output)
     public void Ab_ba_rw_semaphores_deadlock_and_the_report_names_both_waits()
     {
         var result = Explorer.Explore(Toys.AbBaRwSemaphores, Dfs());
-        var failure = Assert.Single(result.Failures);
+        var failure = Assert.Single(result.Failures, f => f.Kind == FailureKind.Deadlock);
         output.WriteLine(failure.ToString());
-        Assert.Equal(FailureKind.Deadlock, failure.Kind);
         Assert.Contains("CPU1 - write(2): asleep at down_read(mmap_sem) on rw_semaphore mmap_sem", failure.Message);
         Assert.Contains("CPU2 - page fault: asleep at down_read(i_rwsem) on rw_semaphore i_rwsem", failure.Message);
+    }
+
+    [Fact]
+    public void Progress_reports_every_run_with_its_place_in_the_tree()
+    {
+        var seen = new List<ExploreProgress>();
+        var result = Explorer.Explore(seam => Toys.Independent(seam, cpus: 3, steps: 1, resources: 3),
+            Dfs(bound: null, reduction: false) with { Progress = seen.Add });
+        Assert.Equal(6, result.Schedules);
+        Assert.Equal([1, 2, 3, 4, 5, 6], seen.Select(p => p.Schedules));
+        // Three first choices, two second ones: an even tree, where a run's place is exact.
+        Assert.Equal([0, 1 / 6.0, 2 / 6.0, 3 / 6.0, 4 / 6.0, 5 / 6.0], seen.Select(p => p.Share!.Value), new ToleranceComparer(1e-9));
+        Assert.All(seen, p => Assert.Equal(3, p.Steps));
+        Assert.All(seen, p => Assert.Null(p.Bound));
+    }
+
+    [Fact]
+    public void Random_strategies_report_no_share_of_a_tree()
+    {
+        var seen = new List<ExploreProgress>();
+        Explorer.Explore(seam => Toys.Counter(seam, locked: false), new ExploreOptions(StrategyKind.Random, MaxSchedules: 5, Progress: seen.Add));
+        Assert.Equal(5, seen.Count);
+        Assert.All(seen, p => Assert.Null(p.Share));
+        Assert.Equal(1, seen[^1].Failures);
+    }
+
+    private sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>
+    {
+        public bool Equals(double x, double y) => Math.Abs(x - y) <= tolerance;
+
+        public int GetHashCode(double value) => 0;
     }
 
     [Fact]

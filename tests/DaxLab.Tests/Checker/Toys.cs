@@ -73,6 +73,55 @@ internal static class Toys
     }
 
     /// <summary>
+    /// Two CPUs race to claim a flag (read and set in one step); only the winner takes its two
+    /// rw semaphores: CPU1 A then B, CPU2 B then A when <paramref name="inverted"/>, else A then
+    /// B too. One CPU takes locks per run, so no schedule can deadlock: the inverted order shows
+    /// only across runs, which is what lockdep is for.
+    /// </summary>
+    public static RunSetup ClaimThenLock(Seam seam, bool inverted, bool read = false)
+    {
+        var claim = new Cell();
+        IDisposable Take(RwSemaphore semaphore) => read ? semaphore.Read() : semaphore.Write();
+        var a = seam.NewRwSemaphore("A");
+        var b = seam.NewRwSemaphore("B");
+        CpuBody Claimant(string label, RwSemaphore first, RwSemaphore second) => new(label, () =>
+        {
+            seam.Point("claim");
+            seam.Access(claim, write: true);
+            if (claim.Value++ > 0)
+                return;
+            using (Take(first))
+            {
+                seam.Point("between_locks");
+                using (Take(second))
+                    seam.Note("holds both");
+            }
+        });
+        return new RunSetup([Claimant("CPU1 - A then B", a, b), inverted ? Claimant("CPU2 - B then A", b, a) : Claimant("CPU2 - A then B", a, b)]);
+    }
+
+    /// <summary>
+    /// One CPU nests the two instances of one class, ILOCK#1 then ILOCK#2, the inner one under
+    /// subclass <paramref name="subclass"/> (0: no annotation).
+    /// </summary>
+    public static RunSetup NestedInstances(Seam seam, int subclass)
+    {
+        var outer = seam.NewRwSemaphore("ILOCK#1");
+        var inner = seam.NewRwSemaphore("ILOCK#2");
+        return new RunSetup([new CpuBody("CPU1 - rename", () =>
+        {
+            using (outer.Write())
+            {
+                if (subclass == 0)
+                    inner.DownWrite();
+                else
+                    inner.DownWriteNested(subclass);
+                inner.UpWrite();
+            }
+        })]);
+    }
+
+    /// <summary>
     /// Each CPU takes <paramref name="steps"/> steps, each writing resources[cpu % resources]:
     /// with as many resources as CPUs, every step of one CPU is independent of the others'.
     /// </summary>

@@ -7,7 +7,17 @@ namespace DaxLab.Tests.Cli;
 /// read or write leaves the real mapping, and no mapped store lands past EOF in the last page
 /// (whose fate on a later truncate is file-system specific).
 /// </summary>
-public sealed class CommandListGenerator(int seed)
+/// <remarks>
+/// fiemap lines (and, with <paramref name="withBmap"/>, bmap lines) are put in afterwards with a
+/// generator of their own, so the lists of a seed stay the other commands they were before
+/// fiemap existed. bmap is only for runs on a host file, where xfs_io refuses it on ext4 as
+/// foreign; on the DaxLab device it answers as on XFS (docs/io.md), which ext4 cannot show.
+/// Without <paramref name="listExtentsAfterKnownDifferences"/> no listing follows an fzero or a
+/// falloc -k: the DaxLab file system's FALLOC_FL_ZERO_RANGE leaves holes as holes, and its
+/// truncate to the same size keeps blocks preallocated past EOF, where ext4 and XFS preallocate
+/// and free them (docs/io.md, differences).
+/// </remarks>
+public sealed class CommandListGenerator(int seed, bool withBmap = false, bool listExtentsAfterKnownDifferences = true)
 {
     /// <summary>The unit of mapping and of SIGBUS.</summary>
     const long Page = 4096;
@@ -27,13 +37,40 @@ public sealed class CommandListGenerator(int seed)
     int current = -1;
     long size;
 
-    /// <summary>Between 5 and 15 commands; the file starts empty (created by -f).</summary>
+    /// <summary>Draws the extent listings, apart from <see cref="random"/> (see the remarks).</summary>
+    readonly Random extentRandom = new(seed * 7919 + 17);
+
+    /// <summary>Between 5 and 15 commands, then one or two extent listings among them; the file starts empty (created by -f).</summary>
     public IReadOnlyList<string> Generate()
     {
         int count = random.Next(5, 16);
         while (commands.Count < count)
             AddOne();
+        int firstDifference = commands.FindIndex(c => c.StartsWith("fzero") || c.StartsWith("falloc -k"));
+        int lastPlace = listExtentsAfterKnownDifferences || firstDifference < 0 ? commands.Count : firstDifference;
+        for (int listings = 1 + extentRandom.Next(2); listings > 0; listings--)
+            commands.Insert(extentRandom.Next(lastPlace + 1), ExtentListing());
         return commands;
+    }
+
+    /// <summary>
+    /// fiemap in its forms (plain, -v, -l, a start, a range), or bmap when asked for. No -n: it
+    /// counts lines, and ext4 may split an extent where the DaxLab file system does not.
+    /// </summary>
+    string ExtentListing()
+    {
+        if (withBmap && extentRandom.Next(4) == 0)
+            return new[] { "bmap", "bmap -v", "bmap -vp" }[extentRandom.Next(3)];
+        string flags = new[] { "", "-v ", "-l ", "-vl " }[extentRandom.Next(4)];
+        long offset = extentRandom.NextInt64(MaxFileSize) / 512 * 512;
+        long length = 1 + extentRandom.NextInt64(256 * 1024);
+        string range = extentRandom.Next(3) switch
+        {
+            0 => "",
+            1 => $" {offset}",
+            _ => $" {offset} {length}",
+        };
+        return $"fiemap {flags}{range}".TrimEnd().Replace("  ", " ");
     }
 
     /// <summary>Picks a command kind by weight; kinds that need a mapping fall back to mmap without one.</summary>

@@ -38,6 +38,11 @@ public sealed class ErrorPathTests
         { ["help nosuch"], "command nosuch not found\n", "", 0 },
         { ["help close"], "close -- close the current open file\n", "", 0 },
         { ["quit", "frobnicate"], "", "", 0 },
+        { ["bmap -v"], "", "foreign file active, bmap command is for XFS filesystems only\n", 0 },
+        { ["fiemap -z"], "fiemap [-alv] [-n nx] [offset [len]] -- print block mapping for a file\n", "fiemap: invalid option -- 'z'\n", 1 },
+        { ["fiemap x"], "non-numeric offset argument -- x\n", "", 1 },
+        { ["fiemap 0 x"], "non-numeric len argument -- x\n", "", 1 },
+        { ["fiemap 1e"], "f:\n", "xfs_io: ioctl(FS_IOC_FIEMAP) [\"f\"]: File too large\n", 1 },
     };
 
     [Theory]
@@ -88,6 +93,56 @@ public sealed class ErrorPathTests
         RunResult actual = XfsIo.RunOursOnHost(directory, commands);
         Directory.Delete(directory, recursive: true);
         return expected.Comparable == actual.Comparable ? null : XfsIo.Describe("error-path list", commands, expected, actual);
+    }
+
+    /// <summary>
+    /// Offsets at the edge of loff_t and of the address space, as xfs_io 6.1 reports them on ext4:
+    /// the kernel's range checks (rw_verify_area, do_mmap) answer before any file system does, so
+    /// the DaxLab engine must give the same errno as ext4 there.
+    /// </summary>
+    public static TheoryData<string[], string, string, int> EdgeCases => new()
+    {
+        { ["pwrite 9223372036854775807 1"], "", "pwrite: Invalid argument\n", 1 },
+        { ["pwrite 9223372036854771712 4096"], "", "pwrite: Invalid argument\n", 1 },
+        { ["pwrite 9223372036854775806 4k"], "", "pwrite: Invalid argument\n", 1 },
+        { ["pwrite 9223372036854771712 4095"], "", "pwrite: File too large\n", 1 },
+        { ["pread 9223372036854775807 4k"], "", "pread: Invalid argument\n", 1 },
+        { ["pread 9223372036854771712 4096"], "", "pread: Invalid argument\n", 1 },
+        { ["mmap 9223372036854771712 4096"], "", "mmap: Value too large for defined data type\n", 1 },
+        { ["mmap 0 9223372036854775807"], "", "mmap: Cannot allocate memory\n", 1 },
+        { ["mmap 9223372036854775807 1"], "", "mmap: Invalid argument\n", 1 },
+        { ["mmap -r 0 0"], "", "mmap: Invalid argument\n", 1 },
+    };
+
+    [Theory]
+    [MemberData(nameof(EdgeCases))]
+    public void DaxBackendMatchesRecordedXfsIoTextAtTheEdges(string[] commands, string expectedOut, string expectedErr, int expectedStatus)
+    {
+        RunResult ours = RunOnDax(commands);
+        Assert.Equal(expectedOut, XfsIoFilter.FilterXfsIo(ours.Output));
+        Assert.Equal(expectedErr, ours.Errors);
+        Assert.Equal(expectedStatus, ours.ExitCode);
+    }
+
+    [XfsIoFact]
+    public void DaxBackendMatchesInstalledXfsIoAtTheEdges()
+    {
+        var failures = EdgeCases.Select(row => (string[])row[0]).Select(commands =>
+        {
+            string directory = XfsIo.NewScratchDirectory();
+            RunResult expected = XfsIo.RunReal(directory, commands);
+            Directory.Delete(directory, recursive: true);
+            RunResult actual = RunOnDax(commands);
+            return expected.Comparable == actual.Comparable ? null : XfsIo.Describe("edge list on the DaxLab engine", commands, expected, actual);
+        }).OfType<string>().ToArray();
+        Assert.True(failures.Length == 0, string.Join("\n\n", failures));
+    }
+
+    /// <summary>The interpreter over the engine, on a fresh in-memory device (the product path).</summary>
+    static RunResult RunOnDax(string[] commands)
+    {
+        using var backend = new DaxLab.Cli.Io.Backends.DaxBackend(DaxFileSystem.CreateInMemory(16L << 20), ownsFileSystem: true);
+        return XfsIo.RunOurs(backend, commands);
     }
 
     [XfsIoFact]

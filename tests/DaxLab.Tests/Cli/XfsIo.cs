@@ -14,6 +14,9 @@ public readonly record struct RunResult(string Output, string Errors, int ExitCo
 {
     /// <summary>Both streams after the comparison filter, with the status, for one-line asserts.</summary>
     public string Comparable => XfsIoFilter.ForComparison(Output) + $"\n--- stderr ---\n{Errors}[exit {ExitCode}]";
+
+    /// <summary>As <see cref="Comparable"/> for runs on two file systems: unwritten extents count as allocated (XfsIoFilter.FilterFiemap).</summary>
+    public string ComparableAcrossFileSystems => XfsIoFilter.ForComparison(Output, allocatedAlike: true) + $"\n--- stderr ---\n{Errors}[exit {ExitCode}]";
 }
 
 /// <summary>A fact that needs the real xfs_io; skipped, saying why, only when xfs_io is not installed.</summary>
@@ -44,8 +47,8 @@ public static class XfsIo
         return path;
     }
 
-    /// <summary>xfs_io [-f] -c ... FILE in <paramref name="directory"/>, stdout and stderr on pipes.</summary>
-    public static RunResult RunReal(string directory, IReadOnlyList<string> commands, string file = "f", bool create = true)
+    /// <summary>xfs_io [-f] [-r] -c ... FILE in <paramref name="directory"/>, stdout and stderr on pipes.</summary>
+    public static RunResult RunReal(string directory, IReadOnlyList<string> commands, string file = "f", bool create = true, bool readOnly = false)
     {
         var start = new ProcessStartInfo(ExecutablePath!)
         {
@@ -55,6 +58,8 @@ public static class XfsIo
         };
         if (create)
             start.ArgumentList.Add("-f");
+        if (readOnly)
+            start.ArgumentList.Add("-r");
         foreach (string command in commands)
         {
             start.ArgumentList.Add("-c");
@@ -71,7 +76,7 @@ public static class XfsIo
     /// <summary>The interpreter in-process on <paramref name="backend"/>.</summary>
     public static RunResult RunOurs(IIoBackend backend, IReadOnlyList<string> commands, string file = "f", bool create = true)
     {
-        var arguments = new IoArguments(null, true, create, commands, [file]);
+        var arguments = new IoArguments(null, true, create, commands, [file], backend.ReadOnly);
         var output = new StringWriter();
         var errors = new StringWriter();
         int status = IoRunner.Run(arguments, backend, output, errors, CBuffering.Full, out _);
@@ -86,10 +91,10 @@ public static class XfsIo
     }
 
     /// <summary>A readable account of a mismatch: the list that reruns it and the first lines that differ.</summary>
-    public static string Describe(string what, IReadOnlyList<string> commands, RunResult expected, RunResult actual)
+    public static string Describe(string what, IReadOnlyList<string> commands, RunResult expected, RunResult actual, bool acrossFileSystems = false)
     {
-        string[] want = expected.Comparable.Split('\n');
-        string[] got = actual.Comparable.Split('\n');
+        string[] want = (acrossFileSystems ? expected.ComparableAcrossFileSystems : expected.Comparable).Split('\n');
+        string[] got = (acrossFileSystems ? actual.ComparableAcrossFileSystems : actual.Comparable).Split('\n');
         int first = 0;
         while (first < want.Length && first < got.Length && want[first] == got[first])
             first++;

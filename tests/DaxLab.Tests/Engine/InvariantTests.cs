@@ -11,7 +11,7 @@ public class InvariantTests
     [Fact]
     public void A_broken_invariant_throws_with_its_words_on_real_threads()
     {
-        var index = new MappingIndex(Seam.RealThreads.NewSpinLock("xa_lock"));
+        var index = new MappingIndex(Seam.RealThreads);
         var broken = Assert.Throws<InvariantViolationException>(() => index.Store(3, DaxEntry.MakeZero(pmd: false)));
         Assert.Contains("xa_lock is held when the index changes", broken.Message);
     }
@@ -19,7 +19,7 @@ public class InvariantTests
     [Fact]
     public void An_entry_replaced_without_its_lock_is_caught()
     {
-        var index = new MappingIndex(Seam.RealThreads.NewSpinLock("xa_lock"));
+        var index = new MappingIndex(Seam.RealThreads);
         using var xa = index.XaLock.Hold();
         index.Store(3, DaxEntry.MakeZero(pmd: false));
         var broken = Assert.Throws<InvariantViolationException>(() => index.Store(3, DaxEntry.MakeMapped(9, pmd: false)));
@@ -41,7 +41,7 @@ public class InvariantTests
     /// <summary>CPU1 keeps the rule, CPU2 breaks it: the kind of slip the invariant is there to catch.</summary>
     private static RunSetup ForgetfulStore(Seam seam)
     {
-        var index = new MappingIndex(seam.NewSpinLock("xa_lock"));
+        var index = new MappingIndex(seam);
         return new RunSetup(
         [
             new CpuBody("CPU1 - stores under xa_lock", () =>

@@ -8,7 +8,7 @@ public class MappingIndexTests
     [Fact]
     public void Pmd_entry_covers_its_512_pages_and_counts_once()
     {
-        var index = new MappingIndex(Seam.RealThreads.NewSpinLock("xa_lock"));
+        var index = new MappingIndex(Seam.RealThreads);
         using var xa = index.XaLock.Hold();
         index.Store(1024 + 7, DaxEntry.MakeZero(pmd: true));
         Assert.Equal(1, index.Count);
@@ -24,7 +24,7 @@ public class MappingIndexTests
     [Fact]
     public void Pte_entries_are_found_in_order_and_detected_as_a_pmd_conflict()
     {
-        var index = new MappingIndex(Seam.RealThreads.NewSpinLock("xa_lock"));
+        var index = new MappingIndex(Seam.RealThreads);
         using var xa = index.XaLock.Hold();
         index.Store(5, DaxEntry.MakeMapped(77, pmd: false));
         index.Store(2000, DaxEntry.MakeZero(pmd: false));
@@ -60,7 +60,7 @@ public class MappingIndexTests
     [Fact]
     public void FindNext_agrees_whether_it_walks_the_keys_or_the_nodes()
     {
-        var index = new MappingIndex(Seam.RealThreads.NewSpinLock("xa_lock"));
+        var index = new MappingIndex(Seam.RealThreads);
         using var xa = index.XaLock.Hold();
         var expected = new SortedSet<long>();
         for (long node = 0; node < 20; node++)
@@ -86,7 +86,7 @@ public class MappingIndexTests
     [Fact]
     public void Hole_pages_are_counted_as_they_come_and_go()
     {
-        var index = new MappingIndex(Seam.RealThreads.NewSpinLock("xa_lock"));
+        var index = new MappingIndex(Seam.RealThreads);
         using var xa = index.XaLock.Hold();
         index.Store(7, DaxEntry.MakeHolePage());
         index.Store(9, DaxEntry.MakeZero(pmd: false));

@@ -1,3 +1,4 @@
+using DaxLab.Base;
 using DaxLab.Device;
 using DaxLab.Fs;
 using DaxLab.Sync;
@@ -24,6 +25,13 @@ internal static class FsTestKit
     public static unsafe byte[] Snapshot(PmemDevice device) => new Span<byte>(device.Base, checked((int)device.Size)).ToArray();
 
     public static FileSystem MountCopy(byte[] image) => FileSystem.Mount(DeviceFrom(image), Seam.RealThreads);
+
+    /// <summary>The error mount of a copy of <paramref name="image"/> refuses it with (the test fails if it mounts).</summary>
+    public static ErrnoException MountFails(byte[] image)
+    {
+        using var device = DeviceFrom(image);
+        return Xunit.Assert.Throws<ErrnoException>(() => FileSystem.Mount(device, Seam.RealThreads));
+    }
 
     /// <summary>Disposes the file system and its device.</summary>
     public static void Destroy(this FileSystem fs)

@@ -7,18 +7,22 @@ public sealed class DaxBackend : IIoBackend
 {
     readonly DaxFileSystem fileSystem;
     readonly bool ownsFileSystem;
+    readonly bool readOnly;
 
-    /// <summary>Uses a mounted file system; disposes it with the backend when <paramref name="ownsFileSystem"/>.</summary>
-    public DaxBackend(DaxFileSystem fileSystem, bool ownsFileSystem)
+    /// <summary>Uses a mounted file system; disposes it with the backend when <paramref name="ownsFileSystem"/>; opens files O_RDONLY when <paramref name="readOnly"/> (xfs_io -r).</summary>
+    public DaxBackend(DaxFileSystem fileSystem, bool ownsFileSystem, bool readOnly = false)
     {
         this.fileSystem = fileSystem;
         this.ownsFileSystem = ownsFileSystem;
+        this.readOnly = readOnly;
     }
+
+    public bool ReadOnly => readOnly;
 
     /// <summary>The device's open(2).</summary>
     public IIoFile Open(string path, bool create)
     {
-        var flags = create ? DaxOpenFlags.Create : DaxOpenFlags.None;
+        var flags = (create ? DaxOpenFlags.Create : DaxOpenFlags.None) | (readOnly ? DaxOpenFlags.ReadOnly : DaxOpenFlags.None);
         return new DaxIoFile(path, fileSystem.OpenFile(path, flags));
     }
 
@@ -66,6 +70,25 @@ public sealed class DaxIoFile(string path, DaxFile file) : IIoFile
         DaxStat stat = file.Stat();
         return new IoStat(stat.Ino, stat.Size, stat.Blocks);
     }
+
+    /// <summary>
+    /// FIEMAP through the engine, the u64 range clamped to what a long holds (the engine then
+    /// refuses a start past the largest file, as fiemap_prep does). The DaxLab file system keeps
+    /// no extended attributes, so the attribute fork has no extents.
+    /// </summary>
+    public IReadOnlyList<IoExtent> Fiemap(ulong start, ulong length, int maxExtents, bool attributeFork)
+    {
+        long from = (long)Math.Min(start, long.MaxValue), count = (long)Math.Min(length, long.MaxValue);
+        // fiemap_prep checks the range before either fork is looked at.
+        var extents = file.Fiemap(from, count, maxExtents);
+        if (attributeFork)
+            return [];
+        return extents.Select(e => new IoExtent((ulong)e.FileOffset, (ulong)e.DeviceAddress, (ulong)e.Length,
+            (e.Unwritten ? IoExtent.Unwritten : 0) | (e.Last ? IoExtent.Last : 0))).ToList();
+    }
+
+    /// <summary>The DaxLab file system plays XFS's part (its file operations are xfs_file.c's), so bmap answers.</summary>
+    public bool AnswersXfsIoctls => true;
 
     /// <summary>
     /// mmap through the engine. The API has no MAP_SYNC flag yet (see NOTES-cli.md); on DAX a shared

@@ -7,13 +7,16 @@ namespace DaxLab.Cli.Io.Backends;
 /// kernel's page cache and page faults, for checking the interpreter against xfs_io and for
 /// benchmarking against the kernel's own path.
 /// </summary>
-public sealed class HostBackend(string workingDirectory) : IIoBackend
+/// <param name="readOnly">Opens files O_RDONLY (xfs_io -r).</param>
+public sealed class HostBackend(string workingDirectory, bool readOnly = false) : IIoBackend
 {
+    public bool ReadOnly => readOnly;
+
     /// <summary>open(2), resolving a relative path against the backend's working directory.</summary>
     public IIoFile Open(string path, bool create)
     {
         string resolved = Path.IsPathRooted(path) ? path : Path.Combine(workingDirectory, path);
-        int flags = LibC.O_RDWR | LibC.O_CLOEXEC | (create ? LibC.O_CREAT : 0);
+        int flags = (readOnly ? LibC.O_RDONLY : LibC.O_RDWR) | LibC.O_CLOEXEC | (create ? LibC.O_CREAT : 0);
         int fd = LibC.Open(resolved, flags, LibC.CreateMode);
         LibC.Check(fd, "open");
         return new HostIoFile(path, fd);
@@ -87,6 +90,40 @@ public sealed unsafe class HostIoFile(string path, int fd) : IIoFile
     }
 
     /// <summary>close(2); as on Linux, mappings outlive the descriptor.</summary>
+    /// <summary>struct fiemap's header: fm_start, fm_length, fm_flags, fm_mapped_extents, fm_extent_count, fm_reserved.</summary>
+    const int FiemapHeaderBytes = 32;
+
+    /// <summary>struct fiemap_extent: fe_logical, fe_physical, fe_length, two reserved u64, fe_flags, three reserved u32.</summary>
+    const int FiemapExtentBytes = 56;
+
+    /// <summary>The real ioctl(FS_IOC_FIEMAP), so the host run shows what the kernel's file system reports.</summary>
+    public IReadOnlyList<IoExtent> Fiemap(ulong start, ulong length, int maxExtents, bool attributeFork)
+    {
+        byte[] buffer = new byte[FiemapHeaderBytes + maxExtents * FiemapExtentBytes];
+        fixed (byte* p = buffer)
+        {
+            *(ulong*)p = start;
+            *(ulong*)(p + 8) = length;
+            *(uint*)(p + 16) = LibC.FIEMAP_FLAG_SYNC | (attributeFork ? LibC.FIEMAP_FLAG_XATTR : 0);
+            *(uint*)(p + 24) = (uint)maxExtents;
+            LibC.Check(LibC.Ioctl(fd, LibC.FS_IOC_FIEMAP, p), "ioctl(FS_IOC_FIEMAP)");
+            uint mapped = *(uint*)(p + 20);
+            var extents = new List<IoExtent>((int)mapped);
+            for (int i = 0; i < mapped; i++)
+            {
+                byte* e = p + FiemapHeaderBytes + i * FiemapExtentBytes;
+                extents.Add(new IoExtent(*(ulong*)e, *(ulong*)(e + 8), *(ulong*)(e + 16), *(uint*)(e + 40)));
+            }
+            return extents;
+        }
+    }
+
+    /// <summary>
+    /// xfs_io marks a file foreign unless it is on XFS, and the interpreter shows every host file
+    /// as foreign (fd.flags), so bmap is refused here as xfs_io refuses it on ext4.
+    /// </summary>
+    public bool AnswersXfsIoctls => false;
+
     public void Dispose() => LibC.Close(fd);
 
     /// <summary>The file size now, for deciding which pages of a mapping would raise SIGBUS.</summary>

@@ -5,6 +5,19 @@ namespace DaxLab.Cli.Io.Backends;
 /// <summary>stat(2) fields that the stat command prints.</summary>
 public readonly record struct IoStat(long Ino, long Size, long Blocks);
 
+/// <summary>
+/// struct fiemap_extent: the fields xfs_io prints, in bytes; <see cref="Flags"/> are the
+/// FIEMAP_EXTENT_* bits.
+/// </summary>
+public readonly record struct IoExtent(ulong Logical, ulong Physical, ulong Length, uint Flags)
+{
+    /// <summary>FIEMAP_EXTENT_LAST: no extent follows in the range asked about.</summary>
+    public const uint Last = 0x1;
+
+    /// <summary>FIEMAP_EXTENT_UNWRITTEN: allocated, reads as zeros.</summary>
+    public const uint Unwritten = 0x800;
+}
+
 /// <summary>madvise(2) advice that xfs_io's madvise command can give.</summary>
 public enum IoAdvice
 {
@@ -22,8 +35,11 @@ public enum IoAdvice
 /// </summary>
 public interface IIoBackend : IDisposable
 {
-    /// <summary>open(2) read-write, with O_CREAT when <paramref name="create"/>.</summary>
+    /// <summary>open(2) read-write (read-only when <see cref="ReadOnly"/>), with O_CREAT when <paramref name="create"/>.</summary>
     IIoFile Open(string path, bool create);
+
+    /// <summary>Files open O_RDONLY (xfs_io -r).</summary>
+    bool ReadOnly { get; }
 }
 
 /// <summary>An open file as the interpreter uses it; each member is one system call.</summary>
@@ -58,6 +74,19 @@ public interface IIoFile : IDisposable
 
     /// <summary>fstat(2).</summary>
     IoStat Stat();
+
+    /// <summary>
+    /// ioctl(FS_IOC_FIEMAP) with FIEMAP_FLAG_SYNC, and FIEMAP_FLAG_XATTR for the attribute fork:
+    /// at most <paramref name="maxExtents"/> extents overlapping [start, start + length), the
+    /// range's u64 fields as struct fiemap has them.
+    /// </summary>
+    IReadOnlyList<IoExtent> Fiemap(ulong start, ulong length, int maxExtents, bool attributeFork);
+
+    /// <summary>
+    /// Whether the file answers XFS's own ioctls (XFS_IOC_GETBMAPX), which `bmap` needs: xfs_io
+    /// refuses bmap on any other ("foreign file active").
+    /// </summary>
+    bool AnswersXfsIoctls { get; }
 
     /// <summary>mmap(2) MAP_SHARED (with MAP_SYNC when asked) of file bytes [offset, offset + length).</summary>
     IIoMapping Map(long offset, long length, MapProtection protection, bool mapSync);

@@ -9,6 +9,7 @@ namespace DaxLab.Cli.Io.Backends;
 /// </summary>
 static unsafe partial class LibC
 {
+    public const int O_RDONLY = 0x0;
     public const int O_RDWR = 0x2;
     public const int O_CREAT = 0x40;
     public const int O_CLOEXEC = 0x80000;
@@ -22,6 +23,15 @@ static unsafe partial class LibC
     public const int MAP_SHARED = 0x01;
     public const int MAP_SHARED_VALIDATE = 0x03;
     public const int MAP_SYNC = 0x80000;
+
+    /// <summary>_IOWR('f', 11, struct fiemap).</summary>
+    public const uint FS_IOC_FIEMAP = 0xC020660B;
+    public const uint FIEMAP_FLAG_SYNC = 0x1;
+    public const uint FIEMAP_FLAG_XATTR = 0x2;
+
+    /// <summary>ioctl(2) with a pointer argument (the variadic third argument travels in a register, as a fixed one would).</summary>
+    [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
+    public static partial int Ioctl(int fd, nuint request, void* argument);
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Open(string path, int flags, int mode);

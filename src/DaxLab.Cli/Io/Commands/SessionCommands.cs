@@ -6,8 +6,8 @@ namespace DaxLab.Cli.Io.Commands;
 /// <summary>open, close, stat, print, help and quit: the commands about the session itself.</summary>
 public static class SessionCommands
 {
-    /// <summary>What xfs_io shows for a file that is not on XFS, opened read-write without O_SYNC or O_DIRECT.</summary>
-    const string FileFlags = "non-sync,non-direct,read-write";
+    /// <summary>What xfs_io shows for a file that is not on XFS, opened without O_SYNC or O_DIRECT, read-write or (-r) read-only.</summary>
+    static string FileFlags(IoSession s) => s.Backend.ReadOnly ? "non-sync,non-direct,read-only" : "non-sync,non-direct,read-write";
 
     /// <summary>open [-f] [path]: with no path, stat of the current file; else the new file becomes current.</summary>
     public static bool Open(IoSession s, string[] argv)
@@ -60,7 +60,7 @@ public static class SessionCommands
         for (int i = 0; i < s.Files.Count; i++)
         {
             string tag = i == s.CurrentFileIndex ? $"[{i:000}]" : $" {i:000} ";
-            s.Out($"{tag} {s.Files[i].Path,-14} (foreign,{FileFlags})\n");
+            s.Out($"{tag} {s.Files[i].Path,-14} (foreign,{FileFlags(s)})\n");
         }
     }
 
@@ -83,7 +83,7 @@ public static class SessionCommands
         IIoFile file = s.CurrentFile!;
         if (!s.TryCall("fstat", file.Stat, out IoStat stat))
             return false;
-        s.Out($"fd.path = \"{file.Path}\"\nfd.flags = {FileFlags}\nstat.ino = {stat.Ino}\n"
+        s.Out($"fd.path = \"{file.Path}\"\nfd.flags = {FileFlags(s)}\nstat.ino = {stat.Ino}\n"
             + $"stat.type = regular file\nstat.size = {stat.Size}\nstat.blocks = {stat.Blocks}\n");
         return false;
     }
