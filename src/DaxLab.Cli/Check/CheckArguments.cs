@@ -13,7 +13,8 @@ public sealed record CheckArguments(
     bool Json,
     int? Stress,
     string? Replay,
-    bool CompareReduction = false)
+    bool CompareReduction = false,
+    string? Html = null)
 {
     public static CheckArguments Parse(string[] args)
     {
@@ -28,7 +29,7 @@ public sealed record CheckArguments(
         double budget = CheckCommand.DefaultMatrixBudget.TotalSeconds;
         (int, int)? shard = null;
         int? stress = null;
-        string? replay = null;
+        string? replay = null, html = null;
         for (int i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -55,14 +56,17 @@ public sealed record CheckArguments(
                 case "--json": json = true; break;
                 case "--compare-reduction": compare = true; break;
                 case "--replay": replay = Value(); break;
+                case "--html": html = HtmlPath(Value()); break;
                 default: throw new ArgumentException($"unknown argument '{args[i]}'");
             }
         }
+        if (html is not null && (stress is not null || replay is not null))
+            throw new ArgumentException("--html reports a search: it goes with neither --stress nor --replay");
         var explore = new ExploreOptions(strategy, bound, reduction, pctDepth, seed, schedules, null, shard, TrustEmptyFootprints: trustFootprints, StopOnFailure: firstFailure, LockOrder: lockOrder);
         return new CheckArguments(
             designs.Count > 0 ? designs : DesignCatalog.All,
             scenarios.Count > 0 ? scenarios : BuiltInScenarios.All,
-            explore, TimeSpan.FromSeconds(budget), seconds is double perCell ? TimeSpan.FromSeconds(perCell) : null, json, stress, replay, compare);
+            explore, TimeSpan.FromSeconds(budget), seconds is double perCell ? TimeSpan.FromSeconds(perCell) : null, json, stress, replay, compare, html);
     }
 
     private static Scenario LoadScenario(string nameOrPath)
@@ -72,6 +76,15 @@ public sealed record CheckArguments(
         var scenario = Scenario.Parse(File.ReadAllText(nameOrPath), nameOrPath);
         ScenarioRunner.Validate(scenario, nameOrPath);
         return scenario;
+    }
+
+    /// <summary>The --html file, refused before the search if its folder does not exist (a search may take minutes).</summary>
+    private static string HtmlPath(string path)
+    {
+        string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (folder is not null && !Directory.Exists(folder))
+            throw new ArgumentException($"--html {path}: no folder {folder}");
+        return path;
     }
 
     private static StrategyKind ParseStrategy(string text) => text switch

@@ -22,7 +22,7 @@ public static class CheckCommand
     public const string Usage =
         "usage: daxlab check [--design NAME[,NAME...]] [--scenario NAME|FILE ...] [--strategy dfs|pct|random]\n"
         + "                    [--preemptions N|none] [--no-reduction] [--distrust-footprints] [--first-failure] [--pct-depth D] [--seed N] [--budget S | --seconds S]\n"
-        + "                    [--schedules N] [--shard I/N] [--no-lockdep] [--stress N] [--json] [--replay TOKEN] [--compare-reduction]\n";
+        + "                    [--schedules N] [--shard I/N] [--no-lockdep] [--stress N] [--json] [--html FILE] [--replay TOKEN] [--compare-reduction]\n";
 
     /// <summary>The exit status for a scenario file that cannot be run: as for a usage error of the file's language.</summary>
     public const int ScenarioFileExitCode = 2;
@@ -55,11 +55,11 @@ public static class CheckCommand
             return Stress(options, repetitions, stdout);
         if (options.CompareReduction)
             return ReductionComparison.Run(options, stdout);
-        return Matrix(options, stdout, stderrIsTerminal ? new ProgressLine(stderr) : null);
+        return Matrix(options, stdout, stderr, stderrIsTerminal ? new ProgressLine(stderr) : null);
     }
 
     /// <summary>The verdict matrix: scenarios as rows, designs as columns; each cell's search shown on <paramref name="progress"/>, if given.</summary>
-    private static int Matrix(CheckArguments options, TextWriter stdout, ProgressLine? progress)
+    private static int Matrix(CheckArguments options, TextWriter stdout, TextWriter stderr, ProgressLine? progress)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var pairs = options.Scenarios.SelectMany(s => options.Designs.Select(d => (Scenario: s, Design: d))).ToList();
@@ -83,7 +83,25 @@ public static class CheckCommand
             stdout.Write(MatrixJson(cells) + "\n");
         else
             PrintMatrix(cells, options, clock.Elapsed, stdout);
+        if (options.Html is { } html && !WriteHtml(html, cells, options, clock.Elapsed, stderr))
+            return 2;
         return cells.Any(c => c.Result.Failures.Count > 0) ? 1 : 0;
+    }
+
+    /// <summary>`--html FILE`: the matrix and a trace explorer per failure (Report/HtmlReport.cs); false if the file cannot be written.</summary>
+    private static bool WriteHtml(string path, List<Cell> cells, CheckArguments options, TimeSpan took, TextWriter stderr)
+    {
+        string summary = $"{options.Explore.Strategy.ToString().ToLowerInvariant()}, preemption bound {options.Explore.PreemptionBound?.ToString() ?? "none"}; took {took.TotalSeconds:0.#} s";
+        try
+        {
+            Report.HtmlReport.Write(path, [.. cells.Select(c => new Report.HtmlReport.Cell(c.Scenario, c.Design, c.Result))], summary);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            stderr.Write($"daxlab check: cannot write --html {path}: {e.Message}\n");
+            return false;
+        }
     }
 
     private static Cell Explore(Scenario scenario, Design design, ExploreOptions explore, TimeSpan budget, ProgressLine? progress)

@@ -13,7 +13,14 @@ public sealed class ScenarioRunner(Scenario scenario, Design design) : IDisposab
     private byte[]? initial;
 
     /// <summary>The checker's factory: a fresh world per run, the setup done, one body per CPU.</summary>
-    public RunSetup Build(Seam seam)
+    public RunSetup Build(Seam seam) => Build(seam, afterStep: null);
+
+    /// <summary>
+    /// <see cref="Build(Seam)"/> with a look at the run's world: <paramref name="afterStep"/> is
+    /// called with 0 once the setup is done, then as the run's <see cref="RunSetup.AfterStep"/>
+    /// (how the HTML report snapshots every step of a replay).
+    /// </summary>
+    public RunSetup Build(Seam seam, Action<ScenarioWorld, int>? afterStep)
     {
         lastWorld?.Dispose();
         // The setup is deterministic, so its result is read once per runner, not once per run
@@ -25,7 +32,8 @@ public sealed class ScenarioRunner(Scenario scenario, Design design) : IDisposab
         lastWorld = world;
         world.StartCpus(initial);
         var cpus = scenario.Cpus.Select((cpu, i) => new CpuBody($"CPU{i + 1} - {cpu.Label}", () => RunCpu(world, i, cpu))).ToList();
-        return new RunSetup(cpus, () => Judge(world));
+        afterStep?.Invoke(world, 0);
+        return new RunSetup(cpus, () => Judge(world)) { AfterStep = afterStep is null ? null : steps => afterStep(world, steps) };
     }
 
     /// <summary>A fresh world with the scenario's setup done, the world of the next run.</summary>

@@ -23,6 +23,15 @@ public sealed class RunSetup
     public IReadOnlyList<CpuBody> Cpus { get; }
 
     public Func<string?> EndCheck { get; }
+
+    /// <summary>
+    /// Called after every step with the number of steps run so far, at the hand-off while no CPU
+    /// runs, on the host thread that holds the baton: the scenario's state is quiescent, so a
+    /// tool can read it (the HTML report snapshots the world after each step of a replay). It
+    /// must only read, and must not call the seam: taking a lock there could find it held by a
+    /// CPU parked inside its critical section. Null (the default) for the search.
+    /// </summary>
+    public Action<int>? AfterStep { get; init; }
 }
 
 public enum StrategyKind

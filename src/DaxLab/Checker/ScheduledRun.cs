@@ -86,6 +86,8 @@ internal sealed class ScheduledRun : IScheduler
     private double treeWeight = 1;
     private readonly IChooser chooser;
     private readonly int maxSteps;
+    /// <summary>The scenario's <see cref="RunSetup.AfterStep"/> hook, or null.</summary>
+    private Action<int>? afterStep;
     private volatile Phase phase = Phase.Setup;
     private int running = -1;
     private List<string> notes = [];
@@ -123,6 +125,7 @@ internal sealed class ScheduledRun : IScheduler
     {
         var run = new ScheduledRun(chooser, maxSteps, lockdep);
         var setup = factory(new Seam(run));
+        run.afterStep = setup.AfterStep;
         try
         {
             run.StartCpus(setup);
@@ -209,6 +212,7 @@ internal sealed class ScheduledRun : IScheduler
         {
             int ran = running;
             EndStep();
+            afterStep?.Invoke(trace.Count);
             if (thrown is { } e)
             {
                 failure = (FailureKind.Exception, $"{cpus[ran].Body.Label} threw {e.GetType().Name}: {e.Message}", e.ToString(), ran);
