@@ -55,11 +55,20 @@ public static class CheckCommand
             return Stress(options, repetitions, stdout);
         if (options.CompareReduction)
             return ReductionComparison.Run(options, stdout);
-        return Matrix(options, stdout, stderr, stderrIsTerminal ? new ProgressLine(stderr) : null);
+        using var interrupt = new SigInt();
+        var search = new Search(stderrIsTerminal ? new ProgressLine(stderr) : null, options.Json ? null : stdout, interrupt.Token);
+        return Matrix(options, stdout, stderr, search);
     }
 
-    /// <summary>The verdict matrix: scenarios as rows, designs as columns; each cell's search shown on <paramref name="progress"/>, if given.</summary>
-    private static int Matrix(CheckArguments options, TextWriter stdout, TextWriter stderr, ProgressLine? progress)
+    /// <summary>The exit status after SIGINT, as a shell reports a process killed by it (128 + 2).</summary>
+    public const int InterruptedExitCode = 130;
+
+    /// <summary>
+    /// The verdict matrix: scenarios as rows, designs as columns. Each cell's verdict line prints
+    /// as it finishes, so that a long run shows where it stands; on SIGINT the search stops and
+    /// the partial matrix prints, so that nothing found is lost.
+    /// </summary>
+    private static int Matrix(CheckArguments options, TextWriter stdout, TextWriter stderr, Search search)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var pairs = options.Scenarios.SelectMany(s => options.Designs.Select(d => (Scenario: s, Design: d))).ToList();
@@ -68,24 +77,24 @@ public static class CheckCommand
         // goes to the passing cells that need it to exhaust their bound before failing cells
         // look for more distinct failures.
         var firstPass = options.CellBudget is null ? options.Explore with { StopOnFailure = true } : options.Explore;
-        foreach (var (scenario, design) in pairs)
+        foreach (var (scenario, design) in pairs.TakeWhile(_ => !search.Interrupted))
         {
             var budget = options.CellBudget ?? (options.MatrixBudget - clock.Elapsed) / (pairs.Count - cells.Count);
-            cells.Add(Explore(scenario, design, firstPass, budget, progress));
+            cells.Add(search.Announce(search.Explore(scenario, design, firstPass, budget)));
         }
         if (options.CellBudget is null)
         {
-            GiveLeftoverTime(cells, options, clock, progress);
+            GiveLeftoverTime(cells, options, clock, search);
             if (!options.Explore.StopOnFailure)
-                SeekMoreFailures(cells, options, clock, progress);
+                SeekMoreFailures(cells, options, clock, search);
         }
         if (options.Json)
-            stdout.Write(MatrixJson(cells) + "\n");
+            stdout.Write(MatrixJson(cells, search.Interrupted) + "\n");
         else
-            PrintMatrix(cells, options, clock.Elapsed, stdout);
+            PrintMatrix(cells, options, clock.Elapsed, search.Interrupted, stdout);
         if (options.Html is { } html && !WriteHtml(html, cells, options, clock.Elapsed, stderr))
             return 2;
-        return cells.Any(c => c.Result.Failures.Count > 0) ? 1 : 0;
+        return search.Interrupted ? InterruptedExitCode : cells.Any(c => c.Result.Failures.Count > 0) ? 1 : 0;
     }
 
     /// <summary>`--html FILE`: the matrix and a trace explorer per failure (Report/HtmlReport.cs); false if the file cannot be written.</summary>
@@ -104,33 +113,71 @@ public static class CheckCommand
         }
     }
 
-    private static Cell Explore(Scenario scenario, Design design, ExploreOptions explore, TimeSpan budget, ProgressLine? progress)
+    /// <summary>
+    /// How the matrix runs its cells: with the progress line, if any; the verdict lines on
+    /// <paramref name="Live"/> (null under --json, whose output is one document); stopping at
+    /// <paramref name="Interrupt"/>.
+    /// </summary>
+    private sealed record Search(ProgressLine? Progress, TextWriter? Live, CancellationToken Interrupt)
     {
-        using var runner = new ScenarioRunner(scenario, design);
-        var floor = TimeSpan.FromMilliseconds(1);
-        var options = explore with { TimeBudget = budget > floor ? budget : floor, Progress = progress?.For(scenario, design) };
-        var result = Explorer.Explore(runner.Build, options);
-        progress?.Clear();
-        return new Cell(scenario, design, result);
+        public bool Interrupted => Interrupt.IsCancellationRequested;
+
+        public Cell Explore(Scenario scenario, Design design, ExploreOptions explore, TimeSpan budget)
+        {
+            using var runner = new ScenarioRunner(scenario, design);
+            var floor = TimeSpan.FromMilliseconds(1);
+            var options = explore with { TimeBudget = budget > floor ? budget : floor, Progress = Progress?.For(scenario, design) };
+            var result = Explorer.Explore(runner.Build, options, Interrupt);
+            Progress?.Clear();
+            return new Cell(scenario, design, result);
+        }
+
+        /// <summary>Prints the cell's verdict line as soon as it is known; returns the cell.</summary>
+        public Cell Announce(Cell cell)
+        {
+            Live?.Write($"{cell.Design.Name} × {cell.Scenario.Name}: {cell.Verdict}\n");
+            return cell;
+        }
+    }
+
+    /// <summary>
+    /// SIGINT (Ctrl-C) as a cancellation: the search stops and the partial matrix prints,
+    /// where the runtime's default would end the process with nothing said.
+    /// </summary>
+    private sealed class SigInt : IDisposable
+    {
+        private readonly CancellationTokenSource source = new();
+        private readonly System.Runtime.InteropServices.PosixSignalRegistration registration;
+
+        public SigInt() => registration = System.Runtime.InteropServices.PosixSignalRegistration.Create(
+            System.Runtime.InteropServices.PosixSignal.SIGINT, context => { context.Cancel = true; source.Cancel(); });
+
+        public CancellationToken Token => source.Token;
+
+        public void Dispose()
+        {
+            registration.Dispose();
+            source.Dispose();
+        }
     }
 
     /// <summary>
     /// Cells that finished early leave time over: the cells that ran out of time before
     /// exhausting their space run again from the start, sharing what is left.
     /// </summary>
-    private static void GiveLeftoverTime(List<Cell> cells, CheckArguments options, System.Diagnostics.Stopwatch clock, ProgressLine? progress)
+    private static void GiveLeftoverTime(List<Cell> cells, CheckArguments options, System.Diagnostics.Stopwatch clock, Search search)
     {
         var unfinished = cells.Select((cell, index) => (cell, index))
             .Where(c => !c.cell.Result.Exhausted && c.cell.Result.Failures.Count == 0).ToList();
-        for (int i = 0; i < unfinished.Count; i++)
+        for (int i = 0; i < unfinished.Count && !search.Interrupted; i++)
         {
             var budget = (options.MatrixBudget - clock.Elapsed) / (unfinished.Count - i);
             var (cell, index) = unfinished[i];
             if (budget <= cell.Result.Elapsed)
                 continue;
-            var again = Explore(cell.Scenario, cell.Design, options.Explore, budget, progress);
+            var again = search.Explore(cell.Scenario, cell.Design, options.Explore, budget);
             if (again.Result.Schedules > cell.Result.Schedules || again.Result.Failures.Count > 0)
-                cells[index] = again;
+                cells[index] = search.Announce(again);
         }
     }
 
@@ -138,40 +185,47 @@ public static class CheckCommand
     /// What time is left after every passing cell had its turn goes to the failing cells, each
     /// searching again for every distinct failure it can find in its share.
     /// </summary>
-    private static void SeekMoreFailures(List<Cell> cells, CheckArguments options, System.Diagnostics.Stopwatch clock, ProgressLine? progress)
+    private static void SeekMoreFailures(List<Cell> cells, CheckArguments options, System.Diagnostics.Stopwatch clock, Search search)
     {
         var failing = cells.Select((cell, index) => (cell, index)).Where(c => c.cell.Result.Failures.Count > 0).ToList();
-        for (int i = 0; i < failing.Count; i++)
+        for (int i = 0; i < failing.Count && !search.Interrupted; i++)
         {
             var budget = (options.MatrixBudget - clock.Elapsed) / (failing.Count - i);
             if (budget <= TimeSpan.Zero)
                 return;
             var (cell, index) = failing[i];
-            var again = Explore(cell.Scenario, cell.Design, options.Explore, budget, progress);
+            var again = search.Explore(cell.Scenario, cell.Design, options.Explore, budget);
             if (again.Result.Failures.Count >= cell.Result.Failures.Count)
-                cells[index] = again;
+                cells[index] = search.Announce(again);
         }
     }
 
     private sealed record Cell(Scenario Scenario, Design Design, ExploreResult Result)
     {
-        public string Verdict => Result.Verdict;
+        /// <summary>The checker's verdict, or, for a search SIGINT stopped, how far it got.</summary>
+        public string Verdict => Result.Stop != StopReason.Cancelled ? Result.Verdict
+            : Result.Failures.Count > 0 ? $"FAIL ({Result.Failures.Count} distinct, interrupted after {Result.Schedules} schedules)"
+            : $"interrupted after {Result.Schedules} schedules";
     }
 
-    private static void PrintMatrix(List<Cell> cells, CheckArguments options, TimeSpan took, TextWriter stdout)
+    /// <summary>What the matrix shows for a cell SIGINT stopped the matrix before.</summary>
+    private const string NotRun = "not run";
+
+    private static void PrintMatrix(List<Cell> cells, CheckArguments options, TimeSpan took, bool interrupted, TextWriter stdout)
     {
         var designs = options.Designs;
         var scenarios = options.Scenarios;
         int first = Math.Max("scenario".Length, scenarios.Max(s => s.Name.Length));
-        var widths = designs.Select(d => Math.Max(d.Name.Length, cells.Where(c => c.Design == d).Max(c => c.Verdict.Length))).ToArray();
+        string VerdictOf(Scenario s, Design d) => cells.FirstOrDefault(c => c.Scenario == s && c.Design == d)?.Verdict ?? NotRun;
+        var widths = designs.Select(d => Math.Max(d.Name.Length, scenarios.Max(s => VerdictOf(s, d).Length))).ToArray();
         stdout.Write($"DaxLab check: {options.Explore.Strategy.ToString().ToLowerInvariant()}, preemption bound {options.Explore.PreemptionBound?.ToString() ?? "none"}, "
             + $"reduction {options.Explore.ReductionWords}, "
             + (options.CellBudget is { } cell ? $"budget {cell.TotalSeconds:0.#} s per cell" : $"budget {options.MatrixBudget.TotalSeconds:0.#} s in all")
-            + $"; took {took.TotalSeconds:0.#} s\n\n");
+            + (interrupted ? $"; interrupted after {took.TotalSeconds:0.#} s\n\n" : $"; took {took.TotalSeconds:0.#} s\n\n"));
         stdout.Write("scenario".PadRight(first) + string.Concat(designs.Select((d, i) => "  " + d.Name.PadRight(widths[i]))) + "\n");
         foreach (var scenario in scenarios)
         {
-            var row = designs.Select((d, i) => "  " + cells.First(c => c.Scenario == scenario && c.Design == d).Verdict.PadRight(widths[i]));
+            var row = designs.Select((d, i) => "  " + VerdictOf(scenario, d).PadRight(widths[i]));
             stdout.Write(scenario.Name.PadRight(first) + string.Concat(row) + "\n");
         }
         PrintFailures(cells, stdout);
@@ -202,29 +256,35 @@ public static class CheckCommand
         }
     }
 
-    private static string MatrixJson(List<Cell> cells) => JsonSerializer.Serialize(cells.Select(c => new
+    /// <summary>The matrix as one JSON document (docs/checker.md, "JSON output"): the cells run, and whether SIGINT cut the run short.</summary>
+    private static string MatrixJson(List<Cell> cells, bool interrupted) => JsonSerializer.Serialize(new
     {
-        scenario = c.Scenario.Name,
-        design = c.Design.Name,
-        verdict = c.Result.Failures.Count > 0 ? "fail" : "pass",
-        proven = c.Result.Proven,
-        exhaustive = c.Result.Exhausted,
-        bound = c.Result.Options.PreemptionBound,
-        reduction = c.Result.Options.ReductionWords,
-        stopped = StoppedJson(c.Result.Stop),
-        schedules = c.Result.Schedules,
-        seconds = c.Result.Elapsed.TotalSeconds,
-        failures = c.Result.Failures.Select(f => new
+        schemaVersion = Diagram.JsonSchemaVersion,
+        interrupted,
+        cells = cells.Select(c => new
         {
-            kind = f.Kind.ToString(),
-            message = f.Message,
-            report = f.Kind == FailureKind.LockOrder ? f.Detail : null,
-            preemptions = f.Preemptions,
-            replay = CliToken.Encode(c.Design, c.Scenario, f.ReplayToken),
-            cpus = f.CpuLabels,
-            steps = f.Trace,
+            scenario = c.Scenario.Name,
+            design = c.Design.Name,
+            verdict = c.Result.Failures.Count > 0 ? "fail" : "pass",
+            proven = c.Result.Proven,
+            exhaustive = c.Result.Exhausted,
+            bound = c.Result.Options.PreemptionBound,
+            reduction = c.Result.Options.ReductionWords,
+            stopped = StoppedJson(c.Result.Stop),
+            schedules = c.Result.Schedules,
+            seconds = c.Result.Elapsed.TotalSeconds,
+            failures = c.Result.Failures.Select(f => new
+            {
+                kind = f.Kind.ToString(),
+                message = f.Message,
+                report = f.Kind == FailureKind.LockOrder ? f.Detail : null,
+                preemptions = f.Preemptions,
+                replay = CliToken.Encode(c.Design, c.Scenario, f.ReplayToken),
+                cpus = f.CpuLabels,
+                steps = Diagram.Step.Of(f.Trace),
+            }),
         }),
-    }), new JsonSerializerOptions { WriteIndented = true });
+    }, Diagram.JsonOptions);
 
     /// <summary>Why a cell's search stopped, for --json.</summary>
     private static string StoppedJson(StopReason stop) => stop switch
@@ -234,7 +294,7 @@ public static class CheckCommand
         StopReason.TimeBudget => "budget",
         StopReason.ScheduleLimit => "schedule-limit",
         StopReason.FirstFailure => "first-failure",
-        _ => "cancelled",
+        _ => "interrupted",
     };
 
     private static int Replay(string token, CheckArguments options, TextWriter stdout, TextWriter stderr)

@@ -13,15 +13,38 @@ public static class Diagram
     /// <summary>Spaces between columns.</summary>
     private const int Gutter = 4;
 
-    private static readonly JsonSerializerOptions JsonOptions = new()
+    /// <summary>The version of the JSON documents `daxlab check --json` and `--replay --json` write (docs/checker.md, "JSON output").</summary>
+    public const int JsonSchemaVersion = 1;
+
+    /// <summary>
+    /// DaxLab's one JSON convention, shared by check's and replay's documents: camelCase as bench
+    /// writes, and relaxed escaping so that kernel names such as `->iomap_begin` stay readable.
+    /// </summary>
+    public static readonly JsonSerializerOptions JsonOptions = new()
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     /// <summary>The diagram as data, for tools: what <see cref="ToJson(Failure)"/> writes.</summary>
-    public sealed record Data(string? Kind, string? Message, string? ReplayToken, int Preemptions, IReadOnlyList<string> Cpus, IReadOnlyList<TraceEvent> Steps);
+    public sealed record Data(string? Kind, string? Message, string? ReplayToken, int Preemptions, IReadOnlyList<string> Cpus, IReadOnlyList<Step> Steps)
+    {
+        /// <summary>First, so that a reader sees the layout before the rest.</summary>
+        [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
+        public int SchemaVersion => JsonSchemaVersion;
+    }
+
+    /// <summary>
+    /// A trace step as JSON shows it: <paramref name="Cpu"/> counts from 1, as the diagram's
+    /// CPU1, CPU2 columns do, so a tool's "cpu 2" is the diagram's CPU2.
+    /// </summary>
+    public sealed record Step(int Cpu, string Point, IReadOnlyList<string> Notes, bool Preempted, string? BlockedOn)
+    {
+        public static IReadOnlyList<Step> Of(IReadOnlyList<TraceEvent> trace) =>
+            trace.Select(e => new Step(e.Cpu + 1, e.Point, e.Notes, e.Preempted, e.BlockedOn)).ToList();
+    }
 
     public static string Render(Failure failure) => Render(failure.CpuLabels, failure.Trace);
 
@@ -53,10 +76,10 @@ public static class Diagram
         || step.Point.StartsWith("range_lock(");
 
     public static string ToJson(Failure failure) => JsonSerializer.Serialize(
-        new Data(failure.Kind.ToString(), failure.Message, failure.ReplayToken, failure.Preemptions, failure.CpuLabels, failure.Trace), JsonOptions);
+        new Data(failure.Kind.ToString(), failure.Message, failure.ReplayToken, failure.Preemptions, failure.CpuLabels, Step.Of(failure.Trace)), JsonOptions);
 
     public static string ToJson(RunResult run) => JsonSerializer.Serialize(
-        new Data(run.Failure?.Kind.ToString(), run.Failure?.Message, run.ReplayToken, run.Preemptions, run.CpuLabels, run.Trace), JsonOptions);
+        new Data(run.Failure?.Kind.ToString(), run.Failure?.Message, run.ReplayToken, run.Preemptions, run.CpuLabels, Step.Of(run.Trace)), JsonOptions);
 
     /// <summary>A step's lines. A CPU's start that noted nothing, preempted nobody and did not sleep says nothing, so it is left out.</summary>
     private static IEnumerable<string> Cell(TraceEvent step)
