@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using DaxLab.Cli;
-using DaxLab.Cli.Io;
+using DaxLab.Io;
 
 var stdout = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = true };
 var stderr = new StreamWriter(Console.OpenStandardError()) { AutoFlush = true };

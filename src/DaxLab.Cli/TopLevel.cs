@@ -1,5 +1,5 @@
 using DaxLab.Base;
-using DaxLab.Cli.Io;
+using DaxLab.Io;
 
 namespace DaxLab.Cli;
 
@@ -88,7 +88,7 @@ public static class TopLevel
 
     static int ListScenarios(TextWriter stdout)
     {
-        foreach (var scenario in Check.BuiltInScenarios.All)
+        foreach (var scenario in Scenarios.BuiltInScenarios.All)
             stdout.Write($"{scenario.Name,-28} {scenario.Title}\n");
         return 0;
     }

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using DaxLab.Base;
-using DaxLab.Cli.Io.Backends;
+using DaxLab.Io.Backends;
 using DaxLab.Designs;
 using DaxLab.Mm;
 

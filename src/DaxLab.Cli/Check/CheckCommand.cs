@@ -1,6 +1,7 @@
 using System.Text.Json;
 using DaxLab.Checker;
 using DaxLab.Designs;
+using DaxLab.Scenarios;
 
 namespace DaxLab.Cli.Check;
 
@@ -103,7 +104,7 @@ public static class CheckCommand
         string summary = $"{options.Explore.Strategy.ToString().ToLowerInvariant()}, preemption bound {options.Explore.PreemptionBound?.ToString() ?? "none"}; took {took.TotalSeconds:0.#} s";
         try
         {
-            Report.HtmlReport.Write(path, [.. cells.Select(c => new Report.HtmlReport.Cell(c.Scenario, c.Design, c.Result))], summary);
+            Scenarios.Report.HtmlReport.Write(path, [.. cells.Select(c => new Scenarios.Report.HtmlReport.Cell(c.Scenario, c.Design, c.Result))], summary);
             return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -350,33 +351,5 @@ public static class CheckCommand
             }
         }
         return failed ? 1 : 0;
-    }
-}
-
-/// <summary>A replay token for the command line: design, scenario and the checker's schedule token.</summary>
-public static class CliToken
-{
-    public static string Encode(Design design, Scenario scenario, string schedule) => $"{design.Name}:{scenario.Name}:{schedule}";
-
-    /// <summary>Reads a token; its scenario is a built-in one or one of <paramref name="given"/> (from --scenario FILE).</summary>
-    public static bool TryDecode(string token, IReadOnlyList<Scenario> given, out Design design, out Scenario scenario, out string schedule)
-    {
-        design = DesignCatalog.Default;
-        scenario = null!;
-        schedule = "";
-        var parts = token.Split(':', 3);
-        if (parts.Length != 3)
-            return false;
-        try
-        {
-            design = DesignCatalog.Find(parts[0]);
-            scenario = given.FirstOrDefault(s => s.Name == parts[1]) ?? BuiltInScenarios.Find(parts[1]);
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-        schedule = parts[2];
-        return true;
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using DaxLab.Checker;
 using DaxLab.Designs;
+using DaxLab.Scenarios;
 
 namespace DaxLab.Cli.Check;
 

@@ -1,5 +1,6 @@
 using DaxLab.Checker;
 using DaxLab.Designs;
+using DaxLab.Scenarios;
 
 namespace DaxLab.Cli.Check;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using DaxLab.Cli;
 using DaxLab.Cli.Bench;
-using DaxLab.Cli.Io;
+using DaxLab.Io;
 
 namespace DaxLab.Tests.Bench;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using DaxLab.Cli.Check;
+using DaxLab.Scenarios;
 
 namespace DaxLab.Tests.Check;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using DaxLab.Cli.Check;
+using DaxLab.Scenarios;
 
 namespace DaxLab.Tests.Check;
 

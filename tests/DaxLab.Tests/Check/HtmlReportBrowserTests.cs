@@ -1,4 +1,4 @@
-using DaxLab.Cli.Check.Report;
+using DaxLab.Scenarios.Report;
 using PuppeteerSharp;
 
 namespace DaxLab.Tests.Check;

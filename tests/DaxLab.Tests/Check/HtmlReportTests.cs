@@ -2,7 +2,8 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using DaxLab.Checker;
 using DaxLab.Cli.Check;
-using DaxLab.Cli.Check.Report;
+using DaxLab.Scenarios;
+using DaxLab.Scenarios.Report;
 using DaxLab.Designs;
 
 namespace DaxLab.Tests.Check;

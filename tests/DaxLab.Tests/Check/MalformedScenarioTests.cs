@@ -1,5 +1,6 @@
 using CsCheck;
 using DaxLab.Cli.Check;
+using DaxLab.Scenarios;
 
 namespace DaxLab.Tests.Check;
 

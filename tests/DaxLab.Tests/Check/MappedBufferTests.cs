@@ -1,5 +1,6 @@
 using DaxLab.Base;
 using DaxLab.Cli.Check;
+using DaxLab.Scenarios;
 using DaxLab.Designs;
 using DaxLab.Mm;
 

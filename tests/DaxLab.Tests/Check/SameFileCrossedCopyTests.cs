@@ -1,5 +1,6 @@
 using DaxLab.Checker;
 using DaxLab.Cli.Check;
+using DaxLab.Scenarios;
 using DaxLab.Designs;
 
 namespace DaxLab.Tests.Check;

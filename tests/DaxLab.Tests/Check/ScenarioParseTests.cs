@@ -1,4 +1,5 @@
 using DaxLab.Cli.Check;
+using DaxLab.Scenarios;
 
 namespace DaxLab.Tests.Check;
 

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using DaxLab.Cli.Io.Backends;
+using DaxLab.Io.Backends;
 using Xunit;
 
 namespace DaxLab.Tests.Cli;

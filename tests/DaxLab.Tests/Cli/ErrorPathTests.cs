@@ -141,7 +141,7 @@ public sealed class ErrorPathTests
     /// <summary>The interpreter over the engine, on a fresh in-memory device (the product path).</summary>
     static RunResult RunOnDax(string[] commands)
     {
-        using var backend = new DaxLab.Cli.Io.Backends.DaxBackend(DaxFileSystem.CreateInMemory(16L << 20), ownsFileSystem: true);
+        using var backend = new DaxLab.Io.Backends.DaxBackend(DaxFileSystem.CreateInMemory(16L << 20), ownsFileSystem: true);
         return XfsIo.RunOurs(backend, commands);
     }
 

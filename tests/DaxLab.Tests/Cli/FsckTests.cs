@@ -2,8 +2,8 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text.Json;
 using DaxLab.Cli;
-using DaxLab.Cli.Io;
-using DaxLab.Cli.Io.Backends;
+using DaxLab.Io;
+using DaxLab.Io.Backends;
 using Xunit;
 
 namespace DaxLab.Tests.Cli;

@@ -1,5 +1,5 @@
 using DaxLab.Cli;
-using DaxLab.Cli.Io;
+using DaxLab.Io;
 using Xunit;
 
 namespace DaxLab.Tests.Cli;

@@ -1,4 +1,4 @@
-using DaxLab.Cli.Io;
+using DaxLab.Io;
 using Xunit;
 
 namespace DaxLab.Tests.Cli;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using DaxLab.Cli.Io;
-using DaxLab.Cli.Io.Backends;
+using DaxLab.Io;
+using DaxLab.Io.Backends;
 using Xunit;
 
 namespace DaxLab.Tests.Cli;

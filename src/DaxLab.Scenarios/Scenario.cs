@@ -1,0 +1,178 @@
+namespace DaxLab.Scenarios;
+
+/// <summary>
+/// A scenario: setup commands, two or more CPUs each running xfs_io commands, and the checks to
+/// make at the end besides the oracle's. See docs/scenarios.md for the text format. Each command
+/// keeps the number of its line in the file, so that a run that finds it cannot be done names it.
+/// </summary>
+public sealed record Scenario(
+    string Name,
+    string Title,
+    IReadOnlyList<string> Setup,
+    IReadOnlyList<ScenarioCpu> Cpus,
+    IReadOnlyList<string> Checks,
+    string Origin,
+    IReadOnlyList<int> SetupLines,
+    IReadOnlyList<int> CheckLines)
+{
+    /// <summary>The most CPUs a scenario may have: each one multiplies the interleavings to explore.</summary>
+    public const int MaxCpus = 4;
+
+    /// <summary>
+    /// Parses the text form and checks every command's syntax; <see cref="ScenarioFileException"/>
+    /// names the line of the first problem, what was found there and what was expected.
+    /// </summary>
+    public static Scenario Parse(string text, string origin)
+    {
+        var reader = new ScenarioReader(origin);
+        string[] lines = text.Split('\n');
+        for (int i = 0; i < lines.Length; i++)
+            reader.Read(StripComment(lines[i]).TrimEnd(), i + 1);
+        return reader.Finish(lines.Length);
+    }
+
+    private static string StripComment(string line)
+    {
+        int hash = line.IndexOf('#');
+        return hash < 0 ? line : line[..hash];
+    }
+}
+
+/// <summary>One CPU of a scenario: its label ("write(2)", "read fault"), commands, and their line numbers.</summary>
+public sealed record ScenarioCpu(string Label, IReadOnlyList<string> Commands, IReadOnlyList<int> Lines);
+
+/// <summary>
+/// A scenario file that cannot be run: the file, the line, what is wrong there and what was
+/// expected. The only exception <see cref="Scenario.Parse"/> and <see cref="ScenarioRunner.Validate"/>
+/// let out for bad text; `daxlab check` prints it alone and exits 2.
+/// </summary>
+public sealed class ScenarioFileException(string origin, int line, string problem)
+    : FormatException($"{origin}:{line}: {problem}");
+
+/// <summary>
+/// The state of <see cref="Scenario.Parse"/> as it goes down the file: the heading lines seen
+/// and the section that indented commands join.
+/// </summary>
+internal sealed class ScenarioReader(string origin)
+{
+    private string? name, title;
+    private int setupLine, checkLine;
+    private readonly List<string> setup = [], checks = [];
+    private readonly List<int> setupLines = [], checkLines = [];
+    private readonly List<ScenarioCpu> cpus = [];
+    private readonly List<int> cpuLines = [];
+    private (string Name, List<string> Commands, List<int> Lines)? section;
+
+    public void Read(string line, int number)
+    {
+        if (line.Trim().Length == 0)
+            return;
+        if (char.IsWhiteSpace(line[0]))
+            AddCommand(line.Trim(), number);
+        else
+            StartSection(line, number);
+    }
+
+    /// <summary>An indented line: a command of the current section, its syntax checked now.</summary>
+    private void AddCommand(string command, int number)
+    {
+        if (section is not { } current)
+            throw Error(number, $"a command outside any section: '{command}' (expected it indented under setup:, cpu LABEL: or check:)");
+        var (heading, commands, lines) = current;
+        try
+        {
+            if (ReferenceEquals(commands, checks))
+                ScenarioSyntax.ParseCheck(command);
+            else
+                ScenarioSyntax.Parse(command);
+        }
+        catch (ScenarioError error)
+        {
+            throw Error(number, $"{heading}: {error.Message}");
+        }
+        commands.Add(command);
+        lines.Add(number);
+    }
+
+    /// <summary>A heading line; each of scenario, title, setup: and check: at most once.</summary>
+    private void StartSection(string line, int number)
+    {
+        if (line.StartsWith("scenario ") && line[9..].Trim() is { Length: > 0 } scenarioName)
+        {
+            name = name is null ? scenarioName : throw Twice(number, "scenario NAME");
+            section = null;
+        }
+        else if (line.StartsWith("title ") && line[6..].Trim() is { Length: > 0 } scenarioTitle)
+        {
+            title = title is null ? scenarioTitle : throw Twice(number, "title TEXT");
+            section = null;
+        }
+        else if (line == "setup:")
+        {
+            setupLine = setupLine == 0 ? number : throw Twice(number, "setup:");
+            section = ("setup", setup, setupLines);
+        }
+        else if (line == "check:")
+        {
+            checkLine = checkLine == 0 ? number : throw Twice(number, "check:");
+            section = ("check", checks, checkLines);
+        }
+        else if (line.StartsWith("cpu ") && line.EndsWith(':') && line[4..^1].Trim() is { Length: > 0 } label)
+            StartCpu(label, number);
+        else
+            throw Error(number, $"found '{line}' (expected 'scenario NAME', 'title TEXT', 'setup:', 'cpu LABEL:', 'check:', or an indented command)");
+    }
+
+    private void StartCpu(string label, int number)
+    {
+        if (cpus.Count == Scenario.MaxCpus)
+            throw Error(number, $"a {Scenario.MaxCpus + 1}th CPU, '{label}' (expected 2 to {Scenario.MaxCpus} CPUs)");
+        var cpu = new ScenarioCpu(label, new List<string>(), new List<int>());
+        cpus.Add(cpu);
+        cpuLines.Add(number);
+        section = ($"cpu {label}", (List<string>)cpu.Commands, (List<int>)cpu.Lines);
+    }
+
+    /// <summary>The whole file read: a name, 2 to MaxCpus CPUs, each with commands.</summary>
+    public Scenario Finish(int lastLine)
+    {
+        if (name is null)
+            throw Error(1, "no 'scenario NAME' line (expected one, before the sections)");
+        if (cpus.Count < 2)
+            throw Error(lastLine, $"the file ends with {cpus.Count} CPU section(s) (expected 2 to {Scenario.MaxCpus} 'cpu LABEL:' sections)");
+        if (cpus.Select((c, i) => (c, i)).FirstOrDefault(p => p.c.Commands.Count == 0) is ({ } idle, int at))
+            throw Error(cpuLines[at], $"cpu '{idle.Label}' has no commands (expected indented commands under it)");
+        return new Scenario(name, title ?? name, setup, cpus, checks, origin, setupLines, checkLines);
+    }
+
+    private ScenarioFileException Error(int line, string problem) => new(origin, line, problem);
+
+    private ScenarioFileException Twice(int line, string what) =>
+        Error(line, $"a second '{what}' line (expected one per scenario)");
+}
+
+/// <summary>The scenarios that ship with DaxLab, embedded in the executable.</summary>
+public static class BuiltInScenarios
+{
+    public static IReadOnlyList<Scenario> All { get; } = Load();
+
+    public static bool IsBuiltIn(Scenario scenario) => All.Contains(scenario);
+
+    public static Scenario Find(string name) =>
+        All.FirstOrDefault(s => s.Name == name)
+        ?? throw new ArgumentException($"no built-in scenario named '{name}'; `daxlab scenarios` lists them, or give a scenario file's path");
+
+    private static List<Scenario> Load()
+    {
+        var assembly = typeof(BuiltInScenarios).Assembly;
+        return assembly.GetManifestResourceNames()
+            .Where(n => n.EndsWith(".scn"))
+            .Order()
+            .Select(n =>
+            {
+                using var reader = new StreamReader(assembly.GetManifestResourceStream(n)!);
+                return Scenario.Parse(reader.ReadToEnd(), n);
+            })
+            .ToList();
+    }
+}
