@@ -81,7 +81,7 @@ public static class TopLevel
 
     static int ListDesigns(TextWriter stdout)
     {
-        foreach (var design in Designs.DesignCatalog.All)
+        foreach (var design in Designs.DesignCatalog.Listed)
             stdout.Write($"{design.Name,-15} {design.Summary}\n{"",-15} source: {design.Source}\n");
         return 0;
     }

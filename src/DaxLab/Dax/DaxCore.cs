@@ -36,15 +36,25 @@ public sealed partial class DaxCore
 
     private readonly WaitQueueTable waitTable;
 
-    public DaxCore(FileSystem fs, Seam seam, DaxPolicy policy)
+    /// <param name="ops">The faults' and write(2)'s ->iomap_begin/->iomap_end: <paramref name="fs"/>'s own (XFS) unless the design runs ext4's.</param>
+    /// <param name="journal">ext4's jbd2 journal, or null on XFS.</param>
+    public DaxCore(FileSystem fs, Seam seam, DaxPolicy policy, IIomapOps? ops = null, Journal? journal = null)
     {
         Fs = fs;
         Seam = seam;
         Policy = policy;
+        Ops = ops ?? fs;
+        Journal = journal;
         waitTable = seam.NewWaitQueueTable(WaitTableEntries);
     }
 
     public FileSystem Fs { get; }
+
+    /// <summary>The iomap_ops faults and write(2) call, the file system's by flavour (<see cref="FsFlavour"/>).</summary>
+    public IIomapOps Ops { get; }
+
+    /// <summary>The jbd2 journal of an ext4 mount, which fsync commits; null on XFS.</summary>
+    public Journal? Journal { get; }
     public PmemDevice Device => Fs.Device;
     public Seam Seam { get; }
 
