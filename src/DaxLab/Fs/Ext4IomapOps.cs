@@ -19,9 +19,9 @@ namespace DaxLab.Fs;
 /// names as the reason ->iomap_begin had to leave the entry lock. ext4 as released stopped the
 /// handle inside ext4_iomap_begin; with that, the entry-lock-first order has only one of the two
 /// edges of the inversion (docs/fidelity.md). A handle held across the copy also orders mmap_lock
-/// after the handle when the buffer maps a DAX file, which ext4 forbids (ext4_page_mkwrite
-/// starts its handle under mmap_lock): scenarios whose write(2) copies from a mapping fail
-/// lockdep on every ext4 design for that reason.</para>
+/// after the handle when the buffer maps a DAX file, which ext4 forbids (a write fault starts its
+/// handle under mmap_lock): a scenario with such a copy and a write fault
+/// (pwrite-from-mapping-overwrite) fails lockdep on every ext4 design for that reason.</para>
 /// <para>Lock order: a handle is started after i_rwsem, mmap_lock and i_mmap_sem, and before
 /// the ILOCK; whether before or after the entry lock is the design's (docs/designs.md).</para>
 /// </remarks>
