@@ -39,7 +39,7 @@ public sealed class DaxFileSystem : IDisposable
     private static DaxCore Ext4Core(FileSystem fs, DaxOptions options)
     {
         var journal = options.Seam.NewJournal("jbd2", Ext4IomapOps.MaxTransactionCredits);
-        return new DaxCore(fs, options.Seam, options.Design.Dax, new Ext4IomapOps(fs, journal), journal);
+        return new DaxCore(fs, options.Seam, options.Design.Dax, new Ext4IomapOps(fs, journal, options.Design.Ext4WriteHandle), journal);
     }
 
     /// <summary>mkfs a new sparse device file of <paramref name="size"/> bytes and mount it.</summary>

@@ -25,7 +25,8 @@ namespace DaxLab.Fs;
 /// <para>Lock order: a handle is started after i_rwsem, mmap_lock and i_mmap_sem, and before
 /// the ILOCK; whether before or after the entry lock is the design's (docs/designs.md).</para>
 /// </remarks>
-public sealed class Ext4IomapOps(FileSystem fs, Journal journal) : IIomapOps
+/// <param name="writeHandle">How long a write(2)'s handle lasts (<see cref="Ext4WriteHandle"/>).</param>
+public sealed class Ext4IomapOps(FileSystem fs, Journal journal, Ext4WriteHandle writeHandle = Ext4WriteHandle.ToIomapEnd) : IIomapOps
 {
     /// <summary>
     /// j_max_transaction_buffers of a 32 MiB journal of 4 KiB blocks (a quarter of its 8192
@@ -62,16 +63,16 @@ public sealed class Ext4IomapOps(FileSystem fs, Journal journal) : IIomapOps
             Journal.Stop(handle);
             throw;
         }
-        if ((op & IomapOp.Fault) != 0)
+        if ((op & IomapOp.Fault) != 0 || writeHandle == Ext4WriteHandle.InIomapBegin)
             Journal.Stop(handle);
         return iomap;
     }
 
-    /// <summary>ext4_iomap_end: a write(2) stops the handle its ->iomap_begin left open.</summary>
+    /// <summary>ext4_iomap_end: a write(2) stops the handle its ->iomap_begin left open, if it did.</summary>
     public void IomapEnd(Inode inode, long pos, long length, long written, IomapOp op, in Iomap iomap)
     {
         fs.IomapEnd(inode, pos, length, written, op, iomap);
-        if ((op & (IomapOp.Write | IomapOp.Fault)) == IomapOp.Write)
+        if ((op & (IomapOp.Write | IomapOp.Fault)) == IomapOp.Write && writeHandle == Ext4WriteHandle.ToIomapEnd)
             Journal.Stop(Journal.CurrentHandle ?? throw new InvalidOperationException("ext4_iomap_end of a write without the handle ext4_iomap_begin started"));
     }
 }

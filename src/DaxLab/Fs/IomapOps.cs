@@ -27,3 +27,16 @@ public enum FsFlavour
     /// </summary>
     Ext4,
 }
+
+/// <summary>How long ext4's write(2) keeps the jbd2 handle its ext4_iomap_begin started.</summary>
+public enum Ext4WriteHandle
+{
+    /// <summary>
+    /// To ext4_iomap_end, across dax_iomap_actor: the open transaction 9f141d6ef625 names as ext4's
+    /// intent, and the order the 2017 fix had to respect. Every ext4 design's.
+    /// </summary>
+    ToIomapEnd,
+
+    /// <summary>Stopped before ext4_iomap_begin returns, as ext4 of v4.10 to v4.12 shipped it.</summary>
+    InIomapBegin,
+}
