@@ -132,7 +132,7 @@ public static class TopLevel
 
     static int ListScenarios(TextWriter stdout)
     {
-        foreach (var scenario in Scenarios.BuiltInScenarios.All)
+        foreach (var scenario in Scenarios.ScenarioChecker.BuiltIn())
             stdout.Write($"{scenario.Name,-28} {scenario.Title}\n");
         return 0;
     }

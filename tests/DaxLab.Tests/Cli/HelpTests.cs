@@ -41,7 +41,8 @@ public sealed class HelpTests
         var (status, stdout, stderr) = Run("--version");
         Assert.Equal(0, status);
         Assert.Equal("", stderr);
-        Assert.Matches(@"^daxlab \d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?\+[0-9a-f]{7,}(-dirty)?\n$", stdout);
+        // git describe: the commit's short id, after the nearest tag's name and distance if there is a tag.
+        Assert.Matches(@"^daxlab \d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?\+(\S+-g)?[0-9a-f]{7,}(-dirty)?\n$", stdout);
     }
 
     [Fact]
