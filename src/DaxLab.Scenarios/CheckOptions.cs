@@ -37,6 +37,13 @@ public sealed record CheckOptions
     /// <summary>Validate the lock order across every run, as lockdep does, and fail on a cycle. On by default.</summary>
     public bool LockOrder { get; init; } = true;
 
+    /// <summary>
+    /// DFS without a preemption bound: first search with bounds 0 and 1 (small passes), so that
+    /// each failure's first example has the fewest preemptions, then unbounded. On by default;
+    /// off, the unbounded pass runs alone (how <c>daxlab check --compare-reduction</c> counts schedules).
+    /// </summary>
+    public bool FewestPreemptionsFirst { get; init; } = true;
+
     /// <summary>PCT: the bug depth the random priorities aim at.</summary>
     public int PctDepth { get; init; } = Limits.DefaultPctDepth;
 
@@ -54,5 +61,6 @@ public sealed record CheckOptions
 
     /// <summary>The checker's options for a search with these settings.</summary>
     internal ExploreOptions ToExplore() => new(Strategy, PreemptionBound, Reduction, PctDepth, Seed, MaxSchedules, TimeBudget, Shard,
-        TrustEmptyFootprints: TrustEmptyFootprints, StopOnFailure: StopAtFirstFailure, LockOrder: LockOrder, Progress: Progress);
+        TrustEmptyFootprints: TrustEmptyFootprints, StopOnFailure: StopAtFirstFailure, LockOrder: LockOrder, Progress: Progress,
+        FirstPassesBound: FewestPreemptionsFirst ? Limits.FirstPassesBound : null);
 }

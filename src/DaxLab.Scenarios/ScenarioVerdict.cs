@@ -38,6 +38,9 @@ public sealed class ScenarioVerdict
     /// <summary>Why the search stopped: it finished, or a budget, the first failure or cancellation stopped it.</summary>
     public StopReason Stopped => Result.Stop;
 
+    /// <summary>Why the search stopped, in a few words: <c>all explored, no bound</c>, <c>time budget</c>, ...</summary>
+    public string StoppedWords => Result.StopWords;
+
     /// <summary>Schedules (runs) made.</summary>
     public long Schedules => Result.Schedules;
 

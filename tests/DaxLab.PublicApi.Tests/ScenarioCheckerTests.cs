@@ -90,6 +90,20 @@ public sealed class ScenarioCheckerTests
     }
 
     [Fact]
+    public void TheUnboundedPassAloneProvesWithFewerSchedules()
+    {
+        var scenario = ScenarioChecker.Load(WriteVsReadFault);
+
+        var withSmallPassesFirst = ScenarioChecker.Check(scenario, "v4.12");
+        var alone = ScenarioChecker.Check(scenario, "v4.12", new CheckOptions { FewestPreemptionsFirst = false });
+
+        Assert.True(withSmallPassesFirst.Proven);
+        Assert.True(alone.Proven);
+        Assert.True(alone.Schedules < withSmallPassesFirst.Schedules, $"{alone.Schedules} vs {withSmallPassesFirst.Schedules}");
+        Assert.Equal("all explored, no bound", alone.StoppedWords);
+    }
+
+    [Fact]
     public void TheScheduleLimitStopsASearchShortOfAProof()
     {
         var verdict = ScenarioChecker.Check(ScenarioChecker.BuiltIn("write-vs-read-fault-2m"), "v4.12", new CheckOptions { MaxSchedules = 3 });

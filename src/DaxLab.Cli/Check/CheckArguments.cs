@@ -17,7 +17,8 @@ public sealed record CheckArguments(
     bool CompareReduction = false,
     string? Html = null)
 {
-    /// <summary>The checker's options for <see cref="Search"/>, for the searches that do not go through <see cref="ScenarioChecker"/> (--compare-reduction).</summary>
+
+    /// <summary>The checker's own options for <see cref="Search"/>: what the matrix's heading says of the reduction.</summary>
     public ExploreOptions Explore => Search.ToExplore();
 
     public static CheckArguments Parse(string[] args)

@@ -91,7 +91,7 @@ public static class CheckCommand
         if (options.CellBudget is null)
         {
             GiveLeftoverTime(cells, options, clock, search);
-            if (!options.Explore.StopOnFailure)
+            if (!options.Search.StopAtFirstFailure)
                 SeekMoreFailures(cells, options, clock, search);
         }
         if (options.Json)
