@@ -17,6 +17,7 @@ public static class TopLevel
         + "  bench [options]                                    workloads x designs x threads vs the host kernel (docs/bench.md)\n"
         + "  torture DEVICE [--seed N] [--ops N]                random metadata-heavy work; safe to kill -9\n"
         + "  torture DEVICE --kill RUNS [--seed N]              RUNS times: mkfs DEVICE, torture, kill -9, judge the image\n"
+        + "  fuzz --target format|io|scenario [--inputs N] [--seed S]  fuzz the on-device format or a parser (docs/fs.md)\n"
         + "  help                                               this text\n";
 
     /// <summary>Dispatches a verb; every engine failure becomes one line on stderr and status 1.</summary>
@@ -45,6 +46,7 @@ public static class TopLevel
                 case "scenarios" when rest.Length == 0: return ListScenarios(stdout);
                 case "designs" or "scenarios": return Complain(stderr, $"{args[0]} takes no arguments, not '{rest[0]}'");
                 case "torture": return TortureVerb(rest, stdout, stderr);
+                case "fuzz": return Fuzz.FuzzCommand.Run(rest, stdout, stderr);
                 case "help" or "--help" or "-h":
                     stdout.Write(Usage);
                     return 0;
@@ -75,6 +77,7 @@ public static class TopLevel
         "check" => Check.CheckCommand.Usage,
         "bench" => Cli.Bench.BenchArguments.Usage,
         "fsck" => Fsck.Usage,
+        "fuzz" => Fuzz.FuzzCommand.Usage,
         "mkfs" or "torture" or "designs" or "scenarios" or "help" => Usage,
         _ => null,
     };
