@@ -17,6 +17,7 @@ public static class TopLevel
         + "  bench [options]                                    workloads x designs x threads vs the host kernel (docs/bench.md)\n"
         + "  torture DEVICE [--seed N] [--ops N]                random metadata-heavy work; safe to kill -9\n"
         + "  torture DEVICE --kill RUNS [--seed N]              RUNS times: mkfs DEVICE, torture, kill -9, judge the image\n"
+        + "  torture DEVICE --two-process N                     two loops of N `daxlab io` processes on one device: busy refusals, no fsync lost\n"
         + "  fuzz --target format|io|scenario [--inputs N] [--seed S]  fuzz the on-device format or a parser (docs/fs.md)\n"
         + "  help                                               this text\n";
 
@@ -106,6 +107,7 @@ public static class TopLevel
         int seed = 1;
         long operations = long.MaxValue;
         int? killRuns = null;
+        int? twoProcess = null;
         for (int i = 0; i < args.Length; i++)
         {
             if (args[i] == "--seed" && i + 1 < args.Length && int.TryParse(args[i + 1], out seed))
@@ -114,6 +116,8 @@ public static class TopLevel
                 i++;
             else if (args[i] == "--kill" && i + 1 < args.Length && int.TryParse(args[i + 1], out int runs) && runs > 0)
                 (killRuns, i) = (runs, i + 1);
+            else if (args[i] == "--two-process" && i + 1 < args.Length && int.TryParse(args[i + 1], out int commands) && commands > 0)
+                (twoProcess, i) = (commands, i + 1);
             else if (device is null && !args[i].StartsWith('-'))
                 device = args[i];
             else
@@ -121,6 +125,14 @@ public static class TopLevel
         }
         if (device is null)
             return Complain(stderr, "torture: no DEVICE given");
+        if (twoProcess is int perSide)
+        {
+            if (killRuns is not null || operations != long.MaxValue)
+                return Complain(stderr, "torture: --two-process runs its own commands; it takes no --kill or --ops");
+            if (File.Exists(device))
+                return Complain(stderr, $"torture --two-process: {device} exists; the run makes a fresh device there, so give a path that does not");
+            return TwoProcess.Run(device, perSide, stdout);
+        }
         if (killRuns is int count)
         {
             if (operations != long.MaxValue)
