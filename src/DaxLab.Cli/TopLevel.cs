@@ -24,12 +24,14 @@ public static class TopLevel
         + "  bench [options]                                    workloads x designs x threads vs the host kernel (docs/bench.md)\n"
         + "  torture DEVICE [--seed N] [--ops N]                random metadata-heavy work; safe to kill -9\n"
         + "  torture DEVICE --kill RUNS [--seed N]              RUNS times: mkfs DEVICE, torture, kill -9, judge the image\n"
+        + "  torture DEVICE --two-process N                     two loops of N `daxlab io` processes on one device: busy refusals, no fsync lost\n"
+        + "  fuzz --target format|io|scenario [--inputs N] [--seed S]  fuzz the on-device format or a parser (docs/fs.md)\n"
         + "  help                                               this text\n"
         + "  --version                                          the version and the commit it was built from\n"
         + "every command answers --help; exit status: 0 pass, 1 a failing verdict or a failed command, 2 bad usage\n";
 
     /// <summary>The verbs <see cref="Run"/> dispatches, for `--help` and the tests that hold the README to them.</summary>
-    public static IReadOnlyList<string> Verbs { get; } = ["io", "mkfs", "fsck", "check", "designs", "scenarios", "bench", "torture", "help"];
+    public static IReadOnlyList<string> Verbs { get; } = ["io", "mkfs", "fsck", "check", "designs", "scenarios", "bench", "torture", "fuzz", "help"];
 
     private const string MkfsUsage =
         "usage: daxlab mkfs DEVICE [--size SIZE]\n"
@@ -39,8 +41,10 @@ public static class TopLevel
     private const string TortureUsage =
         "usage: daxlab torture DEVICE [--seed N] [--ops N]\n"
         + "       daxlab torture DEVICE --kill RUNS [--seed N]\n"
+        + "       daxlab torture DEVICE --two-process N\n"
         + "  random metadata-heavy work on DEVICE, safe to kill -9 at any moment (--ops N stops after N operations)\n"
-        + "  --kill RUNS  RUNS times: make a fresh DEVICE, torture it, kill -9, judge the image (exit 1 if any is not consistent)\n";
+        + "  --kill RUNS  RUNS times: make a fresh DEVICE, torture it, kill -9, judge the image (exit 1 if any is not consistent)\n"
+        + "  --two-process N  two loops of N `daxlab io` processes on one device: every refusal says why, no fsync'ed file lost\n";
 
     private const string DesignsUsage = "usage: daxlab designs\n  the locking designs, one line each, with the source of the idea\n";
 
@@ -83,6 +87,7 @@ public static class TopLevel
                 case "scenarios" when rest.Length == 0: return ListScenarios(stdout);
                 case "designs" or "scenarios": return Complain(stderr, $"{args[0]} takes no arguments, not '{rest[0]}'");
                 case "torture": return TortureVerb(rest, stdout, stderr);
+                case "fuzz": return Fuzz.FuzzCommand.Run(rest, stdout, stderr);
                 case "help" or "--help" or "-h" when rest.Length == 0:
                     stdout.Write(Usage);
                     return 0;
@@ -115,6 +120,7 @@ public static class TopLevel
         "check" => Check.CheckCommand.Usage,
         "bench" => Cli.Bench.BenchArguments.Usage,
         "fsck" => Fsck.Usage,
+        "fuzz" => Fuzz.FuzzCommand.Usage,
         "mkfs" => MkfsUsage,
         "torture" => TortureUsage,
         "designs" => DesignsUsage,
@@ -147,6 +153,7 @@ public static class TopLevel
         int seed = 1;
         long operations = long.MaxValue;
         int? killRuns = null;
+        int? twoProcess = null;
         for (int i = 0; i < args.Length; i++)
         {
             if (args[i] == "--seed" && i + 1 < args.Length && int.TryParse(args[i + 1], out seed))
@@ -155,6 +162,8 @@ public static class TopLevel
                 i++;
             else if (args[i] == "--kill" && i + 1 < args.Length && int.TryParse(args[i + 1], out int runs) && runs > 0)
                 (killRuns, i) = (runs, i + 1);
+            else if (args[i] == "--two-process" && i + 1 < args.Length && int.TryParse(args[i + 1], out int commands) && commands > 0)
+                (twoProcess, i) = (commands, i + 1);
             else if (device is null && !args[i].StartsWith('-'))
                 device = args[i];
             else
@@ -162,6 +171,14 @@ public static class TopLevel
         }
         if (device is null)
             return Complain(stderr, "torture: no DEVICE given");
+        if (twoProcess is int perSide)
+        {
+            if (killRuns is not null || operations != long.MaxValue)
+                return Complain(stderr, "torture: --two-process runs its own commands; it takes no --kill or --ops");
+            if (File.Exists(device))
+                return Complain(stderr, $"torture --two-process: {device} exists; the run makes a fresh device there, so give a path that does not");
+            return TwoProcess.Run(device, perSide, stdout);
+        }
         if (killRuns is int count)
         {
             if (operations != long.MaxValue)
