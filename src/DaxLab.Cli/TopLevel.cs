@@ -131,14 +131,19 @@ public static class TopLevel
 
     static int ListDesigns(TextWriter stdout)
     {
-        foreach (var design in Designs.DesignCatalog.All)
-            stdout.Write($"{design.Name,-15} {design.Summary}\n{"",-15} source: {design.Source}\n");
+        int width = Designs.DesignCatalog.Listed.Max(d => d.Name.Length);
+        foreach (var design in Designs.DesignCatalog.Listed)
+        {
+            stdout.Write($"{design.Name.PadRight(width)} {design.Summary}\n{"".PadRight(width)} source: {design.Source}\n");
+            if (!Designs.DesignCatalog.All.Contains(design))
+                stdout.Write($"{"".PadRight(width)} outside the default matrix: daxlab check --design {design.Name}\n");
+        }
         return 0;
     }
 
     static int ListScenarios(TextWriter stdout)
     {
-        foreach (var scenario in Scenarios.ScenarioChecker.BuiltIn())
+        foreach (var scenario in Scenarios.BuiltInScenarios.Listed)
             stdout.Write($"{scenario.Name,-28} {scenario.Title}\n");
         return 0;
     }

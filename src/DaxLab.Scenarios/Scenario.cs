@@ -169,19 +169,29 @@ internal sealed class ScenarioReader(string origin)
 /// <summary>The scenarios that ship with DaxLab, embedded in the executable.</summary>
 internal static class BuiltInScenarios
 {
-    public static IReadOnlyList<Scenario> All { get; } = Load();
+    /// <summary>The default matrix's scenarios.</summary>
+    public static IReadOnlyList<Scenario> All { get; } = Load("DaxLab.Scenarios.BuiltIn.");
 
-    public static bool IsBuiltIn(Scenario scenario) => All.Contains(scenario);
+    /// <summary>
+    /// Scenarios of the ext4 designs' journal (BuiltIn/Ext4), outside the default matrix like
+    /// those designs: named with --scenario.
+    /// </summary>
+    public static IReadOnlyList<Scenario> Ext4 { get; } = Load("DaxLab.Scenarios.Ext4.");
+
+    /// <summary>Every built-in scenario, the matrix's first.</summary>
+    public static IEnumerable<Scenario> Listed => All.Concat(Ext4);
+
+    public static bool IsBuiltIn(Scenario scenario) => Listed.Contains(scenario);
 
     public static Scenario Find(string name) =>
-        All.FirstOrDefault(s => s.Name == name)
+        Listed.FirstOrDefault(s => s.Name == name)
         ?? throw new ArgumentException($"no built-in scenario named '{name}'; `daxlab scenarios` lists them, or give a scenario file's path");
 
-    private static List<Scenario> Load()
+    private static List<Scenario> Load(string prefix)
     {
         var assembly = typeof(BuiltInScenarios).Assembly;
         return assembly.GetManifestResourceNames()
-            .Where(n => n.EndsWith(".scn"))
+            .Where(n => n.StartsWith(prefix, StringComparison.Ordinal) && n.EndsWith(".scn"))
             .Order()
             .Select(n =>
             {

@@ -16,8 +16,17 @@ public static class DesignCatalog
         new RwEntryLocks(),
     ];
 
+    /// <summary>
+    /// The ext4 flavour's designs (docs/designs.md, "ext4's transaction order"): outside the
+    /// default matrix, whose scenarios are the XFS-like file system's; run with --design.
+    /// </summary>
+    public static IReadOnlyList<Design> Ext4 { get; } = [new Ext4V411(), new Ext4V411EntryFirst(), new Ext4V412()];
+
+    /// <summary>Every design <c>--design</c> accepts and <c>daxlab designs</c> lists: the matrix's, then those outside it.</summary>
+    public static IEnumerable<Design> Listed => All.Concat(Ext4);
+
     /// <summary>The design called <paramref name="name"/>; ArgumentException listing the names otherwise.</summary>
     public static Design Find(string name) =>
-        All.FirstOrDefault(d => string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase))
-        ?? throw new ArgumentException($"no design named '{name}'; the designs are: {string.Join(", ", All.Select(d => d.Name))}");
+        Listed.FirstOrDefault(d => string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase))
+        ?? throw new ArgumentException($"no design named '{name}'; the designs are: {string.Join(", ", Listed.Select(d => d.Name))}");
 }
