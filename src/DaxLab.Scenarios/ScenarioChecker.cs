@@ -23,6 +23,12 @@ public static class ScenarioChecker
     /// <summary>The names of the locking designs, in the matrix's order (<c>v4.10</c>, <c>ross-v1</c>, <c>v4.12</c>, ...).</summary>
     public static IReadOnlyList<string> Designs { get; } = [.. DesignCatalog.All.Select(d => d.Name)];
 
+    /// <summary>
+    /// The designs outside the default matrix, which <see cref="Check(Scenario, string, CheckOptions?)"/>
+    /// accepts by name as well: the ext4 flavour's (<c>ext4-v4.11</c>, <c>ext4-v4.11-entry-first</c>, <c>ext4-v4.12</c>).
+    /// </summary>
+    public static IReadOnlyList<string> DesignsOutsideMatrix { get; } = [.. DesignCatalog.Ext4.Select(d => d.Name)];
+
     /// <summary>The design that landed upstream, <c>v4.12</c>.</summary>
     public static string DefaultDesign => DesignCatalog.Default.Name;
 
@@ -53,6 +59,9 @@ public static class ScenarioChecker
 
     /// <summary>Every built-in scenario, in the matrix's order.</summary>
     public static IReadOnlyList<Scenario> BuiltIn() => BuiltInScenarios.All;
+
+    /// <summary>The built-in scenarios outside the default matrix (the ext4 designs'), which <see cref="BuiltIn(string)"/> finds by name as well.</summary>
+    public static IReadOnlyList<Scenario> BuiltInOutsideMatrix() => BuiltInScenarios.Ext4;
 
     /// <summary>Checks <paramref name="scenario"/> against the design named <paramref name="design"/> (case ignored).</summary>
     /// <exception cref="ArgumentException">No design has that name, or the options are out of range.</exception>

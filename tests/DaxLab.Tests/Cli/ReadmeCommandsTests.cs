@@ -49,9 +49,9 @@ public sealed partial class ReadmeCommandsTests
                 Assert.True(Regex.IsMatch(usage, $@"(?<![\w-]){Regex.Escape(word)}(?![\w-])"), $"README: '{command}': `daxlab {verb} --help` lists no {word}");
             string? value = i + 1 < words.Count ? words[i + 1] : null;
             if (word == "--design" && value is not null && !IsPlaceholder(value))
-                Assert.All(value.Split(','), d => Assert.Contains(d, ScenarioChecker.Designs, StringComparer.OrdinalIgnoreCase));
+                Assert.All(value.Split(','), d => Assert.Contains(d, ScenarioChecker.Designs.Concat(ScenarioChecker.DesignsOutsideMatrix), StringComparer.OrdinalIgnoreCase));
             if (word == "--scenario" && value is not null && !IsPlaceholder(value) && !value.EndsWith(".scn"))
-                Assert.Contains(ScenarioChecker.BuiltIn(), s => s.Name == value);
+                Assert.Contains(ScenarioChecker.BuiltIn().Concat(ScenarioChecker.BuiltInOutsideMatrix()), s => s.Name == value);
         }
     }
 
