@@ -60,6 +60,23 @@ public sealed class ScenarioCheckerTests
     }
 
     [Fact]
+    public void TheExt4DesignWithTheEntryLockFirstDeadlocksOnItsScenario()
+    {
+        Assert.Contains("ext4-v4.11-entry-first", ScenarioChecker.DesignsOutsideMatrix);
+        Assert.DoesNotContain("ext4-v4.11-entry-first", ScenarioChecker.Designs);
+        var scenario = Assert.Single(ScenarioChecker.BuiltInOutsideMatrix());
+        Assert.Same(scenario, ScenarioChecker.BuiltIn("ext4-pwrite-vs-write-fault-commit"));
+
+        var verdict = ScenarioChecker.Check(scenario, "ext4-v4.11-entry-first", Budgeted with { LockOrder = false, StopAtFirstFailure = true });
+
+        Assert.False(verdict.Passed);
+        var failure = verdict.Failures[0];
+        Assert.Equal(FailureKind.Deadlock, failure.Kind);
+        Assert.Contains(failure.Diagram.Rows, r => r.Cpu == 1 && r.Point == "ext4_journal_start");
+        Assert.Contains(failure.Diagram.Rows, r => r.Cpu == 3 && r.Point == "jbd2_complete_transaction");
+    }
+
+    [Fact]
     public void V412PassesProven()
     {
         var scenario = ScenarioChecker.Load(WriteVsReadFault);
