@@ -7,6 +7,16 @@ internal static class CliToken
 {
     public static string Encode(Design design, Scenario scenario, string schedule) => $"{design.Name}:{scenario.Name}:{schedule}";
 
+    /// <summary>
+    /// The command line that reruns a schedule, as `daxlab check` prints it: a scenario that is
+    /// not built in is named by its file, which the replay must read again.
+    /// </summary>
+    public static string ReplayCommand(Design design, Scenario scenario, string schedule)
+    {
+        string file = BuiltInScenarios.IsBuiltIn(scenario) ? "" : $"--scenario {scenario.Origin} ";
+        return $"daxlab check {file}--replay {Encode(design, scenario, schedule)}";
+    }
+
     /// <summary>Reads a token; its scenario is a built-in one or one of <paramref name="given"/> (from --scenario FILE).</summary>
     public static bool TryDecode(string token, IReadOnlyList<Scenario> given, out Design design, out Scenario scenario, out string schedule)
     {

@@ -74,8 +74,7 @@ public sealed class ScenarioFailure
         Detail = failure.Detail;
         Preemptions = failure.Preemptions;
         ReplayToken = CliToken.Encode(design, scenario, failure.ReplayToken);
-        string file = BuiltInScenarios.IsBuiltIn(scenario) ? "" : $"--scenario {scenario.Origin} ";
-        ReplayCommand = $"daxlab check {file}--replay {ReplayToken}";
+        ReplayCommand = CliToken.ReplayCommand(design, scenario, failure.ReplayToken);
         Diagram = new TraceDiagram(failure.CpuLabels, failure.Trace);
         Schedule = failure.ReplayToken;
     }

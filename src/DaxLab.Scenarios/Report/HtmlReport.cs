@@ -89,14 +89,7 @@ internal static class HtmlReport
         }
         var steps = failure.Trace.Select(s => new Step(s.Cpu, s.Point, s.Notes, s.Preempted, s.BlockedOn, Diagram.Compact([s]).Count == 0)).ToList();
         return new FailureTrace(id, cell.Scenario.Name, cell.Scenario.Title, cell.Design.Name, failure.Kind.ToString(), failure.Message,
-            failure.Detail, failure.Preemptions, ReplayCommand(cell, failure), failure.CpuLabels, steps, states, stateError);
-    }
-
-    /// <summary>The command line that reruns <paramref name="failure"/>, as `daxlab check` prints it.</summary>
-    private static string ReplayCommand(Cell cell, Failure failure)
-    {
-        string file = BuiltInScenarios.IsBuiltIn(cell.Scenario) ? "" : $"--scenario {cell.Scenario.Origin} ";
-        return $"daxlab check {file}--replay {CliToken.Encode(cell.Design, cell.Scenario, failure.ReplayToken)}";
+            failure.Detail, failure.Preemptions, CliToken.ReplayCommand(cell.Design, cell.Scenario, failure.ReplayToken), failure.CpuLabels, steps, states, stateError);
     }
 
     private static string Template()
