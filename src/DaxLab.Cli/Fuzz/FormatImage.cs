@@ -21,14 +21,15 @@ internal static class FormatImage
     /// <summary>A named byte range of the image.</summary>
     public readonly record struct Region(string Name, long Offset, long Length);
 
-    private const int SuperblockCrcOffset = 96;
+    // The engine's own sizes, so that a change of the format moves the fuzzer with it.
+    private const int SuperblockCrcOffset = Layout.CrcOffset;
     private const int TailOffset = FileSystem.BlockSize;
-    private const int TailCopyBytes = 64;
-    private const int TailCrcOffset = 32;
-    private const int CheckpointHeaderBytes = 48;
-    private const int CheckpointCrcOffset = 40;
-    private const int RecordHeaderBytes = 24;
-    private const int RecordMinBytes = 64;
+    private const int TailCopyBytes = DurableTail.CopyBytes;
+    private const int TailCrcOffset = DurableTail.CrcOffset;
+    private const int CheckpointHeaderBytes = Checkpoint.HeaderBytes;
+    private const int CheckpointCrcOffset = Checkpoint.CrcOffset;
+    private const int RecordHeaderBytes = LogRecord.HeaderBytes;
+    private const int RecordMinBytes = LogRecord.MinBytes;
 
     /// <summary>The regions as the image's own superblock places them, clamped to the image; the whole image when it says nothing sane.</summary>
     public static List<Region> Regions(byte[] image)
@@ -87,7 +88,7 @@ internal static class FormatImage
         for (long at = log; at + RecordMinBytes <= end;)
         {
             int length = U16(image, at + 6);
-            if (length < RecordMinBytes || length % 8 != 0 || at + length > end)
+            if (length < RecordMinBytes || length % LogRecord.Alignment != 0 || at + length > end)
                 break;
             offsets.Add(at);
             at += length;

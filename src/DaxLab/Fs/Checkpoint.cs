@@ -21,7 +21,7 @@ internal static class Checkpoint
     /// <summary>"DAXCKPT1" read as a little-endian u64.</summary>
     private const ulong Magic = 0x3154504B43584144;
     public const int HeaderBytes = 48;
-    private const int CrcOffset = 40;
+    internal const int CrcOffset = 40;
     private const int InodeFixedBytes = 8 + 8 + 2 + 4;
     public const int MaxInodeRecordBytes = InodeFixedBytes + FileSystem.MaxNameBytes;
     public const int ExtentRecordBytes = 24;

@@ -26,7 +26,7 @@ internal readonly record struct DurableTail(long Epoch, long Bytes, long Records
     /// <summary>Two copies, written alternately.</summary>
     public const int Copies = 2;
 
-    private const int CrcOffset = 32;
+    internal const int CrcOffset = 32;
 
     /// <summary>
     /// Writes this tail into copy <paramref name="copy"/> and flushes it. Context: log lock held,

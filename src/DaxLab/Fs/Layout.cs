@@ -59,7 +59,7 @@ internal sealed record Layout(
     /// <summary>Where version 1 kept its checksum: after max extents, with no tail block offset.</summary>
     private const int Version1CrcOffset = 88;
 
-    private const int CrcOffset = 96;
+    internal const int CrcOffset = 96;
 
     /// <summary>The encoded superblock, checksum included (tests flip each of its bits).</summary>
     internal const int SuperblockBytes = CrcOffset + sizeof(uint);
