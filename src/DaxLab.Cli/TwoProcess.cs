@@ -73,9 +73,12 @@ public static class TwoProcess
         foreach (Command c in silent)
             stdout.Write($"{c.File}: exit {c.Status} with nothing printed\n");
         int lost = 0;
+        int fsckProblems;
         using (var fs = DaxFileSystem.Open(device))
         {
-            foreach (string problem in fs.Check())
+            var problems = fs.Check();
+            fsckProblems = problems.Count;
+            foreach (string problem in problems)
                 stdout.Write($"fsck: {problem}\n");
             foreach (Command c in acknowledged)
             {
@@ -85,12 +88,11 @@ public static class TwoProcess
                     stdout.Write($"{c.File}: fsync returned, but {why}\n");
                 }
             }
-            if (fs.Check().Count > 0)
-                lost++;
         }
         stdout.Write($"{Sides} processes x {commands.Count / Sides} commands: {acknowledged.Count} acknowledged after fsync, {busy.Count} refused busy, "
-            + $"{other.Count} failed otherwise, {silent.Count} without a message; {lost} of {acknowledged.Count} fsync'ed files lost\n");
-        return lost == 0 && other.Count == 0 && silent.Count == 0 ? 0 : 1;
+            + $"{other.Count} failed otherwise, {silent.Count} without a message; {lost} of {acknowledged.Count} fsync'ed files lost"
+            + (fsckProblems > 0 ? $"; fsck found {fsckProblems} problem(s)\n" : "\n"));
+        return lost == 0 && fsckProblems == 0 && other.Count == 0 && silent.Count == 0 ? 0 : 1;
     }
 
     /// <summary>Why the acknowledged file is not on the device as written, or null.</summary>
