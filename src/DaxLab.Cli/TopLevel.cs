@@ -81,8 +81,12 @@ public static class TopLevel
 
     static int ListDesigns(TextWriter stdout)
     {
-        foreach (var design in Designs.DesignCatalog.All)
+        foreach (var design in Designs.DesignCatalog.Everything)
+        {
             stdout.Write($"{design.Name,-15} {design.Summary}\n{"",-15} source: {design.Source}\n");
+            if (Designs.DesignCatalog.Selectable.Contains(design))
+                stdout.Write($"{"",-15} not in the default matrix: daxlab check --design {design.Name}\n");
+        }
         return 0;
     }
 

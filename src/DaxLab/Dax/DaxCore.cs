@@ -2,6 +2,7 @@ using DaxLab.Base;
 using DaxLab.Device;
 using DaxLab.Fs;
 using DaxLab.Index;
+using DaxLab.Mm;
 using DaxLab.Sync;
 
 namespace DaxLab.Dax;
@@ -42,7 +43,11 @@ public sealed partial class DaxCore
         Seam = seam;
         Policy = policy;
         waitTable = seam.NewWaitQueueTable(WaitTableEntries);
+        Pages = new PageRefs(seam);
     }
+
+    /// <summary>The pins on the device's pages (get_user_pages), which truncate must not free under.</summary>
+    public PageRefs Pages { get; }
 
     public FileSystem Fs { get; }
     public PmemDevice Device => Fs.Device;
@@ -60,19 +65,27 @@ public sealed partial class DaxCore
         entry.IsPmd ? index & ~(long)(Geometry.PagesPerPmd - 1) : index;
 
     /// <summary>
-    /// get_unlocked_entry: the entry covering <paramref name="index"/>, once nobody holds its
-    /// lock. Context: xa_lock held; drops and retakes it while sleeping.
+    /// get_unlocked_entry (get_next_unlocked_entry today): the entry covering
+    /// <paramref name="index"/> for a lookup of <paramref name="order"/>, once nobody holds its
+    /// lock. With the XArray's rule (<see cref="OrderConflict.RetryEntry"/>) a smaller entry
+    /// anywhere in the range is <see cref="DaxEntry.Conflict"/> at once, locked or not; with the
+    /// radix tree's the lookup sees the slot at the index and waits for it. Context: xa_lock
+    /// held; drops and retakes it while sleeping (exclusively: one unlock wakes one sleeper).
     /// </summary>
-    private DaxEntry GetUnlockedEntry(AddressSpace mapping, long index)
+    private DaxEntry GetUnlockedEntry(AddressSpace mapping, long index, int order = 0)
     {
         Invariant.Holds(mapping.XaLock.IsHeld, "get_unlocked_entry without xa_lock");
         mapping.Entries.AnnotateEntryWait(index, "get_unlocked_entry");
         while (true)
         {
-            var entry = mapping.Entries.Load(index);
+            long at = index;
+            bool xarray = Policy.OrderConflicts == OrderConflict.RetryEntry;
+            var entry = xarray ? mapping.Entries.FindConflict(index, order, out at) : mapping.Entries.Load(index);
+            if (xarray && !entry.IsNone && entry.Order < order)
+                return DaxEntry.Conflict;
             if (entry.IsNone || !entry.IsLocked)
                 return entry;
-            var waiter = waitTable.Prepare(WaitKeyOf(mapping, index, entry));
+            var waiter = waitTable.Prepare(WaitKeyOf(mapping, at, entry));
             mapping.XaLock.Unlock();
             waitTable.Sleep(waiter, "get_unlocked_entry");
             mapping.XaLock.Lock();
@@ -81,12 +94,13 @@ public sealed partial class DaxCore
 
     /// <summary>
     /// put_unlocked_entry: a waiter that was woken for an entry but does not lock it passes the
-    /// wake-up on, or the next sleeper would wait for an unlock that never comes.
+    /// wake-up on, or the next sleeper would wait for an unlock that never comes. No entry, or a
+    /// conflict, has no sleepers of its own.
     /// </summary>
-    private void PutUnlockedEntry(AddressSpace mapping, long index, DaxEntry entry)
+    private void PutUnlockedEntry(AddressSpace mapping, long index, DaxEntry entry, WakeMode mode = WakeMode.Next)
     {
-        if (!entry.IsNone)
-            waitTable.Wake(WaitKeyOf(mapping, index, entry), all: false);
+        if (!entry.IsNone && !entry.IsConflict)
+            WakeEntry(mapping, index, entry, mode);
     }
 
     /// <summary>dax_lock_entry: sets LOCKED on an unlocked entry. Context: xa_lock held.</summary>
@@ -99,8 +113,8 @@ public sealed partial class DaxCore
     }
 
     /// <summary>
-    /// dax_unlock_entry: clears LOCKED and wakes the next sleeper. Context: the caller holds the
-    /// entry lock, not xa_lock.
+    /// dax_unlock_entry: clears LOCKED and wakes the next sleeper (WAKE_NEXT). Context: the
+    /// caller holds the entry lock, not xa_lock.
     /// </summary>
     public void UnlockEntry(AddressSpace mapping, long index, DaxEntry entry)
     {
@@ -112,10 +126,14 @@ public sealed partial class DaxCore
             Invariant.Holds(current.IsLocked && current.Identity == entry.Identity, $"dax_unlock_entry of an entry not held: {current}");
             mapping.Entries.Store(storeIndex, current.Without(DaxEntry.Locked));
         }
-        waitTable.Wake(WaitKeyOf(mapping, storeIndex, current), all: false);
+        WakeEntry(mapping, storeIndex, current, WakeMode.Next);
     }
 
-    /// <summary>Wakes every sleeper on an entry that is gone: a PMD entry downgraded, or an entry a hole page replaced.</summary>
-    private void WakeAll(AddressSpace mapping, long index, DaxEntry entry) =>
-        waitTable.Wake(WaitKeyOf(mapping, index, entry), all: true);
+    /// <summary>
+    /// dax_wake_entry: wakes the sleepers on <paramref name="entry"/>'s key. WAKE_ALL where the
+    /// entry is gone or resized (a PMD entry downgraded, an entry a hole page replaced), since
+    /// none of the woken will lock it and pass the wake on.
+    /// </summary>
+    private void WakeEntry(AddressSpace mapping, long index, DaxEntry entry, WakeMode mode) =>
+        waitTable.Wake(WaitKeyOf(mapping, index, entry), all: mode == WakeMode.All);
 }
