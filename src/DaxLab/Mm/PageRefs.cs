@@ -97,7 +97,7 @@ public sealed class PageRefs(Seam seam)
     }
 
     /// <summary>
-    /// Records the use after free the kernel warns of in dax_disassociate_entry (4.18 to 6.14:
+    /// Records the use after free the kernel warns of in dax_disassociate_entry (from 4.18 until the 2025 folio rework:
     /// WARN_ON_ONCE(trunc &amp;&amp; page_ref_count(page) &gt; 1)): truncate dropped the entry of
     /// pinned pages, whose blocks are then freed while a DMA may write to them.
     /// </summary>
