@@ -24,6 +24,9 @@ namespace DaxLab.Dax;
 ///           → i_mmap_rwsem (reverse-map walks) → page-table lock
 ///             → xa_lock (never held across a sleep) → wait-queue bucket gate
 /// </code>
+/// A truncate, hole punch or zero range that breaks layouts (v6) waits for a pinned page in
+/// wait_var_event holding i_rwsem, with i_mmap_sem dropped so the pin's owner can fault; the
+/// unpin that wakes it takes no lock (<see cref="PageRefs"/>).
 /// The I/O path takes no entry lock: a write that allocated blocks waits for entry locks only
 /// inside invalidate_inode_pages2_range, which is how it meets a fault in progress. Its copy to
 /// or from a user buffer that maps a DAX file (copy_from_user in dax_iomap_actor) faults with

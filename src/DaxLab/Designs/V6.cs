@@ -17,7 +17,7 @@ public sealed class V6 : Design
 
     public override string Summary => "today's fs/dax.c: XArray conflict entries, WAKE_ALL on invalidation, zero-page entries, truncate waits for pinned pages";
 
-    public override string Source => "fs/dax.c of v6.15-rc (torvalds/linux @ 00c010e130e5); dax_layout_busy_page 5fac7408d828 (v4.18), 23c84eb78375, 237388320def";
+    public override string Source => "fs/dax.c of v6.15-rc (torvalds/linux @ 00c010e130e5); dax_layout_busy_page 5fac7408d828 (v4.18), 23c84eb78375, 237388320def, 06083a0921fd";
 
     public override DaxPolicy Dax { get; } = DaxPolicy.V412 with
     {
