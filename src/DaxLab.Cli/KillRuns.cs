@@ -77,16 +77,8 @@ public static class KillRuns
         return done;
     }
 
-    /// <summary>This program again, as the apphost or as `dotnet daxlab.dll`, whichever started it.</summary>
-    private static ProcessStartInfo TortureChild(string device, int workloadSeed)
-    {
-        string host = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell which program to start for the child");
-        List<string> args = ["torture", device, "--seed", workloadSeed.ToString()];
-        if (Path.GetFileNameWithoutExtension(host) == "dotnet")
-            args.Insert(0, typeof(KillRuns).Assembly.Location);
-        var start = new ProcessStartInfo(host, args) { RedirectStandardOutput = true, RedirectStandardError = true };
-        return start;
-    }
+    private static ProcessStartInfo TortureChild(string device, int workloadSeed) =>
+        SelfProcess.StartInfo(["torture", device, "--seed", workloadSeed.ToString()]);
 
     /// <summary>Mounts the device the kill left and compares it with the workload replayed to <paramref name="done"/> and one more operation.</summary>
     public static (Outcome Outcome, string Detail) Judge(string device, int workloadSeed, int done)

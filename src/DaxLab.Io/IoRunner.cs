@@ -31,6 +31,12 @@ public static class IoRunner
     /// <summary>The shell's exit status for a process killed by SIGSEGV (128 + 11).</summary>
     public const int SigSegvExitCode = 139;
 
+    /// <summary>
+    /// The status for bad `daxlab io` options (daxlab's usage rule); the xfs_io commands a run
+    /// gives with -c keep xfs_io's own statuses.
+    /// </summary>
+    public const int UsageExitCode = 2;
+
     public const string Usage =
         "usage: daxlab io [--device PATH] [--host] [-f] [-r] [-c CMD]... FILE...\n"
         + "  --device PATH  the DaxLab device image (default: $DAXLAB_DEVICE, else "
@@ -45,7 +51,7 @@ public static class IoRunner
     {
         death = IoDeath.None;
         if (!TryParse(args, stderr, out IoArguments? parsed))
-            return 1;
+            return UsageExitCode;
         using IIoBackend backend = parsed.Host
             ? new HostBackend(Directory.GetCurrentDirectory(), parsed.ReadOnly)
             : new DaxBackend(MountDevice(parsed, stderr), ownsFileSystem: true, parsed.ReadOnly);

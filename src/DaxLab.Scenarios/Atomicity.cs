@@ -6,7 +6,7 @@ namespace DaxLab.Scenarios;
 /// an operation that ended before another began is ordered before it; two that overlap in time
 /// may be ordered either way.
 /// </summary>
-public sealed class OpHistory(IReadOnlyList<LoggedOp> log, byte[] initial)
+internal sealed class OpHistory(IReadOnlyList<LoggedOp> log, byte[] initial)
 {
     public IReadOnlyList<LoggedOp> Reads { get; } = [.. log.Where(o => !o.IsWrite)];
 
@@ -69,7 +69,7 @@ public sealed class OpHistory(IReadOnlyList<LoggedOp> log, byte[] initial)
 /// was the value before the read (the last write that ended before it began, or the setup's
 /// value) or was written by a write that overlapped it in time.
 /// </summary>
-public static class ReadAtomicity
+internal static class ReadAtomicity
 {
     /// <summary>One message per read, at its first byte no write explains: the rest of it adds little.</summary>
     public static IEnumerable<string> Violations(OpHistory history)
@@ -103,7 +103,7 @@ public static class ReadAtomicity
 /// serial order consistent with the times, in which the read falls before or after each write and
 /// the later of two writes wins every common byte no third write overwrote.
 /// </summary>
-public static class SystemCallAtomicity
+internal static class SystemCallAtomicity
 {
     /// <summary>One message per pair of calls that no order explains, each rule in turn.</summary>
     /// <param name="history">The run's log.</param>

@@ -3,7 +3,7 @@ using DaxLab.Designs;
 namespace DaxLab.Scenarios;
 
 /// <summary>A replay token for the command line: design, scenario and the checker's schedule token.</summary>
-public static class CliToken
+internal static class CliToken
 {
     public static string Encode(Design design, Scenario scenario, string schedule) => $"{design.Name}:{scenario.Name}:{schedule}";
 

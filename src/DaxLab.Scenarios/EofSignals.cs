@@ -7,7 +7,7 @@ namespace DaxLab.Scenarios;
 /// Length), between logical times Start and End; <paramref name="SigBusAt"/> is the file offset
 /// whose fault raised SIGBUS, null when every byte was accessed.
 /// </summary>
-public sealed record MappedAccess(int Cpu, string Command, long Offset, long Length, long Start, long End, long? SigBusAt)
+internal sealed record MappedAccess(int Cpu, string Command, long Offset, long Length, long Start, long End, long? SigBusAt)
 {
     public string Label => $"CPU{Cpu + 1}'s '{Command}'";
 }
@@ -17,7 +17,7 @@ public sealed record MappedAccess(int Cpu, string Command, long Offset, long Len
 /// when <paramref name="Extends"/>, to Size only if that is larger (a write or fallocate past
 /// EOF, which never shrinks the file).
 /// </summary>
-public sealed record SizeChange(long Size, bool Extends, long Start, long End)
+internal sealed record SizeChange(long Size, bool Extends, long Start, long End)
 {
     public long Apply(long before) => Extends ? Math.Max(before, Size) : Size;
 }
@@ -41,7 +41,7 @@ public sealed record SizeChange(long Size, bool Extends, long Start, long End)
 /// began and none begun after it ended. Scenarios have a handful of such calls, so the orders
 /// are enumerated; past <see cref="MaxChanges"/> the rule says nothing rather than guess.
 /// </remarks>
-public static class EofSignals
+internal static class EofSignals
 {
     /// <summary>The most size changes whose orders are enumerated (7! = 5040).</summary>
     public const int MaxChanges = 7;

@@ -13,7 +13,7 @@ namespace DaxLab.Scenarios;
 /// It reads page tables and the index directly, without faulting, so a stale translation is
 /// seen as it is rather than repaired by the act of looking.
 /// </remarks>
-public static unsafe class Oracle
+internal static unsafe class Oracle
 {
     /// <summary>Every violation found on <paramref name="file"/> and its live <paramref name="mappings"/>.</summary>
     public static List<string> Check(DaxFileSystem fs, DaxFile file, IEnumerable<DaxMapping> mappings)

@@ -4,7 +4,16 @@ namespace DaxLab.Scenarios;
 /// A scenario: setup commands, two or more CPUs each running xfs_io commands, and the checks to
 /// make at the end besides the oracle's. See docs/scenarios.md for the text format. Each command
 /// keeps the number of its line in the file, so that a run that finds it cannot be done names it.
+/// <see cref="ScenarioChecker.Load"/> reads one from text.
 /// </summary>
+/// <param name="Name">The scenario's name (its <c>scenario NAME</c> line), as replay tokens and the matrix name it.</param>
+/// <param name="Title">One line saying what races what.</param>
+/// <param name="Setup">The commands run alone before the CPUs start.</param>
+/// <param name="Cpus">The CPUs, each with its commands.</param>
+/// <param name="Checks">The checks of the end state besides the oracle's (<c>size N</c>, <c>bytes OFF LEN = BYTE</c>).</param>
+/// <param name="Origin">Where the text came from (a file's path), as error messages and replay commands name it.</param>
+/// <param name="SetupLines">The line number of each setup command.</param>
+/// <param name="CheckLines">The line number of each check.</param>
 public sealed record Scenario(
     string Name,
     string Title,
@@ -39,6 +48,9 @@ public sealed record Scenario(
 }
 
 /// <summary>One CPU of a scenario: its label ("write(2)", "read fault"), commands, and their line numbers.</summary>
+/// <param name="Label">What the CPU does, the diagram's column heading.</param>
+/// <param name="Commands">Its xfs_io-style commands, in order.</param>
+/// <param name="Lines">The line number of each command.</param>
 public sealed record ScenarioCpu(string Label, IReadOnlyList<string> Commands, IReadOnlyList<int> Lines);
 
 /// <summary>
@@ -46,6 +58,9 @@ public sealed record ScenarioCpu(string Label, IReadOnlyList<string> Commands, I
 /// expected. The only exception <see cref="Scenario.Parse"/> and <see cref="ScenarioRunner.Validate"/>
 /// let out for bad text; `daxlab check` prints it alone and exits 2.
 /// </summary>
+/// <param name="origin">The file (or the origin given to <see cref="ScenarioChecker.Load"/>).</param>
+/// <param name="line">The line at fault, from 1.</param>
+/// <param name="problem">What is wrong there and what was expected.</param>
 public sealed class ScenarioFileException(string origin, int line, string problem)
     : FormatException($"{origin}:{line}: {problem}");
 
@@ -152,21 +167,31 @@ internal sealed class ScenarioReader(string origin)
 }
 
 /// <summary>The scenarios that ship with DaxLab, embedded in the executable.</summary>
-public static class BuiltInScenarios
+internal static class BuiltInScenarios
 {
-    public static IReadOnlyList<Scenario> All { get; } = Load();
+    /// <summary>The default matrix's scenarios.</summary>
+    public static IReadOnlyList<Scenario> All { get; } = Load("DaxLab.Scenarios.BuiltIn.");
 
-    public static bool IsBuiltIn(Scenario scenario) => All.Contains(scenario);
+    /// <summary>
+    /// Scenarios of the ext4 designs' journal (BuiltIn/Ext4), outside the default matrix like
+    /// those designs: named with --scenario.
+    /// </summary>
+    public static IReadOnlyList<Scenario> Ext4 { get; } = Load("DaxLab.Scenarios.Ext4.");
+
+    /// <summary>Every built-in scenario, the matrix's first.</summary>
+    public static IEnumerable<Scenario> Listed => All.Concat(Ext4);
+
+    public static bool IsBuiltIn(Scenario scenario) => Listed.Contains(scenario);
 
     public static Scenario Find(string name) =>
-        All.FirstOrDefault(s => s.Name == name)
+        Listed.FirstOrDefault(s => s.Name == name)
         ?? throw new ArgumentException($"no built-in scenario named '{name}'; `daxlab scenarios` lists them, or give a scenario file's path");
 
-    private static List<Scenario> Load()
+    private static List<Scenario> Load(string prefix)
     {
         var assembly = typeof(BuiltInScenarios).Assembly;
         return assembly.GetManifestResourceNames()
-            .Where(n => n.EndsWith(".scn"))
+            .Where(n => n.StartsWith(prefix, StringComparison.Ordinal) && n.EndsWith(".scn"))
             .Order()
             .Select(n =>
             {

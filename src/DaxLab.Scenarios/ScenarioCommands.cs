@@ -11,7 +11,7 @@ namespace DaxLab.Scenarios;
 /// [-B BOFF]`) are DaxLab's additions. A SIGBUS or SIGSEGV ends the CPU, as it would end the
 /// process; an errno is a legitimate outcome and the CPU goes on.
 /// </summary>
-public sealed class ScenarioCommands(ScenarioWorld world, int cpu)
+internal sealed class ScenarioCommands(ScenarioWorld world, int cpu)
 {
     private int current = -1;
 

@@ -7,7 +7,7 @@ using DaxLab.Sync;
 namespace DaxLab.Scenarios;
 
 /// <summary>Turns a scenario and a design into runs for the checker, and judges each run's end state.</summary>
-public sealed class ScenarioRunner(Scenario scenario, Design design) : IDisposable
+internal sealed class ScenarioRunner(Scenario scenario, Design design) : IDisposable
 {
     private ScenarioWorld? lastWorld;
     private byte[]? initial;

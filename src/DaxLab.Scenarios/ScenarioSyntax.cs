@@ -8,7 +8,7 @@ namespace DaxLab.Scenarios;
 /// inside the scenario's device. Built once when the file is read, so a mistake is reported with
 /// its line before any design runs, and again by each run, which then cannot meet one.
 /// </summary>
-public sealed record ScenarioCommand(string Verb, IReadOnlyDictionary<char, string> Flags, IReadOnlyList<long> Operands, string Text)
+internal sealed record ScenarioCommand(string Verb, IReadOnlyDictionary<char, string> Flags, IReadOnlyList<long> Operands, string Text)
 {
     public bool Has(char flag) => Flags.ContainsKey(flag);
 
@@ -24,7 +24,7 @@ public sealed record ScenarioCommand(string Verb, IReadOnlyDictionary<char, stri
 /// The scenario language's commands: their flags (getopt's notation, ':' after a flag that takes
 /// a value) and the operand lists each accepts. See docs/scenarios.md.
 /// </summary>
-public static class ScenarioSyntax
+internal static class ScenarioSyntax
 {
     /// <summary>
     /// The largest offset, length or size a scenario may name: the device each run gets. A file
@@ -171,7 +171,7 @@ public static class ScenarioSyntax
 }
 
 /// <summary>One parsed check: `size N` (Length 0, Offset the size) or `bytes OFF LEN = BYTE`.</summary>
-public sealed record ScenarioCheck(string Text, long Offset, int Length, byte Value)
+internal sealed record ScenarioCheck(string Text, long Offset, int Length, byte Value)
 {
     public bool IsSize => Length == 0;
 }

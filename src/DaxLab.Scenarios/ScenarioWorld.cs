@@ -7,7 +7,7 @@ namespace DaxLab.Scenarios;
 /// test, the scenario's file, the mappings made so far, and the log of every read and write
 /// with its logical start and end times, for the atomicity checks.
 /// </summary>
-public sealed class ScenarioWorld : IDisposable
+internal sealed class ScenarioWorld : IDisposable
 {
     /// <summary>The device each run gets: the smallest the file system takes, enough for 4 MiB files.</summary>
     public const long DeviceSize = 16L << 20;
@@ -136,7 +136,7 @@ public sealed class ScenarioWorld : IDisposable
 /// <paramref name="IsSystemCall"/> tells read(2) and write(2) (and the zeroing calls), which
 /// are atomic with respect to one another, from loads and stores through a mapping, which are not.
 /// </summary>
-public sealed record LoggedOp(int Cpu, string Command, bool IsWrite, bool IsSystemCall, long Offset, byte[] Data, long Start, long End)
+internal sealed record LoggedOp(int Cpu, string Command, bool IsWrite, bool IsSystemCall, long Offset, byte[] Data, long Start, long End)
 {
     public long EndOffset => Offset + Data.Length;
 
@@ -153,7 +153,7 @@ public sealed record LoggedOp(int Cpu, string Command, bool IsWrite, bool IsSyst
 /// A scenario command that cannot run: bad syntax, a missing mapping, a failing setup command.
 /// Not a finding. <see cref="Line"/> and <see cref="Section"/> say where, once the runner knows.
 /// </summary>
-public sealed class ScenarioError(string message, int line = 0, string section = "") : Exception(message)
+internal sealed class ScenarioError(string message, int line = 0, string section = "") : Exception(message)
 {
     /// <summary>The command's line in the scenario file, 0 until <see cref="At"/> sets it.</summary>
     public int Line => line;

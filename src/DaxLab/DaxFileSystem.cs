@@ -29,11 +29,18 @@ public sealed class DaxFileSystem : IDisposable
     {
         this.device = device;
         this.fs = fs;
-        Core = new DaxCore(fs, options.Seam, options.Design.Dax);
+        Core = options.Design.Fs == FsFlavour.Ext4 ? Ext4Core(fs, options) : new DaxCore(fs, options.Seam, options.Design.Dax);
         newInodeLocks = options.Design.NewInodeLocks;
     }
 
     internal DaxCore Core { get; }
+
+    /// <summary>The DAX core of an ext4 mount: one jbd2 journal, and ext4's iomap_ops starting handles in it.</summary>
+    private static DaxCore Ext4Core(FileSystem fs, DaxOptions options)
+    {
+        var journal = options.Seam.NewJournal("jbd2", Ext4IomapOps.MaxTransactionCredits);
+        return new DaxCore(fs, options.Seam, options.Design.Dax, new Ext4IomapOps(fs, journal, options.Design.Ext4WriteHandle), journal);
+    }
 
     /// <summary>mkfs a new sparse device file of <paramref name="size"/> bytes and mount it.</summary>
     public static DaxFileSystem Create(string devicePath, long size, DaxOptions? options = null) =>

@@ -8,7 +8,7 @@ namespace DaxLab.Cli.Check;
 public sealed record CheckArguments(
     IReadOnlyList<Design> Designs,
     IReadOnlyList<Scenario> Scenarios,
-    ExploreOptions Explore,
+    CheckOptions Search,
     TimeSpan MatrixBudget,
     TimeSpan? CellBudget,
     bool Json,
@@ -17,6 +17,10 @@ public sealed record CheckArguments(
     bool CompareReduction = false,
     string? Html = null)
 {
+
+    /// <summary>The checker's own options for <see cref="Search"/>: what the matrix's heading says of the reduction.</summary>
+    public ExploreOptions Explore => Search.ToExplore();
+
     public static CheckArguments Parse(string[] args)
     {
         var designs = new List<Design>();
@@ -63,21 +67,19 @@ public sealed record CheckArguments(
         }
         if (html is not null && (stress is not null || replay is not null))
             throw new ArgumentException("--html reports a search: it goes with neither --stress nor --replay");
-        var explore = new ExploreOptions(strategy, bound, reduction, pctDepth, seed, schedules, null, shard, TrustEmptyFootprints: trustFootprints, StopOnFailure: firstFailure, LockOrder: lockOrder);
+        var search = new CheckOptions
+        {
+            Strategy = strategy, PreemptionBound = bound, Reduction = reduction, PctDepth = pctDepth, Seed = seed, MaxSchedules = schedules,
+            Shard = shard, TrustEmptyFootprints = trustFootprints, StopAtFirstFailure = firstFailure, LockOrder = lockOrder,
+        };
         return new CheckArguments(
             designs.Count > 0 ? designs : DesignCatalog.All,
-            scenarios.Count > 0 ? scenarios : BuiltInScenarios.All,
-            explore, TimeSpan.FromSeconds(budget), seconds is double perCell ? TimeSpan.FromSeconds(perCell) : null, json, stress, replay, compare, html);
+            scenarios.Count > 0 ? scenarios : ScenarioChecker.BuiltIn(),
+            search, TimeSpan.FromSeconds(budget), seconds is double perCell ? TimeSpan.FromSeconds(perCell) : null, json, stress, replay, compare, html);
     }
 
-    private static Scenario LoadScenario(string nameOrPath)
-    {
-        if (!File.Exists(nameOrPath))
-            return BuiltInScenarios.Find(nameOrPath);
-        var scenario = Scenario.Parse(File.ReadAllText(nameOrPath), nameOrPath);
-        ScenarioRunner.Validate(scenario, nameOrPath);
-        return scenario;
-    }
+    private static Scenario LoadScenario(string nameOrPath) =>
+        File.Exists(nameOrPath) ? ScenarioChecker.LoadFile(nameOrPath) : ScenarioChecker.BuiltIn(nameOrPath);
 
     /// <summary>The --html file, refused before the search if its folder does not exist (a search may take minutes).</summary>
     private static string HtmlPath(string path)

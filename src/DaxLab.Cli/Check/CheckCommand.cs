@@ -8,7 +8,9 @@ namespace DaxLab.Cli.Check;
 /// <summary>
 /// `daxlab check`: runs scenarios against designs under the checker and prints the verdict
 /// matrix, then the diagram of each distinct failure. With no arguments: every built-in scenario
-/// against every design within the default budget.
+/// against every design within the default budget. Each cell, replay, stress run and the HTML
+/// page go through the library API (<see cref="ScenarioChecker"/>); this class shares the
+/// budget among cells, prints, and chooses the exit status.
 /// </summary>
 public static class CheckCommand
 {
@@ -48,7 +50,7 @@ public static class CheckCommand
         catch (Exception e) when (e is FormatException or ArgumentException or ScenarioError)
         {
             stderr.Write($"daxlab check: {e.Message}\n{Usage}");
-            return 1;
+            return UsageExitCode;
         }
         if (options.Replay is { } token)
             return Replay(token, options, stdout, stderr);
@@ -60,6 +62,9 @@ public static class CheckCommand
         var search = new Search(stderrIsTerminal ? new ProgressLine(stderr) : null, options.Json ? null : stdout, interrupt.Token);
         return Matrix(options, stdout, stderr, search);
     }
+
+    /// <summary>The exit status for bad usage: an unknown option, a bad value, a token that is not one.</summary>
+    public const int UsageExitCode = 2;
 
     /// <summary>The exit status after SIGINT, as a shell reports a process killed by it (128 + 2).</summary>
     public const int InterruptedExitCode = 130;
@@ -73,11 +78,11 @@ public static class CheckCommand
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var pairs = options.Scenarios.SelectMany(s => options.Designs.Select(d => (Scenario: s, Design: d))).ToList();
-        var cells = new List<Cell>();
+        var cells = new List<ScenarioVerdict>();
         // Under a matrix budget a cell first stops at its first failure, so that the time left
         // goes to the passing cells that need it to exhaust their bound before failing cells
         // look for more distinct failures.
-        var firstPass = options.CellBudget is null ? options.Explore with { StopOnFailure = true } : options.Explore;
+        var firstPass = options.CellBudget is null ? options.Search with { StopAtFirstFailure = true } : options.Search;
         foreach (var (scenario, design) in pairs.TakeWhile(_ => !search.Interrupted))
         {
             var budget = options.CellBudget ?? (options.MatrixBudget - clock.Elapsed) / (pairs.Count - cells.Count);
@@ -86,7 +91,7 @@ public static class CheckCommand
         if (options.CellBudget is null)
         {
             GiveLeftoverTime(cells, options, clock, search);
-            if (!options.Explore.StopOnFailure)
+            if (!options.Search.StopAtFirstFailure)
                 SeekMoreFailures(cells, options, clock, search);
         }
         if (options.Json)
@@ -95,16 +100,16 @@ public static class CheckCommand
             PrintMatrix(cells, options, clock.Elapsed, search.Interrupted, stdout);
         if (options.Html is { } html && !WriteHtml(html, cells, options, clock.Elapsed, stderr))
             return 2;
-        return search.Interrupted ? InterruptedExitCode : cells.Any(c => c.Result.Failures.Count > 0) ? 1 : 0;
+        return search.Interrupted ? InterruptedExitCode : cells.Any(c => !c.Passed) ? 1 : 0;
     }
 
     /// <summary>`--html FILE`: the matrix and a trace explorer per failure (Report/HtmlReport.cs); false if the file cannot be written.</summary>
-    private static bool WriteHtml(string path, List<Cell> cells, CheckArguments options, TimeSpan took, TextWriter stderr)
+    private static bool WriteHtml(string path, List<ScenarioVerdict> cells, CheckArguments options, TimeSpan took, TextWriter stderr)
     {
-        string summary = $"{options.Explore.Strategy.ToString().ToLowerInvariant()}, preemption bound {options.Explore.PreemptionBound?.ToString() ?? "none"}; took {took.TotalSeconds:0.#} s";
+        string summary = $"{options.Search.Strategy.ToString().ToLowerInvariant()}, preemption bound {options.Search.PreemptionBound?.ToString() ?? "none"}; took {took.TotalSeconds:0.#} s";
         try
         {
-            Scenarios.Report.HtmlReport.Write(path, [.. cells.Select(c => new Scenarios.Report.HtmlReport.Cell(c.Scenario, c.Design, c.Result))], summary);
+            ScenarioChecker.WriteHtmlReport(path, cells, summary);
             return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -123,20 +128,19 @@ public static class CheckCommand
     {
         public bool Interrupted => Interrupt.IsCancellationRequested;
 
-        public Cell Explore(Scenario scenario, Design design, ExploreOptions explore, TimeSpan budget)
+        public ScenarioVerdict Explore(Scenario scenario, Design design, CheckOptions search, TimeSpan budget)
         {
-            using var runner = new ScenarioRunner(scenario, design);
             var floor = TimeSpan.FromMilliseconds(1);
-            var options = explore with { TimeBudget = budget > floor ? budget : floor, Progress = Progress?.For(scenario, design) };
-            var result = Explorer.Explore(runner.Build, options, Interrupt);
+            var options = search with { TimeBudget = budget > floor ? budget : floor, Progress = Progress?.For(scenario, design), CancellationToken = Interrupt };
+            var verdict = ScenarioChecker.Check(scenario, design, options);
             Progress?.Clear();
-            return new Cell(scenario, design, result);
+            return verdict;
         }
 
         /// <summary>Prints the cell's verdict line as soon as it is known; returns the cell.</summary>
-        public Cell Announce(Cell cell)
+        public ScenarioVerdict Announce(ScenarioVerdict cell)
         {
-            Live?.Write($"{cell.Design.Name} × {cell.Scenario.Name}: {cell.Verdict}\n");
+            Live?.Write($"{cell.Design} × {cell.Scenario.Name}: {VerdictOf(cell)}\n");
             return cell;
         }
     }
@@ -166,18 +170,18 @@ public static class CheckCommand
     /// Cells that finished early leave time over: the cells that ran out of time before
     /// exhausting their space run again from the start, sharing what is left.
     /// </summary>
-    private static void GiveLeftoverTime(List<Cell> cells, CheckArguments options, System.Diagnostics.Stopwatch clock, Search search)
+    private static void GiveLeftoverTime(List<ScenarioVerdict> cells, CheckArguments options, System.Diagnostics.Stopwatch clock, Search search)
     {
         var unfinished = cells.Select((cell, index) => (cell, index))
-            .Where(c => !c.cell.Result.Exhausted && c.cell.Result.Failures.Count == 0).ToList();
+            .Where(c => !c.cell.Exhaustive && c.cell.Passed).ToList();
         for (int i = 0; i < unfinished.Count && !search.Interrupted; i++)
         {
             var budget = (options.MatrixBudget - clock.Elapsed) / (unfinished.Count - i);
             var (cell, index) = unfinished[i];
-            if (budget <= cell.Result.Elapsed)
+            if (budget <= cell.Elapsed)
                 continue;
-            var again = search.Explore(cell.Scenario, cell.Design, options.Explore, budget);
-            if (again.Result.Schedules > cell.Result.Schedules || again.Result.Failures.Count > 0)
+            var again = search.Explore(cell.Scenario, cell.DesignModel, options.Search, budget);
+            if (again.Schedules > cell.Schedules || !again.Passed)
                 cells[index] = search.Announce(again);
         }
     }
@@ -186,103 +190,100 @@ public static class CheckCommand
     /// What time is left after every passing cell had its turn goes to the failing cells, each
     /// searching again for every distinct failure it can find in its share.
     /// </summary>
-    private static void SeekMoreFailures(List<Cell> cells, CheckArguments options, System.Diagnostics.Stopwatch clock, Search search)
+    private static void SeekMoreFailures(List<ScenarioVerdict> cells, CheckArguments options, System.Diagnostics.Stopwatch clock, Search search)
     {
-        var failing = cells.Select((cell, index) => (cell, index)).Where(c => c.cell.Result.Failures.Count > 0).ToList();
+        var failing = cells.Select((cell, index) => (cell, index)).Where(c => !c.cell.Passed).ToList();
         for (int i = 0; i < failing.Count && !search.Interrupted; i++)
         {
             var budget = (options.MatrixBudget - clock.Elapsed) / (failing.Count - i);
             if (budget <= TimeSpan.Zero)
                 return;
             var (cell, index) = failing[i];
-            var again = search.Explore(cell.Scenario, cell.Design, options.Explore, budget);
-            if (again.Result.Failures.Count >= cell.Result.Failures.Count)
+            var again = search.Explore(cell.Scenario, cell.DesignModel, options.Search, budget);
+            if (again.Failures.Count >= cell.Failures.Count)
                 cells[index] = search.Announce(again);
         }
     }
 
-    private sealed record Cell(Scenario Scenario, Design Design, ExploreResult Result)
-    {
-        /// <summary>The checker's verdict, or, for a search SIGINT stopped, how far it got.</summary>
-        public string Verdict => Result.Stop != StopReason.Cancelled ? Result.Verdict
-            : Result.Failures.Count > 0 ? $"FAIL ({Result.Failures.Count} distinct, interrupted after {Result.Schedules} schedules)"
-            : $"interrupted after {Result.Schedules} schedules";
-    }
+    /// <summary>The checker's verdict, or, for a search SIGINT stopped, how far it got.</summary>
+    private static string VerdictOf(ScenarioVerdict cell) => cell.Stopped != StopReason.Cancelled ? cell.Summary
+        : !cell.Passed ? $"FAIL ({cell.Failures.Count} distinct, interrupted after {cell.Schedules} schedules)"
+        : $"interrupted after {cell.Schedules} schedules";
 
     /// <summary>What the matrix shows for a cell SIGINT stopped the matrix before.</summary>
     private const string NotRun = "not run";
 
-    private static void PrintMatrix(List<Cell> cells, CheckArguments options, TimeSpan took, bool interrupted, TextWriter stdout)
+    private static void PrintMatrix(List<ScenarioVerdict> cells, CheckArguments options, TimeSpan took, bool interrupted, TextWriter stdout)
     {
         var designs = options.Designs;
         var scenarios = options.Scenarios;
         int first = Math.Max("scenario".Length, scenarios.Max(s => s.Name.Length));
-        string VerdictOf(Scenario s, Design d) => cells.FirstOrDefault(c => c.Scenario == s && c.Design == d)?.Verdict ?? NotRun;
-        var widths = designs.Select(d => Math.Max(d.Name.Length, scenarios.Max(s => VerdictOf(s, d).Length))).ToArray();
-        stdout.Write($"DaxLab check: {options.Explore.Strategy.ToString().ToLowerInvariant()}, preemption bound {options.Explore.PreemptionBound?.ToString() ?? "none"}, "
+        string CellText(Scenario s, Design d) => cells.FirstOrDefault(c => c.Scenario == s && c.DesignModel == d) is { } cell ? VerdictOf(cell) : NotRun;
+        var widths = designs.Select(d => Math.Max(d.Name.Length, scenarios.Max(s => CellText(s, d).Length))).ToArray();
+        stdout.Write($"DaxLab check: {options.Search.Strategy.ToString().ToLowerInvariant()}, preemption bound {options.Search.PreemptionBound?.ToString() ?? "none"}, "
             + $"reduction {options.Explore.ReductionWords}, "
             + (options.CellBudget is { } cell ? $"budget {cell.TotalSeconds:0.#} s per cell" : $"budget {options.MatrixBudget.TotalSeconds:0.#} s in all")
             + (interrupted ? $"; interrupted after {took.TotalSeconds:0.#} s\n\n" : $"; took {took.TotalSeconds:0.#} s\n\n"));
         stdout.Write("scenario".PadRight(first) + string.Concat(designs.Select((d, i) => "  " + d.Name.PadRight(widths[i]))) + "\n");
         foreach (var scenario in scenarios)
         {
-            var row = designs.Select((d, i) => "  " + VerdictOf(scenario, d).PadRight(widths[i]));
+            var row = designs.Select((d, i) => "  " + CellText(scenario, d).PadRight(widths[i]));
             stdout.Write(scenario.Name.PadRight(first) + string.Concat(row) + "\n");
         }
         PrintFailures(cells, stdout);
     }
 
     /// <summary>The diagram of each distinct failure, with the token that reruns it.</summary>
-    private static void PrintFailures(List<Cell> cells, TextWriter stdout)
+    private static void PrintFailures(List<ScenarioVerdict> cells, TextWriter stdout)
     {
         foreach (var cell in cells)
         {
-            foreach (var failure in cell.Result.Failures)
+            foreach (var failure in cell.Failures)
             {
-                stdout.Write($"\n== {cell.Design.Name} fails {cell.Scenario.Name}: {cell.Scenario.Title}\n");
+                stdout.Write($"\n== {cell.Design} fails {cell.Scenario.Name}: {cell.Scenario.Title}\n");
                 stdout.Write($"{failure.Kind}: {failure.Message}\n");
-                string file = BuiltInScenarios.IsBuiltIn(cell.Scenario) ? "" : $"--scenario {cell.Scenario.Origin} ";
-                string replay = $"daxlab check {file}--replay {CliToken.Encode(cell.Design, cell.Scenario, "")}";
                 if (failure.Kind == FailureKind.LockOrder)
                 {
                     // The report, not the diagram: the cycle spans runs, and its stacks say where each lock was taken.
+                    // The command without its schedule (after the token's last ':'), for the run the report names.
+                    string command = failure.ReplayCommand[..(failure.ReplayCommand.LastIndexOf(':') + 1)];
                     stdout.Write($"\n{failure.Detail}\n");
-                    stdout.Write($"\nreplay a run named above: {replay}RUN\n");
+                    stdout.Write($"\nreplay a run named above: {command}RUN\n");
                     continue;
                 }
-                stdout.Write($"{failure.Preemptions} preemption(s), {failure.Trace.Count} steps\n\n");
-                stdout.Write(Diagram.Render(failure.CpuLabels, Diagram.Compact(failure.Trace)));
-                stdout.Write($"\nreplay: {replay}{failure.ReplayToken}\n");
+                stdout.Write($"{failure.Preemptions} preemption(s), {failure.Diagram.Steps.Count} steps\n\n");
+                stdout.Write(failure.Diagram.Text);
+                stdout.Write($"\nreplay: {failure.ReplayCommand}\n");
             }
         }
     }
 
     /// <summary>The matrix as one JSON document (docs/checker.md, "JSON output"): the cells run, and whether SIGINT cut the run short.</summary>
-    private static string MatrixJson(List<Cell> cells, bool interrupted) => JsonSerializer.Serialize(new
+    private static string MatrixJson(List<ScenarioVerdict> cells, bool interrupted) => JsonSerializer.Serialize(new
     {
         schemaVersion = Diagram.JsonSchemaVersion,
         interrupted,
         cells = cells.Select(c => new
         {
             scenario = c.Scenario.Name,
-            design = c.Design.Name,
-            verdict = c.Result.Failures.Count > 0 ? "fail" : "pass",
-            proven = c.Result.Proven,
-            exhaustive = c.Result.Exhausted,
-            bound = c.Result.Options.PreemptionBound,
-            reduction = c.Result.Options.ReductionWords,
-            stopped = StoppedJson(c.Result.Stop),
-            schedules = c.Result.Schedules,
-            seconds = c.Result.Elapsed.TotalSeconds,
-            failures = c.Result.Failures.Select(f => new
+            design = c.Design,
+            verdict = c.Passed ? "pass" : "fail",
+            proven = c.Proven,
+            exhaustive = c.Exhaustive,
+            bound = c.PreemptionBound,
+            reduction = c.Reduction,
+            stopped = StoppedJson(c.Stopped),
+            schedules = c.Schedules,
+            seconds = c.Elapsed.TotalSeconds,
+            failures = c.Failures.Select(f => new
             {
                 kind = f.Kind.ToString(),
                 message = f.Message,
                 report = f.Kind == FailureKind.LockOrder ? f.Detail : null,
                 preemptions = f.Preemptions,
-                replay = CliToken.Encode(c.Design, c.Scenario, f.ReplayToken),
-                cpus = f.CpuLabels,
-                steps = Diagram.Step.Of(f.Trace),
+                replay = f.ReplayToken,
+                cpus = f.Diagram.Cpus,
+                steps = f.Diagram.Steps.Select(s => new Diagram.Step(s.Cpu, s.Point, s.Notes, s.Preempted, s.BlockedOn)),
             }),
         }),
     }, Diagram.JsonOptions);
@@ -298,41 +299,32 @@ public static class CheckCommand
         _ => "interrupted",
     };
 
+    /// <summary>`--replay TOKEN`: the run's outcome and diagram (or JSON); 1 if it fails, 2 for a token that is not one.</summary>
     private static int Replay(string token, CheckArguments options, TextWriter stdout, TextWriter stderr)
     {
-        if (!CliToken.TryDecode(token, options.Scenarios, out var design, out var scenario, out string schedule))
-        {
-            stderr.Write($"daxlab check: '{token}' is not a replay token from daxlab check\n");
-            return 1;
-        }
+        ScenarioReplay run;
         try
         {
-            ReplayToken.Decode(schedule);
+            run = ScenarioChecker.Replay(token, options.Scenarios);
         }
         catch (FormatException e)
         {
-            stderr.Write($"daxlab check: '{token}' is not a replay token from daxlab check: {e.Message}\n");
-            return 1;
+            stderr.Write($"daxlab check: {e.Message}\n");
+            return UsageExitCode;
         }
-        using var runner = new ScenarioRunner(scenario, design);
-        RunResult run;
-        try
+        catch (InvalidOperationException e)
         {
-            run = Explorer.Replay(runner.Build, schedule);
-        }
-        catch (Exception e) when (e is InvalidOperationException or FormatException)
-        {
-            stderr.Write($"daxlab check: the replay departs from the token: {e.Message}\n");
+            stderr.Write($"daxlab check: {e.Message}\n");
             return 1;
         }
         if (options.Json)
         {
-            stdout.Write(Diagram.ToJson(run) + "\n");
-            return run.Failure is null ? 0 : 1;
+            stdout.Write(run.ToJson() + "\n");
+            return run.Passed ? 0 : 1;
         }
-        stdout.Write($"{design.Name}, {scenario.Name}: {(run.Failure is { } f ? $"{f.Kind}: {f.Message}" : "passes")}\n\n");
-        stdout.Write(Diagram.Render(run.CpuLabels, Diagram.Compact(run.Trace)));
-        return run.Failure is null ? 0 : 1;
+        stdout.Write($"{run.Design}, {run.Scenario.Name}: {(run.Passed ? "passes" : $"{run.Kind}: {run.Message}")}\n\n");
+        stdout.Write(run.Diagram.Text);
+        return run.Passed ? 0 : 1;
     }
 
     private static int Stress(CheckArguments options, int repetitions, TextWriter stdout)
@@ -342,8 +334,7 @@ public static class CheckCommand
         {
             foreach (var design in options.Designs)
             {
-                using var runner = new ScenarioRunner(scenario, design);
-                var failures = runner.Stress(repetitions);
+                var failures = ScenarioChecker.Stress(scenario, design, repetitions);
                 failed |= failures.Count > 0;
                 stdout.Write($"{scenario.Name} on {design.Name}: {repetitions} runs on real threads, {(failures.Count == 0 ? "all pass" : "FAIL")}\n");
                 foreach (string failure in failures)

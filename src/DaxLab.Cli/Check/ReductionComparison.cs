@@ -29,21 +29,20 @@ public static class ReductionComparison
         foreach (var scenario in options.Scenarios)
         {
             foreach (var design in options.Designs)
-                allSame &= CompareCell(scenario, design, options.Explore, budget, stdout);
+                allSame &= CompareCell(scenario, design, options.Search, budget, stdout);
         }
         return allSame ? 0 : 1;
     }
 
-    private static bool CompareCell(Scenario scenario, Design design, ExploreOptions explore, TimeSpan budget, TextWriter stdout)
+    private static bool CompareCell(Scenario scenario, Design design, CheckOptions search, TimeSpan budget, TextWriter stdout)
     {
-        var plain = explore with { Strategy = StrategyKind.Dfs, Shard = null, StopOnFailure = false, TimeBudget = budget };
-        using var runner = new ScenarioRunner(scenario, design);
+        var plain = search with { Strategy = StrategyKind.Dfs, Shard = null, StopAtFirstFailure = false, TimeBudget = budget };
         // The unreduced search first: it pays the process's warm-up, which would weigh on the
         // shorter DPOR search's rate.
-        var unreduced = Explorer.Explore(runner.Build, plain with { PreemptionBound = null, Reduction = false, FirstPassesBound = null });
-        if (!unreduced.Exhausted)
-            unreduced = Explorer.Explore(runner.Build, plain with { PreemptionBound = FallbackBound, Reduction = false });
-        var dpor = Explorer.Explore(runner.Build, plain with { PreemptionBound = null, Reduction = true, FirstPassesBound = null });
+        var unreduced = ScenarioChecker.Check(scenario, design, plain with { PreemptionBound = null, Reduction = false, FewestPreemptionsFirst = false });
+        if (!unreduced.Exhaustive)
+            unreduced = ScenarioChecker.Check(scenario, design, plain with { PreemptionBound = FallbackBound, Reduction = false });
+        var dpor = ScenarioChecker.Check(scenario, design, plain with { PreemptionBound = null, Reduction = true, FewestPreemptionsFirst = false });
         bool same = SameOutcome(unreduced, dpor);
         string ratio = dpor.Schedules > 0 ? $"{(double)unreduced.Schedules / dpor.Schedules:0.#}x" : "-";
         stdout.Write($"| {scenario.Name} | {design.Name} | {Describe(unreduced)} | {Rate(unreduced)} | {Describe(dpor)} | {Rate(dpor)} | {ratio} | "
@@ -55,21 +54,21 @@ public static class ReductionComparison
     /// Both fail with the same messages, or both pass; a search cut short by its budget cannot
     /// be compared and counts as the same only when the other agrees on what it found.
     /// </summary>
-    private static bool SameOutcome(ExploreResult unreduced, ExploreResult dpor)
+    private static bool SameOutcome(ScenarioVerdict unreduced, ScenarioVerdict dpor)
     {
         var a = unreduced.Failures.Select(f => f.Message).Order().ToList();
         var b = dpor.Failures.Select(f => f.Message).Order().ToList();
-        if (unreduced.Exhausted && dpor.Exhausted)
-            return dpor.Stop == StopReason.Exhausted && unreduced.Stop == StopReason.BoundExhausted ? a.All(b.Contains) : a.SequenceEqual(b);
+        if (unreduced.Exhaustive && dpor.Exhaustive)
+            return dpor.Stopped == StopReason.Exhausted && unreduced.Stopped == StopReason.BoundExhausted ? a.All(b.Contains) : a.SequenceEqual(b);
         return (a.Count > 0) == (b.Count > 0);
     }
 
-    private static string Describe(ExploreResult result)
+    private static string Describe(ScenarioVerdict result)
     {
         string failures = result.Failures.Count > 0 ? $", {result.Failures.Count} failure(s)" : "";
-        return $"{result.Schedules}{failures} ({result.StopWords})";
+        return $"{result.Schedules}{failures} ({result.StoppedWords})";
     }
 
-    private static string Rate(ExploreResult result) =>
+    private static string Rate(ScenarioVerdict result) =>
         result.Elapsed.TotalSeconds > 0 ? $"{result.Schedules / result.Elapsed.TotalSeconds:0}" : "-";
 }

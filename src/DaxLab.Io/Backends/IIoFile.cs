@@ -31,7 +31,7 @@ public enum IoAdvice
 /// <summary>
 /// Where files come from: the DaxLab device, or the host's own file system. The command
 /// interpreter sees only this seam, so the same command lists run on both and can be compared.
-/// Errors are <see cref="ErrnoException"/>s with the errno the kernel would give.
+/// Errors are <see cref="DaxLab.Base.ErrnoException"/>s with the errno the kernel would give.
 /// </summary>
 public interface IIoBackend : IDisposable
 {

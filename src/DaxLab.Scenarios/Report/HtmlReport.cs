@@ -14,7 +14,7 @@ namespace DaxLab.Scenarios.Report;
 /// The page is a template (Report/trace-explorer.html, embedded) and the report's data as JSON
 /// in a script element; every string reaches the page through textContent, never as markup.
 /// </remarks>
-public static class HtmlReport
+internal static class HtmlReport
 {
     /// <summary>One cell of the matrix: a scenario explored against a design.</summary>
     public sealed record Cell(Scenario Scenario, Design Design, ExploreResult Result);

@@ -7,7 +7,7 @@ namespace DaxLab.Scenarios.Report;
 /// A failing schedule replayed with the world's state at every step: States[0] after the
 /// setup, States[i + 1] after step i of Run.Trace.
 /// </summary>
-public sealed record SteppedTrace(RunResult Run, IReadOnlyList<WorldSnapshot> States)
+internal sealed record SteppedTrace(RunResult Run, IReadOnlyList<WorldSnapshot> States)
 {
     /// <summary>
     /// Replays <paramref name="schedule"/> (a checker token, as in <see cref="Failure.ReplayToken"/>)

@@ -9,7 +9,7 @@ namespace DaxLab.Scenarios.Report;
 /// the mapping-index entries over the touched pages, each mapping's page-table entries and the
 /// file's extent map. Plain data, serialised into the HTML report.
 /// </summary>
-public sealed record WorldSnapshot(long Size, IReadOnlyList<IndexRun> Index, IReadOnlyList<MappingState> Mappings, IReadOnlyList<ExtentRun> Extents)
+internal sealed record WorldSnapshot(long Size, IReadOnlyList<IndexRun> Index, IReadOnlyList<MappingState> Mappings, IReadOnlyList<ExtentRun> Extents)
 {
     /// <summary>
     /// Reads <paramref name="world"/> as it stands. Context: between steps (no CPU runs), so it
@@ -106,7 +106,7 @@ public sealed record WorldSnapshot(long Size, IReadOnlyList<IndexRun> Index, IRe
 /// Index pages [FirstPage, FirstPage + Pages): one entry (Kind EMPTY, ZERO, hole page or
 /// MAPPED with its pfn; Huge for a 2 MiB entry) or, Kind "none", no entry at all.
 /// </summary>
-public sealed record IndexRun(long FirstPage, long Pages, string Kind, long? Pfn, bool Huge, bool Locked, bool Dirty)
+internal sealed record IndexRun(long FirstPage, long Pages, string Kind, long? Pfn, bool Huge, bool Locked, bool Dirty)
 {
     public static IndexRun Gap(long firstPage, long pages) => new(firstPage, pages, "none", null, false, false, false);
 
@@ -118,14 +118,14 @@ public sealed record IndexRun(long FirstPage, long Pages, string Kind, long? Pfn
 }
 
 /// <summary>One mapping (numbered as the scenario's mmap commands made them) and its present page-table entries.</summary>
-public sealed record MappingState(int Number, long FileOffset, long Length, bool Shared, bool Writable, bool Unmapped, IReadOnlyList<PageTableRun> Entries);
+internal sealed record MappingState(int Number, long FileOffset, long Length, bool Shared, bool Writable, bool Unmapped, IReadOnlyList<PageTableRun> Entries);
 
 /// <summary>
 /// Present translations of file bytes from FileOffset, Pages pages of the same kind: a 2 MiB
 /// entry (Huge), or 4 KiB entries of device pages from Frame on, the zero page, hole pages or
 /// private copies (anon).
 /// </summary>
-public sealed record PageTableRun(long FileOffset, long Pages, bool Huge, bool Writable, string Target, long? Frame)
+internal sealed record PageTableRun(long FileOffset, long Pages, bool Huge, bool Writable, string Target, long? Frame)
 {
     public static PageTableRun Of(long fileOffset, Pte pte)
     {
@@ -148,4 +148,4 @@ public sealed record PageTableRun(long FileOffset, long Pages, bool Huge, bool W
 }
 
 /// <summary>File blocks [FirstBlock, FirstBlock + Blocks): a hole, or written or unwritten blocks at DeviceBlock on (a device block is a device page).</summary>
-public sealed record ExtentRun(long FirstBlock, long Blocks, string State, long? DeviceBlock);
+internal sealed record ExtentRun(long FirstBlock, long Blocks, string State, long? DeviceBlock);

@@ -19,6 +19,9 @@ namespace DaxLab.Dax;
 ///       → i_mmap_sem (faults shared; truncate, hole punch, zero range exclusive)
 ///         → the design's own lock, if any: i_range_lock (range-lock: faults after i_mmap_sem,
 ///           write(2) and read(2) after i_rwsem) or a region's dax_entry_rwsem (rw-entry-locks)
+///         → jbd2 handle, ext4 designs only (a write fault's, from ext4_dax_huge_fault, in
+///           ext4-v4.12; write(2)'s, from ->iomap_begin to ->iomap_end; ext4-v4.11-entry-first
+///           starts a fault's under the entry lock instead, the inversion it exists to show)
 ///         → mapping-entry lock (the LOCKED bit; sleepers on the hashed wait table)
 ///           → ILOCK (inside ->iomap_begin) → allocator → metadata log
 ///           → i_mmap_rwsem (reverse-map walks) → page-table lock
@@ -40,11 +43,15 @@ public sealed partial class DaxCore
 
     private readonly WaitQueueTable waitTable;
 
-    public DaxCore(FileSystem fs, Seam seam, DaxPolicy policy)
+    /// <param name="ops">The faults' and write(2)'s ->iomap_begin/->iomap_end: <paramref name="fs"/>'s own (XFS) unless the design runs ext4's.</param>
+    /// <param name="journal">ext4's jbd2 journal, or null on XFS.</param>
+    public DaxCore(FileSystem fs, Seam seam, DaxPolicy policy, IIomapOps? ops = null, Journal? journal = null)
     {
         Fs = fs;
         Seam = seam;
         Policy = policy;
+        Ops = ops ?? fs;
+        Journal = journal;
         waitTable = seam.NewWaitQueueTable(WaitTableEntries);
         Pages = new PageRefs(seam);
     }
@@ -53,6 +60,12 @@ public sealed partial class DaxCore
     public PageRefs Pages { get; }
 
     public FileSystem Fs { get; }
+
+    /// <summary>The iomap_ops faults and write(2) call, the file system's by flavour (<see cref="FsFlavour"/>).</summary>
+    public IIomapOps Ops { get; }
+
+    /// <summary>The jbd2 journal of an ext4 mount, which fsync commits; null on XFS.</summary>
+    public Journal? Journal { get; }
     public PmemDevice Device => Fs.Device;
     public Seam Seam { get; }
 

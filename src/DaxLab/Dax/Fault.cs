@@ -334,7 +334,7 @@ public sealed partial class DaxCore
         Seam.Point("->iomap_begin");
         try
         {
-            iomap = Fs.IomapBegin(vmf.Vma.Mapping.Host, vmf.Pos, TLevel.Size, IomapOpOf(vmf.AllocatesBlocks) | IomapOp.Fault);
+            iomap = Ops.IomapBegin(vmf.Vma.Mapping.Host, vmf.Pos, TLevel.Size, IomapOpOf(vmf.AllocatesBlocks) | IomapOp.Fault);
         }
         catch (ErrnoException)
         {
@@ -349,7 +349,7 @@ public sealed partial class DaxCore
 
     /// <summary>->iomap_end for a fault of one level: the whole extent asked for counts as used.</summary>
     private void IomapEnd<TLevel>(in FaultContext vmf, in Iomap iomap) where TLevel : struct, IFaultLevel =>
-        Fs.IomapEnd(vmf.Vma.Mapping.Host, vmf.Pos, TLevel.Size, TLevel.Size, IomapOpOf(vmf.AllocatesBlocks), iomap);
+        Ops.IomapEnd(vmf.Vma.Mapping.Host, vmf.Pos, TLevel.Size, TLevel.Size, IomapOpOf(vmf.AllocatesBlocks) | IomapOp.Fault, iomap);
 
     private static string Describe(in Iomap iomap) => iomap.Type switch
     {

@@ -58,7 +58,7 @@ public sealed partial class DaxCore
             Iomap iomap;
             try
             {
-                iomap = Fs.IomapBegin(inode, at, remaining, IomapOp.Write);
+                iomap = Ops.IomapBegin(inode, at, remaining, IomapOp.Write);
             }
             catch (ErrnoException e) when (e.Errno == Errno.ENOSPC && done > 0)
             {
@@ -70,7 +70,7 @@ public sealed partial class DaxCore
             Invariant.Holds(chunk > 0 && iomap.Type == IomapType.Mapped, "->iomap_begin for a write answered no blocks");
             int copied = ActorWrite(mapping, iomap, at, chunk, ref iter);
             written.Add(iomap.AddrOf(at), copied);
-            Fs.IomapEnd(inode, at, remaining, copied, IomapOp.Write, iomap);
+            Ops.IomapEnd(inode, at, remaining, copied, IomapOp.Write, iomap);
             done += copied;
             if (copied < chunk)
                 return ShortCopy(done, "write(2)");

@@ -1,4 +1,5 @@
 using DaxLab.Dax;
+using DaxLab.Fs;
 using DaxLab.Vfs;
 
 namespace DaxLab.Designs;
@@ -30,6 +31,12 @@ public abstract class Design
 
     /// <summary>The design's choices inside fs/dax.c.</summary>
     public virtual DaxPolicy Dax => DaxPolicy.V412;
+
+    /// <summary>The file system whose DAX paths the design runs: XFS-like unless an ext4 design says so.</summary>
+    public virtual FsFlavour Fs => FsFlavour.Xfs;
+
+    /// <summary>On ext4, how long write(2) holds its journal handle: to ->iomap_end in every ext4 design (docs/fidelity.md, deviation 14).</summary>
+    public virtual Ext4WriteHandle Ext4WriteHandle => Ext4WriteHandle.ToIomapEnd;
 
     /// <summary>The locks the design adds for <paramref name="inode"/>, made once per inode.</summary>
     public virtual InodeLocks NewInodeLocks(DaxInode inode) => new(inode);

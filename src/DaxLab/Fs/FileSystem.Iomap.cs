@@ -3,7 +3,7 @@ using DaxLab.Base;
 namespace DaxLab.Fs;
 
 /// <summary>->iomap_begin / ->iomap_end and block allocation (xfs_iomap.c, xfs_bmap.c).</summary>
-public sealed partial class FileSystem
+public sealed partial class FileSystem : IIomapOps
 {
     /// <summary>->iomap_begin: see docs/fs.md.</summary>
     public Iomap IomapBegin(Inode inode, long pos, long length, IomapOp op)

@@ -193,11 +193,13 @@ internal sealed record Layout(
         long block = FileSystem.BlockSize;
         if (DeviceSize != actualDeviceSize)
             return $"it describes a {DeviceSize}-byte device but the device has {actualDeviceSize} bytes";
+        // Sizes are bounded before any sum or product, so a forged field cannot overflow into a match.
+        if (SlotBytes <= 0 || SlotBytes > MaxMetadataBytes || SlotBytes % block != 0
+            || LogBytes < MinLogBytes || LogBytes > MaxMetadataBytes || LogBytes % block != 0)
+            return $"region sizes (slot {SlotBytes}, log {LogBytes}) are not whole blocks of sane size";
         if (Slot0Offset != HeaderBlocks * block || Slot1Offset != Slot0Offset + SlotBytes || LogOffset != Slot1Offset + SlotBytes)
             return "checkpoint slots and log are not laid out back to back after the superblock and tail block";
-        if (SlotBytes <= 0 || SlotBytes % block != 0 || LogBytes < MinLogBytes || LogBytes % block != 0)
-            return $"region sizes (slot {SlotBytes}, log {LogBytes}) are not whole blocks of sane size";
-        if (FirstDataBlock * block != LogOffset + LogBytes || FirstDataBlock * block > MaxMetadataBytes || FirstDataBlock >= TotalBlocks)
+        if (FirstDataBlock <= 0 || FirstDataBlock >= TotalBlocks || FirstDataBlock * block != LogOffset + LogBytes || FirstDataBlock * block > MaxMetadataBytes)
             return $"first data block {FirstDataBlock} does not follow the log or leaves no data";
         if (MaxInodes <= 0 || MaxExtents <= 0
             || Checkpoint.HeaderBytes + (long)MaxInodes * Checkpoint.MaxInodeRecordBytes + (long)MaxExtents * Checkpoint.ExtentRecordBytes > SlotBytes)

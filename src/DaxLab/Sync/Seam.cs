@@ -132,6 +132,9 @@ public sealed class Seam
 
     public WaitQueueTable NewWaitQueueTable(int bucketCount) => new(this, bucketCount);
 
+    /// <summary>A jbd2 journal whose transactions hold at most <paramref name="maxCredits"/> credits.</summary>
+    public Journal NewJournal(string name, int maxCredits) => new(this, name, maxCredits);
+
     /// <summary>
     /// The waiting policy for a DaxLab.RangeLocks lock named <paramref name="name"/>: null on real
     /// threads (the lock's own host waits, unchanged), the scheduler adapter under a scheduler.

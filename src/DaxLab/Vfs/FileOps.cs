@@ -152,12 +152,17 @@ public static class FileOps
         }
     }
 
-    /// <summary>fsync(2): dirty mapped data, then written data, then metadata.</summary>
+    /// <summary>
+    /// fsync(2): dirty mapped data, then written data, then metadata; on ext4 (ext4_sync_file)
+    /// the last step is jbd2_complete_transaction, which commits the running transaction and so
+    /// waits for every handle open in it.
+    /// </summary>
     public static void Fsync(DaxInode inode)
     {
         inode.Core.WritebackMappingRange(inode.Mapping, 0, Geometry.LastPageIndex);
         FlushWrites(inode);
         inode.Core.Fs.Sync(inode.Inode);
+        inode.Core.Journal?.CommitRunning("jbd2_complete_transaction");
     }
 
     /// <summary>msync(MS_SYNC) of file pages [first, last]: writeback of that range.</summary>

@@ -61,6 +61,6 @@ public class V6VerdictTests
     {
         Assert.DoesNotContain(DesignCatalog.All, d => d.Name == "v6");
         Assert.Equal("v6", DesignCatalog.Find("V6").Name);
-        Assert.Contains(DesignCatalog.Everything, d => d.Name == "v6");
+        Assert.Contains(DesignCatalog.Listed, d => d.Name == "v6");
     }
 }

@@ -1,0 +1,3 @@
+? -F
+mmap f 1m -k -s
+munmap 0 0 ' -i 8k

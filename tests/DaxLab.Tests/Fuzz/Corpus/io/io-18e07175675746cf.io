@@ -1,0 +1,2 @@
+open -S é 2m
+bmap

@@ -1,0 +1,1 @@
+falloc ' -B

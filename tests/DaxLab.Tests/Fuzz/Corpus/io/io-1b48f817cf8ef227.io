@@ -1,0 +1,2 @@
+w -a -s
+truncate -1

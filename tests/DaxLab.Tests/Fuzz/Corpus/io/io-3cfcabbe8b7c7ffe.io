@@ -1,0 +1,2 @@
+mm -z 64k 3m
+print 0xcd  256

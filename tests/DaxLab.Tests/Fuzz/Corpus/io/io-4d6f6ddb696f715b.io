@@ -1,0 +1,3 @@
+w -d -z
+open -W -w 255
+t -z

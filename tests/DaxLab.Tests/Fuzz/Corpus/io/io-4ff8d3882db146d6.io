@@ -1,0 +1,2 @@
+mm f 0x f -W -B
+madvise g -k f
