@@ -35,6 +35,7 @@ internal static unsafe class Oracle
                 problems.AddRange(map.Vma.LeakedPageTables.Select(leak => $"mapping at file offset {map.FileOffset}: {leak}"));
             }
             problems.AddRange(fs.Check().Select(p => "fsck: " + p));
+            problems.AddRange(fs.FreedWhilePinned);
         }
         finally
         {

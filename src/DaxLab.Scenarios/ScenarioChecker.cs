@@ -25,9 +25,10 @@ public static class ScenarioChecker
 
     /// <summary>
     /// The designs outside the default matrix, which <see cref="Check(Scenario, string, CheckOptions?)"/>
-    /// accepts by name as well: the ext4 flavour's (<c>ext4-v4.11</c>, <c>ext4-v4.11-entry-first</c>, <c>ext4-v4.12</c>).
+    /// accepts by name as well: the ext4 flavour's (<c>ext4-v4.11</c>, <c>ext4-v4.11-entry-first</c>, <c>ext4-v4.12</c>)
+    /// and today's fs/dax.c, <c>v6</c>.
     /// </summary>
-    public static IReadOnlyList<string> DesignsOutsideMatrix { get; } = [.. DesignCatalog.Ext4.Select(d => d.Name)];
+    public static IReadOnlyList<string> DesignsOutsideMatrix { get; } = [.. DesignCatalog.Ext4.Concat(DesignCatalog.Selectable).Select(d => d.Name)];
 
     /// <summary>The design that landed upstream, <c>v4.12</c>.</summary>
     public static string DefaultDesign => DesignCatalog.Default.Name;

@@ -15,6 +15,9 @@ internal sealed class ScenarioCommands(ScenarioWorld world, int cpu)
 {
     private int current = -1;
 
+    /// <summary>The pages this CPU pinned with `pin` and has not unpinned yet.</summary>
+    private readonly List<DaxPins> pins = [];
+
     /// <summary>The setup runs as cpu -1: it must succeed, since every run starts from what it leaves.</summary>
     private bool IsSetup => cpu < 0;
 
@@ -63,6 +66,8 @@ internal sealed class ScenarioCommands(ScenarioWorld world, int cpu)
             case "falloc": Allocate(c); break;
             case "fpunch": Punch(c); break;
             case "fzero": ZeroRange(c); break;
+            case "pin": Pin(c); break;
+            case "unpin": ReleasePins(); break;
             case "fsync" or "fdatasync": world.File.Fsync(); break;
             default: throw new InvalidOperationException($"ScenarioSyntax accepted '{c.Verb}', which has no handler");
         }
@@ -256,6 +261,28 @@ internal sealed class ScenarioCommands(ScenarioWorld world, int cpu)
         world.File.Allocate(c.Offset, c.Length, keepSize: c.Has('k'));
         if (!c.Has('k'))
             RecordExtension(c.Offset + c.Length, start, world.Tick());
+    }
+
+    /// <summary>
+    /// `pin off len`: get_user_pages for a DMA into file bytes [off, off + len) of the current
+    /// mapping (write faults, then a pin on each device page), held until `unpin`.
+    /// </summary>
+    private void Pin(ScenarioCommand c)
+    {
+        var map = Current();
+        var (offset, length) = RangeInside(map, c);
+        pins.Add(map.Pin(offset - map.FileOffset, length));
+    }
+
+    /// <summary>
+    /// `unpin`, and the end of the CPU: the DMA completes and every pin this CPU holds is
+    /// dropped (a process's pins go when it exits, as its driver releases them).
+    /// </summary>
+    public void ReleasePins()
+    {
+        foreach (var held in pins)
+            held.Dispose();
+        pins.Clear();
     }
 
     private DaxMapping Current() =>

@@ -68,6 +68,9 @@ internal sealed class ScenarioRunner(Scenario scenario, Design design) : IDispos
         {
             // The signal ends this CPU's process; the others go on.
         }
+        // The process ends: its pins go with it. Not in a finally: a run the checker abandons
+        // unwinds through here, and an unpin is a scheduling point.
+        commands.ReleasePins();
     }
 
     /// <summary>Runs one command; a <see cref="ScenarioError"/> leaves knowing its line and section, for <see cref="Validate"/> to report.</summary>

@@ -51,6 +51,8 @@ internal static class ScenarioSyntax
         ["falloc"] = new("k", [OffsetLength], "falloc [-k] off len"),
         ["fpunch"] = new("", [OffsetLength], "fpunch off len"),
         ["fzero"] = new("k", [OffsetLength], "fzero [-k] off len"),
+        ["pin"] = new("", [OffsetLength], "pin off len"),
+        ["unpin"] = new("", [[]], "unpin"),
         ["fsync"] = new("", [[]], "fsync"),
         ["fdatasync"] = new("", [[]], "fdatasync"),
     };

@@ -134,6 +134,9 @@ public sealed class DaxFileSystem : IDisposable
     /// <summary>fsck: the inconsistencies found, empty when the metadata is consistent.</summary>
     public IReadOnlyList<string> Check() => fs.Check();
 
+    /// <summary>Every truncate, hole punch or zero range that dropped a pinned page (a use after free of its block), in words.</summary>
+    public IReadOnlyList<string> FreedWhilePinned => Core.Pages.FreedWhilePinned;
+
     /// <summary>
     /// Frees the device without taking a lock: for a checker run that is over, whose scheduler
     /// no longer runs anyone, so the orderly <see cref="Dispose"/> could not take its locks.

@@ -41,6 +41,40 @@ public sealed class DaxMapping : IDisposable
     /// <summary>madvise(2).</summary>
     public void Advise(long offset, long length, MapAdvice advice) => MmapOps.MadviseDontNeed(vma, offset, length);
 
+    /// <summary>
+    /// pin_user_pages(FOLL_WRITE) over [offset, offset + length) of the mapping, as a driver
+    /// does for a DMA into a user buffer (O_DIRECT, RDMA): faults the pages in for writing and
+    /// pins the device pages behind them until the returned pins are released. EFAULT (an
+    /// <see cref="ErrnoException"/>) where a store could not fault.
+    /// </summary>
+    public DaxPins Pin(long offset, long length) => new(inode.Core.Pages, Gup.PinUserPages(vma, inode.Core.Pages, offset, length));
+
     /// <summary>munmap(2).</summary>
     public void Dispose() => MmapOps.Munmap(vma);
+}
+
+/// <summary>Pages pinned by <see cref="DaxMapping.Pin"/>; <see cref="Dispose"/> is unpin_user_pages.</summary>
+public sealed class DaxPins : IDisposable
+{
+    private readonly PageRefs refs;
+    private List<long>? pfns;
+
+    internal DaxPins(PageRefs refs, List<long> pfns)
+    {
+        this.refs = refs;
+        this.pfns = pfns;
+    }
+
+    /// <summary>How many device pages are pinned (0 once released).</summary>
+    public int Count => pfns?.Count ?? 0;
+
+    /// <summary>Drops every pin, once: the DMA is done.</summary>
+    public void Dispose()
+    {
+        var held = Interlocked.Exchange(ref pfns, null);
+        if (held is null)
+            return;
+        foreach (long pfn in held)
+            refs.Unpin(pfn);
+    }
 }

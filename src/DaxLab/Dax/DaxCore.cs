@@ -2,6 +2,7 @@ using DaxLab.Base;
 using DaxLab.Device;
 using DaxLab.Fs;
 using DaxLab.Index;
+using DaxLab.Mm;
 using DaxLab.Sync;
 
 namespace DaxLab.Dax;
@@ -26,6 +27,9 @@ namespace DaxLab.Dax;
 ///           → i_mmap_rwsem (reverse-map walks) → page-table lock
 ///             → xa_lock (never held across a sleep) → wait-queue bucket gate
 /// </code>
+/// A truncate, hole punch or zero range that breaks layouts (v6) waits for a pinned page in
+/// wait_var_event holding i_rwsem, with i_mmap_sem dropped so the pin's owner can fault; the
+/// unpin that wakes it takes no lock (<see cref="PageRefs"/>).
 /// The I/O path takes no entry lock: a write that allocated blocks waits for entry locks only
 /// inside invalidate_inode_pages2_range, which is how it meets a fault in progress. Its copy to
 /// or from a user buffer that maps a DAX file (copy_from_user in dax_iomap_actor) faults with
@@ -49,7 +53,11 @@ public sealed partial class DaxCore
         Ops = ops ?? fs;
         Journal = journal;
         waitTable = seam.NewWaitQueueTable(WaitTableEntries);
+        Pages = new PageRefs(seam);
     }
+
+    /// <summary>The pins on the device's pages (get_user_pages), which truncate must not free under.</summary>
+    public PageRefs Pages { get; }
 
     public FileSystem Fs { get; }
 
@@ -73,19 +81,27 @@ public sealed partial class DaxCore
         entry.IsPmd ? index & ~(long)(Geometry.PagesPerPmd - 1) : index;
 
     /// <summary>
-    /// get_unlocked_entry: the entry covering <paramref name="index"/>, once nobody holds its
-    /// lock. Context: xa_lock held; drops and retakes it while sleeping.
+    /// get_unlocked_entry (get_next_unlocked_entry today): the entry covering
+    /// <paramref name="index"/> for a lookup of <paramref name="order"/>, once nobody holds its
+    /// lock. With the XArray's rule (<see cref="OrderConflict.RetryEntry"/>) a smaller entry
+    /// anywhere in the range is <see cref="DaxEntry.Conflict"/> at once, locked or not; with the
+    /// radix tree's the lookup sees the slot at the index and waits for it. Context: xa_lock
+    /// held; drops and retakes it while sleeping (exclusively: one unlock wakes one sleeper).
     /// </summary>
-    private DaxEntry GetUnlockedEntry(AddressSpace mapping, long index)
+    private DaxEntry GetUnlockedEntry(AddressSpace mapping, long index, int order = 0)
     {
         Invariant.Holds(mapping.XaLock.IsHeld, "get_unlocked_entry without xa_lock");
         mapping.Entries.AnnotateEntryWait(index, "get_unlocked_entry");
         while (true)
         {
-            var entry = mapping.Entries.Load(index);
+            long at = index;
+            bool xarray = Policy.OrderConflicts == OrderConflict.RetryEntry;
+            var entry = xarray ? mapping.Entries.FindConflict(index, order, out at) : mapping.Entries.Load(index);
+            if (xarray && !entry.IsNone && entry.Order < order)
+                return DaxEntry.Conflict;
             if (entry.IsNone || !entry.IsLocked)
                 return entry;
-            var waiter = waitTable.Prepare(WaitKeyOf(mapping, index, entry));
+            var waiter = waitTable.Prepare(WaitKeyOf(mapping, at, entry));
             mapping.XaLock.Unlock();
             waitTable.Sleep(waiter, "get_unlocked_entry");
             mapping.XaLock.Lock();
@@ -94,12 +110,13 @@ public sealed partial class DaxCore
 
     /// <summary>
     /// put_unlocked_entry: a waiter that was woken for an entry but does not lock it passes the
-    /// wake-up on, or the next sleeper would wait for an unlock that never comes.
+    /// wake-up on, or the next sleeper would wait for an unlock that never comes. No entry, or a
+    /// conflict, has no sleepers of its own.
     /// </summary>
-    private void PutUnlockedEntry(AddressSpace mapping, long index, DaxEntry entry)
+    private void PutUnlockedEntry(AddressSpace mapping, long index, DaxEntry entry, WakeMode mode = WakeMode.Next)
     {
-        if (!entry.IsNone)
-            waitTable.Wake(WaitKeyOf(mapping, index, entry), all: false);
+        if (!entry.IsNone && !entry.IsConflict)
+            WakeEntry(mapping, index, entry, mode);
     }
 
     /// <summary>dax_lock_entry: sets LOCKED on an unlocked entry. Context: xa_lock held.</summary>
@@ -112,8 +129,8 @@ public sealed partial class DaxCore
     }
 
     /// <summary>
-    /// dax_unlock_entry: clears LOCKED and wakes the next sleeper. Context: the caller holds the
-    /// entry lock, not xa_lock.
+    /// dax_unlock_entry: clears LOCKED and wakes the next sleeper (WAKE_NEXT). Context: the
+    /// caller holds the entry lock, not xa_lock.
     /// </summary>
     public void UnlockEntry(AddressSpace mapping, long index, DaxEntry entry)
     {
@@ -125,10 +142,14 @@ public sealed partial class DaxCore
             Invariant.Holds(current.IsLocked && current.Identity == entry.Identity, $"dax_unlock_entry of an entry not held: {current}");
             mapping.Entries.Store(storeIndex, current.Without(DaxEntry.Locked));
         }
-        waitTable.Wake(WaitKeyOf(mapping, storeIndex, current), all: false);
+        WakeEntry(mapping, storeIndex, current, WakeMode.Next);
     }
 
-    /// <summary>Wakes every sleeper on an entry that is gone: a PMD entry downgraded, or an entry a hole page replaced.</summary>
-    private void WakeAll(AddressSpace mapping, long index, DaxEntry entry) =>
-        waitTable.Wake(WaitKeyOf(mapping, index, entry), all: true);
+    /// <summary>
+    /// dax_wake_entry: wakes the sleepers on <paramref name="entry"/>'s key. WAKE_ALL where the
+    /// entry is gone or resized (a PMD entry downgraded, an entry a hole page replaced), since
+    /// none of the woken will lock it and pass the wake on.
+    /// </summary>
+    private void WakeEntry(AddressSpace mapping, long index, DaxEntry entry, WakeMode mode) =>
+        waitTable.Wake(WaitKeyOf(mapping, index, entry), all: mode == WakeMode.All);
 }

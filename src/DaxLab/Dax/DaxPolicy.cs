@@ -35,8 +35,62 @@ public sealed record DaxPolicy
     /// <summary>What the write path does to the entries over blocks it has just allocated.</summary>
     public NewBlockInvalidation NewBlocks { get; init; } = NewBlockInvalidation.DropThenUnmapRange;
 
+    /// <summary>
+    /// Whether writeback write-protects every page of an entry in every mapping
+    /// (pfn_mkclean_range, 06083a0921fd, v5.19) or, as v4.12's dax_mapping_entry_mkclean did,
+    /// only the translation of the entry's first page in each mapping that contains it.
+    /// </summary>
+    public bool WriteProtectsEveryPage { get; init; }
+
+    /// <summary>How a lookup for a PMD entry treats the PTE entries of its 2 MiB.</summary>
+    public OrderConflict OrderConflicts { get; init; } = OrderConflict.WaitAtIndex;
+
+    /// <summary>
+    /// Whom __dax_invalidate_entry wakes once the entry is gone: one waiter through v4.14
+    /// (c6dcf52c23d2), every waiter from 237388320def (v5.13).
+    /// </summary>
+    public WakeMode InvalidateWakes { get; init; } = WakeMode.Next;
+
+    /// <summary>
+    /// Whether truncate, hole punch and zero range break layouts first (5fac7408d828, v4.18:
+    /// xfs_break_layouts → dax_layout_busy_page, then a wait until no page of the file is
+    /// pinned); without it they free blocks a DMA still writes to.
+    /// </summary>
+    public bool BreaksLayouts { get; init; }
+
     public override string ToString() =>
-        $"{FaultOrder}, {(RechecksPageTableLevel ? "re-checks" : "no re-check")}, {Holes}, {PfnMkwrite}, {NewBlocks}{(PmdFaultSigBusOnEmptyFile ? ", SIGBUS on empty files" : "")}";
+        $"{FaultOrder}, {(RechecksPageTableLevel ? "re-checks" : "no re-check")}, {Holes}, {PfnMkwrite}, {NewBlocks}{(PmdFaultSigBusOnEmptyFile ? ", SIGBUS on empty files" : "")}"
+        + (OrderConflicts == OrderConflict.RetryEntry ? ", XA_RETRY_ENTRY conflicts" : "")
+        + (InvalidateWakes == WakeMode.All ? ", invalidation wakes all" : "")
+        + (WriteProtectsEveryPage ? ", cleans every page of an entry" : "")
+        + (BreaksLayouts ? ", breaks layouts" : "");
+}
+
+/// <summary>dax_wake_mode: whom a wake of an entry's sleepers reaches.</summary>
+public enum WakeMode
+{
+    /// <summary>WAKE_NEXT: the non-exclusive sleepers and one exclusive one (the entry is unlocked and still there).</summary>
+    Next,
+
+    /// <summary>WAKE_ALL: every sleeper (the entry is gone or changed size, so no one will pass the wake on).</summary>
+    All,
+}
+
+/// <summary>A PMD-sized lookup that meets PTE entries in its range.</summary>
+public enum OrderConflict
+{
+    /// <summary>
+    /// The radix tree (to v4.19): get_unlocked_mapping_entry loads the slot at the aligned index
+    /// and waits for a locked PTE entry there before the PMD request falls back.
+    /// </summary>
+    WaitAtIndex,
+
+    /// <summary>
+    /// The XArray (v4.20 on, with 23c84eb78375's order test): xas_find_conflict finds any PTE
+    /// entry in the 2 MiB and get_next_unlocked_entry returns XA_RETRY_ENTRY at once, locked or
+    /// not; grab_mapping_entry falls back.
+    /// </summary>
+    RetryEntry,
 }
 
 /// <summary>The order of the two things a DAX fault needs before it maps.</summary>

@@ -24,8 +24,8 @@ public sealed partial class DaxCore
         if (pmd)
             index &= ~(long)(Geometry.PagesPerPmd - 1);
         mapping.XaLock.Lock();
-        var entry = GetUnlockedEntry(mapping, index);
-        if (pmd && (entry.IsNone || !entry.IsPmd) && mapping.Entries.HasPteEntries(index))
+        var entry = GetUnlockedEntry(mapping, index, pmd ? Geometry.PmdOrder : 0);
+        if (entry.IsConflict || (pmd && (entry.IsNone || !entry.IsPmd) && mapping.Entries.HasPteEntries(index)))
         {
             PutUnlockedEntry(mapping, index, entry);
             mapping.XaLock.Unlock();
@@ -66,7 +66,7 @@ public sealed partial class DaxCore
         mapping.XaLock.Lock();
         var removed = mapping.Entries.Erase(pmdIndex);
         Invariant.Holds(removed.IsLocked && removed.IsPmd, "downgraded entry changed under its lock");
-        WakeAll(mapping, pmdIndex, removed);
+        WakeEntry(mapping, pmdIndex, removed, WakeMode.All);
         Seam.Note($"grab_mapping_entry - downgrades {(entry.IsZero ? "zero" : "empty")} PMD entry");
     }
 
@@ -85,7 +85,7 @@ public sealed partial class DaxCore
         var page = DaxEntry.MakeHolePage();
         using (mapping.XaLock.Hold())
             mapping.Entries.Store(index, page);
-        WakeAll(mapping, index, entry);
+        WakeEntry(mapping, index, entry, WakeMode.All);
         Seam.Note($"page_cache_tree_insert - hole page replaces {(entry.IsEmpty ? "empty entry" : entry.Without(DaxEntry.Locked).ToString())}");
         return page;
     }
@@ -120,8 +120,9 @@ public sealed partial class DaxCore
     /// <summary>
     /// __dax_invalidate_mapping_entry: deletes the entry at <paramref name="index"/> once
     /// unlocked. Invalidation (<paramref name="truncate"/> false) leaves DIRTY or TOWRITE
-    /// entries, whose data writeback still owes the device; truncate deletes everything. Wakes
-    /// one waiter either way. Returns the deleted entry, or none. Context: i_rwsem or
+    /// entries, whose data writeback still owes the device; truncate deletes everything, and
+    /// reports a page it finds pinned (the use after free dax_layout_busy_page prevents). Wakes
+    /// one waiter or all, as <see cref="DaxPolicy.InvalidateWakes"/> says. Returns the deleted entry, or none. Context: i_rwsem or
     /// i_mmap_sem held so no new blocks appear.
     /// </summary>
     public DaxEntry InvalidateEntry(AddressSpace mapping, long index, bool truncate)
@@ -130,17 +131,18 @@ public sealed partial class DaxCore
         var entry = GetUnlockedEntry(mapping, index);
         if (entry.IsNone || (!truncate && (entry.IsDirty || entry.IsToWrite)))
         {
-            PutUnlockedEntry(mapping, index, entry);
+            PutUnlockedEntry(mapping, index, entry, Policy.InvalidateWakes);
             mapping.XaLock.Unlock();
             return DaxEntry.None;
         }
         long storeIndex = StoreIndexOf(index, entry);
+        if (truncate && entry.IsMapped)
+            Pages.CheckNotPinnedOnTruncate(entry.Pfn, entry.PageCount, storeIndex);
         mapping.Entries.Erase(storeIndex);
         mapping.XaLock.Unlock();
-        // put_unlocked_mapping_entry: one waiter, as through v4.14 (c6dcf52c23d2 made it one;
-        // 237388320def made it all again in 2021, after a woken waiter that found no entry
-        // left the rest asleep).
-        PutUnlockedEntry(mapping, storeIndex, entry);
+        // put_unlocked_entry: one waiter through v4.14 (c6dcf52c23d2 made it one), every one
+        // from 237388320def (2021), after a woken waiter that found no entry left the rest asleep.
+        PutUnlockedEntry(mapping, storeIndex, entry, Policy.InvalidateWakes);
         return entry;
     }
 }

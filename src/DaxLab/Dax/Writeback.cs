@@ -54,7 +54,10 @@ public sealed partial class DaxCore
             }
             entry = LockEntry(mapping, index, entry.Without(DaxEntry.TagToWrite));
         }
-        Rmap.WriteProtectEntry(mapping, StoreIndexOf(index, entry), entry.Pfn);
+        if (Policy.WriteProtectsEveryPage)
+            Rmap.WriteProtectEntryPages(mapping, StoreIndexOf(index, entry), entry.Pfn, entry.PageCount);
+        else
+            Rmap.WriteProtectEntry(mapping, StoreIndexOf(index, entry), entry.Pfn);
         Device.Flush(entry.Pfn << Geometry.PageShift, entry.PageCount << Geometry.PageShift);
         using (mapping.XaLock.Hold())
         {

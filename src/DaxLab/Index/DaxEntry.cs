@@ -18,6 +18,8 @@ namespace DaxLab.Index;
 /// LOCKED bit standing for the page lock. EMPTY, ZERO and HOLEPAGE never carry a pfn, are never
 /// two at once, and only MAPPED entries are DIRTY; a HOLEPAGE is never PMD.
 /// EMPTY entries are created locked; a fault that gives up unlocks one and leaves it in place.
+/// <see cref="Conflict"/> (bit 7 alone) is no entry at all: XA_RETRY_ENTRY, the answer a lookup
+/// of one order gives when a smaller entry sits in its range; it is never stored.
 /// </remarks>
 public readonly record struct DaxEntry(ulong Value)
 {
@@ -28,10 +30,17 @@ public readonly record struct DaxEntry(ulong Value)
     public const ulong TagDirty = 1UL << 4;
     public const ulong TagToWrite = 1UL << 5;
     public const ulong HolePageBit = 1UL << 6;
+    private const ulong RetryBit = 1UL << 7;
     private const int PfnShift = 8;
     private const ulong FlagMask = (1UL << PfnShift) - 1;
 
     public static readonly DaxEntry None = default;
+
+    /// <summary>
+    /// XA_RETRY_ENTRY as get_next_unlocked_entry returns it (dax_is_conflict): the range asked
+    /// for holds an entry of a smaller order, so the caller falls back instead of waiting.
+    /// </summary>
+    public static readonly DaxEntry Conflict = new(RetryBit);
 
     public static DaxEntry MakeEmpty(bool pmd) => new(Empty | Locked | (pmd ? Pmd : 0));
 
@@ -47,6 +56,9 @@ public readonly record struct DaxEntry(ulong Value)
     }
 
     public bool IsNone => Value == 0;
+
+    /// <summary>dax_is_conflict: the lookup met a smaller entry; not an entry of the index.</summary>
+    public bool IsConflict => Value == RetryBit;
     public bool IsLocked => (Value & Locked) != 0;
     public bool IsPmd => (Value & Pmd) != 0;
     public bool IsZero => (Value & ZeroPage) != 0;
@@ -54,7 +66,7 @@ public readonly record struct DaxEntry(ulong Value)
     public bool IsHolePage => (Value & HolePageBit) != 0;
 
     /// <summary>Has blocks on the device (neither a placeholder nor the zero page).</summary>
-    public bool IsMapped => !IsNone && (Value & (ZeroPage | Empty | HolePageBit)) == 0;
+    public bool IsMapped => !IsNone && !IsConflict && (Value & (ZeroPage | Empty | HolePageBit)) == 0;
     public bool IsDirty => (Value & TagDirty) != 0;
     public bool IsToWrite => (Value & TagToWrite) != 0;
     public long Pfn => (long)(Value >> PfnShift);
@@ -72,6 +84,7 @@ public readonly record struct DaxEntry(ulong Value)
     {
         if (IsNone)
             return;
+        Invariant.Holds(!IsConflict, "XA_RETRY_ENTRY stored in the index");
         Invariant.Holds((IsZero ? 1 : 0) + (IsEmpty ? 1 : 0) + (IsHolePage ? 1 : 0) <= 1, "entry of two kinds at once");
         Invariant.Holds(!IsHolePage || !IsPmd, "a 2 MiB hole page");
         Invariant.Holds(IsMapped || Pfn == 0, "ZERO, EMPTY or hole-page entry with a pfn");
@@ -82,6 +95,8 @@ public readonly record struct DaxEntry(ulong Value)
     {
         if (IsNone)
             return "none";
+        if (IsConflict)
+            return "conflict";
         string kind = IsEmpty ? "empty" : IsZero ? "zero" : IsHolePage ? "hole page" : "pfn " + Pfn;
         return (IsPmd ? "pmd " : "pte ") + kind + (IsLocked ? " locked" : "") + (IsDirty ? " dirty" : "") + (IsToWrite ? " towrite" : "");
     }

@@ -49,6 +49,32 @@ public sealed class MappingIndex(Seam seam)
     public bool HasPteEntries(long index) =>
         nodes.TryGetValue(index >> Geometry.PmdOrder, out var node) && node.PteCount > 0;
 
+    /// <summary>
+    /// xas_find_conflict for a lookup of <paramref name="order"/> at <paramref name="index"/>:
+    /// the entry covering the index if there is one, else, for a PMD-order lookup, the first PTE
+    /// entry in its 2 MiB; none when the range is empty. Returns the entry's store index in
+    /// <paramref name="at"/>.
+    /// </summary>
+    public DaxEntry FindConflict(long index, int order, out long at)
+    {
+        Invariant.Holds(order == 0 || order == Geometry.PmdOrder, "entries are of order 0 or PMD_ORDER");
+        long start = index & ~((1L << order) - 1);
+        at = start;
+        if (!nodes.TryGetValue(start >> Geometry.PmdOrder, out var node))
+            return DaxEntry.None;
+        if (!node.Pmd.IsNone)
+        {
+            at = start & ~(long)(Geometry.PagesPerPmd - 1);
+            return node.Pmd;
+        }
+        if (FirstIn(node, start >> Geometry.PmdOrder, start, start + (1L << order) - 1, out long found, out var entry))
+        {
+            at = found;
+            return entry;
+        }
+        return DaxEntry.None;
+    }
+
     /// <summary>Stores <paramref name="entry"/> at <paramref name="index"/> (PMD entries at their aligned index), replacing what is there.</summary>
     public void Store(long index, DaxEntry entry)
     {

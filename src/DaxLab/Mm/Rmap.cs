@@ -56,4 +56,19 @@ public static class Rmap
                 vma.WriteProtect(index, pfn);
         }
     }
+
+    /// <summary>
+    /// dax_writeback_one's walk since 06083a0921fd (v5.19): every shared mapping that maps any
+    /// of the entry's <paramref name="count"/> pages from <paramref name="index"/> gets every
+    /// translation of them write-protected (pfn_mkclean_range).
+    /// </summary>
+    public static void WriteProtectEntryPages(AddressSpace mapping, long index, long pfn, long count)
+    {
+        using var rmap = mapping.IMmapRwsem.Read();
+        foreach (var vma in mapping.Mappings)
+        {
+            if (vma.Shared)
+                vma.WriteProtectRange(index, pfn, count);
+        }
+    }
 }

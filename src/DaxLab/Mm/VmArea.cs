@@ -337,6 +337,44 @@ public sealed unsafe class VmArea
         Tlb.Flush();
     }
 
+    /// <summary>
+    /// pfn_mkclean_range over one mapping (06083a0921fd, v5.19): write-protects every
+    /// translation here of file pages [pgoff, pgoff + count) that maps the matching page of
+    /// device pages [pfn, pfn + count), huge or not, so a PMD entry mapped with 4 KiB PTEs
+    /// elsewhere is cleaned whole. Context: takes ptl once.
+    /// </summary>
+    public void WriteProtectRange(long pgoff, long pfn, long count)
+    {
+        long first = Math.Max(pgoff, Pgoff), last = Math.Min(pgoff + count - 1, Pgoff + (Length >> Geometry.PageShift) - 1);
+        if (first > last)
+            return;
+        using (Ptl.Hold())
+        {
+            for (long page = first; page <= last; page++)
+                WriteProtectOne(AddressOf(page), pfn + (page - pgoff));
+        }
+        Tlb.Flush();
+    }
+
+    /// <summary>Write-protects the translation of <paramref name="address"/> if it maps device page <paramref name="pfn"/>. Context: ptl held.</summary>
+    private void WriteProtectOne(long address, long pfn)
+    {
+        int slot = SlotOf(address);
+        var pmd = new Pte(pmds[slot]);
+        if (pmd.IsHuge)
+        {
+            if (pmd.Kind == PageKind.Device && pmd.Frame + ((address & Geometry.PmdMask) >> Geometry.PageShift) == pfn && pmd.IsWritable)
+                SetEntry(ref pmds[slot], pmd.WriteProtected.Value);
+            return;
+        }
+        if (pteTables[slot] is not { } table)
+            return;
+        ref ulong entry = ref table[PteIndex(address)];
+        var pte = new Pte(entry);
+        if (pte.Kind == PageKind.Device && pte.Frame == pfn && pte.IsWritable)
+            SetEntry(ref entry, pte.WriteProtected.Value);
+    }
+
     /// <summary>A new private page holding a copy of <paramref name="source"/> (4 KiB), or zeros when null.</summary>
     public static byte* NewPrivatePage(byte* source)
     {

@@ -36,16 +36,25 @@ public sealed class WaitQueueTable
         buckets = new Bucket?[bucketCount];
     }
 
-    /// <summary>Queues the current CPU as a waiter for <paramref name="key"/>. Context: index lock held.</summary>
-    public Waiter Prepare(WaitKey key)
+    /// <summary>
+    /// Queues the current CPU as a waiter for <paramref name="key"/>: exclusive
+    /// (prepare_to_wait_exclusive, at the tail: a wake of the next waiter wakes one of these) or
+    /// not (prepare_to_wait, at the head: every wake of the key wakes it). Context: index lock held.
+    /// </summary>
+    public Waiter Prepare(WaitKey key, bool exclusive = true)
     {
         var bucket = BucketOf(key);
-        var waiter = new Waiter(key, bucket);
+        var waiter = new Waiter(key, bucket, exclusive);
         scheduler?.Access(bucket, write: true);
-        using (Annotate(bucket, "prepare_to_wait_exclusive"))
+        using (Annotate(bucket, exclusive ? "prepare_to_wait_exclusive" : "prepare_to_wait"))
         {
             lock (bucket.Gate)
-                bucket.Waiters.Add(waiter);
+            {
+                if (exclusive)
+                    bucket.Waiters.Add(waiter);
+                else
+                    bucket.Waiters.Insert(0, waiter);
+            }
         }
         return waiter;
     }
@@ -81,7 +90,11 @@ public sealed class WaitQueueTable
         }
     }
 
-    /// <summary>Wakes the first waiter for <paramref name="key"/>, or all of them.</summary>
+    /// <summary>
+    /// __wake_up for <paramref name="key"/>: every waiter of the key when <paramref name="all"/>
+    /// (WAKE_ALL), otherwise the non-exclusive ones, which sit at the head, and the first
+    /// exclusive one (WAKE_NEXT: nr_exclusive 1).
+    /// </summary>
     public void Wake(WaitKey key, bool all)
     {
         // On real threads a bucket never made has no waiters: Prepare makes it under the index
@@ -104,7 +117,7 @@ public sealed class WaitQueueTable
                 waiter.Woken = true;
                 woke = true;
                 scheduler?.Wake(waiter);
-                if (!all)
+                if (!all && waiter.Exclusive)
                     break;
             }
             if (woke && scheduler is null)
@@ -151,13 +164,17 @@ public sealed class WaitQueueTable
 
     public sealed class Waiter
     {
-        internal Waiter(WaitKey key, Bucket bucket)
+        internal Waiter(WaitKey key, Bucket bucket, bool exclusive)
         {
             Key = key;
             Bucket = bucket;
+            Exclusive = exclusive;
         }
 
         public WaitKey Key { get; }
+
+        /// <summary>WQ_FLAG_EXCLUSIVE: a wake of the next waiter stops after waking this one.</summary>
+        public bool Exclusive { get; }
         internal Bucket Bucket { get; }
         internal bool Woken;
     }

@@ -84,6 +84,7 @@ public static class FileOps
             throw new ErrnoException(Errno.EFBIG, "ftruncate: size beyond the maximum file size");
         using var iolock = inode.IRwsem.Write();
         using var mmaplock = inode.MmapSem.Write();
+        BreakLayouts(inode);
         long old = inode.Inode.Size;
         if (size >= old)
         {
@@ -119,6 +120,7 @@ public static class FileOps
         CheckRange(offset, length);
         using var iolock = inode.IRwsem.Write();
         using var mmaplock = inode.MmapSem.Write();
+        BreakLayouts(inode);
         long end = Math.Min(offset + length, Geometry.PageAlignUp(inode.Inode.Size));
         if (end <= offset)
             return;
@@ -135,6 +137,7 @@ public static class FileOps
         CheckRange(offset, length);
         using var iolock = inode.IRwsem.Write();
         using var mmaplock = inode.MmapSem.Write();
+        BreakLayouts(inode);
         long size = inode.Inode.Size;
         var (first, last) = ZeroEdges(inode, offset, offset + length);
         if (first <= last)
@@ -255,6 +258,19 @@ public static class FileOps
         if (wholeEnd < end)
             inode.Core.ZeroRange(inode.Inode, wholeEnd, end, inode.Unflushed);
         return (wholeStart >> Geometry.PageShift, (wholeEnd >> Geometry.PageShift) - 1);
+    }
+
+    /// <summary>
+    /// xfs_break_layouts(BREAK_UNMAP) where the design breaks layouts (v4.18 on): no page of the
+    /// file stays pinned for a DMA once it returns. While it waits for a pin to go it drops
+    /// i_mmap_sem (xfs_wait_dax_page), so the pinning task can fault, and takes it again.
+    /// Context: i_rwsem and i_mmap_sem held exclusive, on return too.
+    /// </summary>
+    private static void BreakLayouts(DaxInode inode)
+    {
+        if (!inode.Core.Policy.BreaksLayouts)
+            return;
+        inode.Core.BreakLayouts(inode.Mapping, inode.MmapSem.UpWrite, inode.MmapSem.DownWrite);
     }
 
     /// <summary>

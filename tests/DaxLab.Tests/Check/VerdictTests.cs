@@ -68,6 +68,21 @@ public class VerdictTests
         ("range-lock", "pwrite-from-mapping-overwrite"),
         ("rw-entry-locks", "pwrite-from-mapping-overwrite"),
         ("rw-entry-locks", "pread-into-mapping"),
+        // No layout break before v4.18 (5fac7408d828): truncate and punch drop pinned pages.
+        ("v4.10", "punch-vs-pinned-page"),
+        ("ross-v1", "punch-vs-pinned-page"),
+        ("v4.12", "punch-vs-pinned-page"),
+        ("v4.14", "punch-vs-pinned-page"),
+        ("mmap-sem", "punch-vs-pinned-page"),
+        ("range-lock", "punch-vs-pinned-page"),
+        ("rw-entry-locks", "punch-vs-pinned-page"),
+        ("v4.10", "truncate-vs-pinned-page"),
+        ("ross-v1", "truncate-vs-pinned-page"),
+        ("v4.12", "truncate-vs-pinned-page"),
+        ("v4.14", "truncate-vs-pinned-page"),
+        ("mmap-sem", "truncate-vs-pinned-page"),
+        ("range-lock", "truncate-vs-pinned-page"),
+        ("rw-entry-locks", "truncate-vs-pinned-page"),
         // Lock order alone (lockdep), no deadlock in these two CPUs: the write holds the design's
         // lock over one 2 MiB while its copy faults in another, taking the same class again (two
         // such copies crossed deadlock, see SameFileCrossedCopyTests) and i_mmap_sem after it.
