@@ -12,6 +12,7 @@ public static class TopLevel
         + "  mkfs DEVICE [--size SIZE]                          create a new device image (default size 1g)\n"
         + "  fsck [-n] [--json] DEVICE                          check an image read-only; exit 0 clean, 4 errors, 8 operational error\n"
         + "  check [options]                                    explore scenarios x designs; the verdict matrix (default)\n"
+        + "  crashcheck [options]                               power-fail crash states of built-in workloads: mount, fsck, fsync's promises\n"
         + "  designs                                            the locking designs, with their sources\n"
         + "  scenarios                                          the built-in scenarios\n"
         + "  bench [options]                                    workloads x designs x threads vs the host kernel (docs/bench.md)\n"
@@ -41,6 +42,7 @@ public static class TopLevel
                 case "fsck": return Fsck.Run(rest, stdout, stderr);
                 case "bench": return Bench(rest, stdout, stderr);
                 case "check": return Check.CheckCommand.Run(rest, stdout, stderr, stderrIsTerminal);
+                case "crashcheck": return CrashCheck.CrashCheckCommand.Run(rest, stdout, stderr);
                 case "designs" when rest.Length == 0: return ListDesigns(stdout);
                 case "scenarios" when rest.Length == 0: return ListScenarios(stdout);
                 case "designs" or "scenarios": return Complain(stderr, $"{args[0]} takes no arguments, not '{rest[0]}'");
@@ -75,6 +77,7 @@ public static class TopLevel
         "check" => Check.CheckCommand.Usage,
         "bench" => Cli.Bench.BenchArguments.Usage,
         "fsck" => Fsck.Usage,
+        "crashcheck" => CrashCheck.CrashCheckCommand.UsageText,
         "mkfs" or "torture" or "designs" or "scenarios" or "help" => Usage,
         _ => null,
     };
