@@ -104,7 +104,8 @@ internal sealed class CrashExplorer
             return;
         }
         sampledPoints++;
-        var random = new Random(HashCode.Combine(options.Seed, points));
+        // Seeded by the seed and the point alone (HashCode is salted per process): a rerun draws the same states.
+        var random = new Random(unchecked(options.Seed * 1_000_003 + points));
         for (int s = 0; s < options.Samples; s++)
         {
             for (int i = 0; i < lines.Count; i++)
