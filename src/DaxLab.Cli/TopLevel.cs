@@ -19,6 +19,7 @@ public static class TopLevel
         + "  mkfs DEVICE [--size SIZE]                          create a new device image (default size 1g)\n"
         + "  fsck [-n] [--json] DEVICE                          check an image read-only; exit 0 clean, 4 errors, 8 operational error\n"
         + "  check [options]                                    explore scenarios x designs; the verdict matrix (default)\n"
+        + "  crashcheck [options]                               power-fail crash states of built-in workloads: mount, fsck, fsync's promises\n"
         + "  designs                                            the locking designs, with their sources\n"
         + "  scenarios                                          the built-in scenarios\n"
         + "  bench [options]                                    workloads x designs x threads vs the host kernel (docs/bench.md)\n"
@@ -31,7 +32,7 @@ public static class TopLevel
         + "every command answers --help; exit status: 0 pass, 1 a failing verdict or a failed command, 2 bad usage\n";
 
     /// <summary>The verbs <see cref="Run"/> dispatches, for `--help` and the tests that hold the README to them.</summary>
-    public static IReadOnlyList<string> Verbs { get; } = ["io", "mkfs", "fsck", "check", "designs", "scenarios", "bench", "torture", "fuzz", "help"];
+    public static IReadOnlyList<string> Verbs { get; } = ["io", "mkfs", "fsck", "check", "designs", "scenarios", "bench", "torture", "fuzz", "crashcheck", "help"];
 
     private const string MkfsUsage =
         "usage: daxlab mkfs DEVICE [--size SIZE]\n"
@@ -83,6 +84,7 @@ public static class TopLevel
                 case "fsck": return Fsck.Run(rest, stdout, stderr);
                 case "bench": return Bench(rest, stdout, stderr);
                 case "check": return Check.CheckCommand.Run(rest, stdout, stderr, stderrIsTerminal);
+                case "crashcheck": return CrashCheck.CrashCheckCommand.Run(rest, stdout, stderr);
                 case "designs" when rest.Length == 0: return ListDesigns(stdout);
                 case "scenarios" when rest.Length == 0: return ListScenarios(stdout);
                 case "designs" or "scenarios": return Complain(stderr, $"{args[0]} takes no arguments, not '{rest[0]}'");
@@ -126,6 +128,7 @@ public static class TopLevel
         "designs" => DesignsUsage,
         "scenarios" => ScenariosUsage,
         "help" => HelpUsage,
+        "crashcheck" => CrashCheck.CrashCheckCommand.UsageText,
         _ => null,
     };
 

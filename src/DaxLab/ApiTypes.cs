@@ -28,6 +28,13 @@ public enum MapSharing
 {
     Shared,
     Private,
+
+    /// <summary>
+    /// MAP_SHARED_VALIDATE | MAP_SYNC: a shared mapping whose write faults make the block
+    /// allocation durable before the store can land, so stores flushed from user space
+    /// (<see cref="DaxMapping.Persist"/>) need no fsync (generic/470).
+    /// </summary>
+    SharedSync,
 }
 
 public enum MapAdvice

@@ -145,7 +145,7 @@ public sealed class DaxFile : IDisposable
         ThrowIfClosed();
         if (readOnly && sharing == MapSharing.Shared && (protection & MapProtection.Write) != 0)
             throw new ErrnoException(Errno.EACCES, $"{Name}: shared writable mapping of a file opened read-only");
-        return new DaxMapping(Inode, MmapOps.Mmap(Inode, offset, length, protection, sharing == MapSharing.Shared));
+        return new DaxMapping(Inode, MmapOps.Mmap(Inode, offset, length, protection, sharing != MapSharing.Private, sync: sharing == MapSharing.SharedSync));
     }
 
     /// <summary>close(2). Mappings stay valid, as on Linux.</summary>

@@ -67,6 +67,17 @@ public sealed class DaxFileSystem : IDisposable
     public static DaxFileSystem CreateInMemory(long size, DaxOptions? options = null) =>
         Mount(PmemDevice.CreateAnonymous(size), FileSystem.Format, options);
 
+    /// <summary>
+    /// mkfs on a device the caller made (the crash-state explorer's, which then turns its
+    /// power-fail model on), with a log of <paramref name="logBytes"/> when given (a small log
+    /// makes checkpoints). The file system owns the device from then on.
+    /// </summary>
+    internal static DaxFileSystem Format(PmemDevice device, long? logBytes, DaxOptions? options = null) =>
+        Mount(device, (d, seam) => FileSystem.Format(d, seam, logBytes), options);
+
+    /// <summary>The file system under the VFS (the crash-state explorer reads its layout).</summary>
+    internal FileSystem Fs => fs;
+
     /// <summary>Makes the file system on the device with <paramref name="mount"/> (mkfs, mount or read-only mount); a failure releases the device.</summary>
     private static DaxFileSystem Mount(PmemDevice device, Func<PmemDevice, Seam, FileSystem> mount, DaxOptions? options)
     {

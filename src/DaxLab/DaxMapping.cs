@@ -24,7 +24,7 @@ public sealed class DaxMapping : IDisposable
 
     public MapProtection Protection => vma.Protection;
 
-    public MapSharing Sharing => vma.Shared ? MapSharing.Shared : MapSharing.Private;
+    public MapSharing Sharing => vma.Sync ? MapSharing.SharedSync : vma.Shared ? MapSharing.Shared : MapSharing.Private;
 
     /// <summary>The virtual address the mapping starts at (congruent to its file offset modulo 2 MiB).</summary>
     public long Address => vma.Start;
@@ -34,6 +34,14 @@ public sealed class DaxMapping : IDisposable
 
     /// <summary>Stores through the page table, faulting as needed. <see cref="SigSegvException"/> without PROT_WRITE.</summary>
     public void Store(long offset, ReadOnlySpan<byte> buffer) => Memory.Store(vma, vma.Seam, offset, buffer);
+
+    /// <summary>
+    /// libpmem's pmem_persist from user space: clwb of each cache line of [offset, offset +
+    /// length) that the page table maps to the device, then sfence; no system call. Only on a
+    /// <see cref="MapSharing.SharedSync"/> mapping does that make the stores durable for good:
+    /// elsewhere the block's allocation may still be only in the log's unflushed tail.
+    /// </summary>
+    public void Persist(long offset, long length) => Memory.Persist(vma, offset, length);
 
     /// <summary>msync(2) of [offset, offset + length) of the mapping.</summary>
     public void Sync(long offset, long length, MsyncFlags flags) => MmapOps.Msync(inode, vma, offset, length, flags);

@@ -90,13 +90,10 @@ public sealed class DaxIoFile(string path, DaxFile file) : IIoFile
     /// <summary>The DaxLab file system plays XFS's part (its file operations are xfs_file.c's), so bmap answers.</summary>
     public bool AnswersXfsIoctls => true;
 
-    /// <summary>
-    /// mmap through the engine. The API has no MAP_SYNC flag yet (see NOTES-cli.md); on DAX a shared
-    /// mapping already writes through to persistent memory, so the flag only changes what is printed.
-    /// </summary>
+    /// <summary>mmap through the engine; -S maps MAP_SHARED_VALIDATE | MAP_SYNC (write faults force the log first).</summary>
     public IIoMapping Map(long offset, long length, MapProtection protection, bool mapSync)
     {
-        DaxMapping mapping = file.Map(offset, length, protection, MapSharing.Shared);
+        DaxMapping mapping = file.Map(offset, length, protection, mapSync ? MapSharing.SharedSync : MapSharing.Shared);
         ulong address = ModelMappingBase + (ulong)Interlocked.Increment(ref mappingsMade) * ModelMappingStride;
         return new DaxIoMapping(mapping, address, length);
     }

@@ -183,10 +183,28 @@ public sealed partial class DaxCore
     private VmFault MapDevicePage(in FaultContext vmf, ref DaxEntry entry, in Iomap iomap)
     {
         long pfn = iomap.AddrOf(vmf.Pos) >> Geometry.PageShift;
+        FinishSyncFault(vmf);
         entry = InsertEntry(vmf.Vma.Mapping, vmf.Pgoff, entry, DaxEntry.MakeMapped(pfn, pmd: false), dirty: vmf.Write);
         vmf.Vma.SetPte(vmf.Address, Pte.Make(PageKind.Device, pfn, writable: vmf.Write, huge: false), mkwrite: vmf.Write);
         Seam.Note($"dax_iomap_pte_fault - maps pfn {pfn} {(vmf.Write ? "writable" : "read-only")}");
         return VmFault.NoPage;
+    }
+
+    /// <summary>
+    /// dax_fault_is_synchronous / dax_finish_sync_fault: a write fault on a MAP_SYNC mapping
+    /// makes the file's metadata (the allocation just logged, the size) durable before the page
+    /// is mapped writable, so no store can land in a block a power failure could unmap
+    /// (generic/470). The kernel returns VM_FAULT_NEEDDSYNC and calls vfs_fsync_range after
+    /// dropping the entry lock; here the log force runs under it, which the lock order allows
+    /// (entry lock → ILOCK → log) and which keeps the spine in one piece.
+    /// Context: entry lock held, ILOCK not held.
+    /// </summary>
+    private void FinishSyncFault(in FaultContext vmf)
+    {
+        if (!vmf.Write || !vmf.Vma.Sync)
+            return;
+        Seam.Note("dax_finish_sync_fault - MAP_SYNC write fault: forces the log before mapping");
+        Fs.Sync(vmf.Vma.Mapping.Host);
     }
 
     /// <summary>dax_load_hole: a read of a hole maps zeros read-only, as a hole page or the shared zero page.</summary>
@@ -307,6 +325,7 @@ public sealed partial class DaxCore
             return VmFault.Fallback;
         }
         long pfn = address >> Geometry.PageShift;
+        FinishSyncFault(vmf);
         entry = InsertEntry(vmf.Vma.Mapping, vmf.Pgoff, entry, DaxEntry.MakeMapped(pfn, pmd: true), dirty: vmf.Write);
         vmf.Vma.SetPmd(vmf.Address, Pte.Make(PageKind.Device, pfn, writable: vmf.Write, huge: true));
         Seam.Note($"dax_iomap_pmd_fault - maps 2 MiB at pfn {pfn}");

@@ -30,6 +30,9 @@ public sealed unsafe class PmemDevice : IDisposable
     private bool anonymousMapped;
     private int disposed;
 
+    /// <summary>The power-fail model when on (crash-state exploration); null in every normal run.</summary>
+    private PowerFailModel? powerFail;
+
     private PmemDevice(string? path, long size, MemoryMappedFile? file, MemoryMappedViewAccessor? view, byte* baseAddress, bool readOnly = false)
     {
         Path = path;
@@ -194,16 +197,52 @@ public sealed unsafe class PmemDevice : IDisposable
         return new Span<byte>(Base + addr, length);
     }
 
-    /// <summary>Makes [addr, addr + length) durable (msync of the backing file; nothing for anonymous memory or a read-only mapping, which holds no stores).</summary>
+    /// <summary>
+    /// clwb/clflushopt of [addr, addr + length): starts writing the range's cache lines back
+    /// to the persistence domain; a <see cref="Fence"/> after it makes them durable. Without the
+    /// power-fail model this is msync of the backing file, which returns with the range durable
+    /// (nothing for anonymous memory or a read-only mapping, which holds no stores).
+    /// </summary>
     public void Flush(long addr, long length)
     {
         CheckRange(addr, length);
+        if (powerFail is { } model)
+        {
+            model.Writeback(addr, length);
+            return;
+        }
         if (file is null || length == 0 || IsReadOnly)
             return;
         if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD())
             MsyncRange(addr, length);
         else
             view!.Flush();
+    }
+
+    /// <summary>
+    /// sfence: every range flushed before it is durable before any store after it can be. Without
+    /// the power-fail model a flush (msync) is already durable when it returns, so this costs one
+    /// null test.
+    /// </summary>
+    public void Fence() => powerFail?.Fence();
+
+    /// <summary>The power-fail model, when <see cref="EnablePowerFailModel"/> turned it on; null otherwise.</summary>
+    public PowerFailModel? PowerFail => powerFail;
+
+    /// <summary>
+    /// Turns on the power-fail model (the crash-state explorer): from now on stores stay in the
+    /// modelled CPU cache until flushed and fenced, and the device's current bytes are taken as
+    /// durable. Anonymous devices only, up to <see cref="PowerFailModel.MaxDeviceBytes"/>: the
+    /// model keeps a copy of the whole durable image.
+    /// </summary>
+    public PowerFailModel EnablePowerFailModel(bool fencesOrder = true)
+    {
+        if (file is not null || Size > PowerFailModel.MaxDeviceBytes)
+            throw new ArgumentException($"the power-fail model needs an anonymous device of at most {PowerFailModel.MaxDeviceBytes} bytes");
+        if (powerFail is not null)
+            throw new InvalidOperationException("the power-fail model is already on");
+        powerFail = new PowerFailModel(this, fencesOrder);
+        return powerFail;
     }
 
     /// <summary>The path of the backing file, or null for anonymous memory.</summary>

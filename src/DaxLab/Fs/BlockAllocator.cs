@@ -42,6 +42,14 @@ internal sealed class BlockAllocator
     private long fullyFreeRegions;
     private int cursorRegion;
 
+    /// <summary>
+    /// Runs freed by records that may not be durable yet, each with the count of completed log
+    /// forces it waits to exceed (xfs's busy extents). A crash could still bring back the
+    /// extent that freed them, so writing them before a log force would show one file another's
+    /// data. Pruned on each allocation; bounded by the runs freed between two log forces.
+    /// </summary>
+    private readonly List<(BlockRun Run, long Force)> busy = [];
+
     /// <summary>A device of <paramref name="totalBlocks"/> blocks whose first <paramref name="reservedBlocks"/> hold metadata.</summary>
     public BlockAllocator(Seam seam, long totalBlocks, long reservedBlocks)
     {
@@ -73,11 +81,18 @@ internal sealed class BlockAllocator
         }
     }
 
-    /// <summary>xfs_alloc_vextent: one contiguous run of 1..Want blocks, or null when the device is full.</summary>
-    public BlockRun? Allocate(in AllocRequest request)
+    /// <summary>
+    /// xfs_alloc_vextent: one contiguous run of 1..Want blocks, or null when the device is full.
+    /// <paramref name="reusesBusy"/> says the run holds a block freed by a record not yet durable
+    /// (xfs_extent_busy): the caller must force the log before writing the block, or a crash
+    /// could give the block to both files. <paramref name="forcesDone"/> is the file system's
+    /// count of completed log forces, which retires busy runs.
+    /// </summary>
+    public BlockRun? Allocate(in AllocRequest request, long forcesDone, out bool reusesBusy)
     {
         Invariant.Holds(request.Want > 0, "allocation of nothing");
         seam.Point("xfs_alloc_vextent");
+        reusesBusy = false;
         using (allocLock.Hold())
         {
             long start = PickStart(request);
@@ -86,7 +101,10 @@ internal sealed class BlockAllocator
             long count = FreeRunLength(start, request.Want);
             Invariant.Holds(count > 0, "the picked start is free");
             MarkUsed(start, count);
-            return new BlockRun(start, count);
+            var run = new BlockRun(start, count);
+            busy.RemoveAll(b => b.Force < forcesDone);
+            reusesBusy = busy.Exists(b => b.Run.Start < run.End && run.Start < b.Run.End);
+            return run;
         }
     }
 
@@ -103,10 +121,18 @@ internal sealed class BlockAllocator
     }
 
     /// <summary>Returns a run to the free space (xfs_free_extent).</summary>
-    public void Free(BlockRun run)
+    public void Free(BlockRun run) => Free(run, busyUntil: -1);
+
+    /// <summary>
+    /// Returns a run freed by a logged record: busy (xfs_extent_busy_insert) until the log force
+    /// numbered <paramref name="busyUntil"/> completes, so that reusing it first forces the log.
+    /// </summary>
+    public void Free(BlockRun run, long busyUntil)
     {
         using (allocLock.Hold())
         {
+            if (busyUntil >= 0)
+                busy.Add((run, busyUntil));
             for (long b = run.Start; b < run.End; b++)
             {
                 ulong bit = 1UL << (int)(b % BitsPerWord);

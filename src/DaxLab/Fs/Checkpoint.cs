@@ -56,6 +56,8 @@ internal static class Checkpoint
         BinaryPrimitives.WriteUInt32LittleEndian(staged[CrcOffset..], Checksum(layout.FormatId, staged, body[..used]));
         staged.CopyTo(header);
         device.Flush(slot, HeaderBytes + used);
+        // Durable before the log is zeroed: the old epoch's records are the state until then.
+        device.Fence();
     }
 
     /// <summary>The generation stored in a slot if its header and checksum are intact, else null with the reason.</summary>

@@ -29,7 +29,7 @@ internal readonly record struct DurableTail(long Epoch, long Bytes, long Records
     internal const int CrcOffset = 32;
 
     /// <summary>
-    /// Writes this tail into copy <paramref name="copy"/> and flushes it. Context: log lock held,
+    /// Writes this tail into copy <paramref name="copy"/>, flushes and fences it. Context: log lock held,
     /// and the log bytes [0, <see cref="Bytes"/>) of the epoch already flushed: the tail may
     /// only promise what is durable.
     /// </summary>
@@ -45,6 +45,7 @@ internal readonly record struct DurableTail(long Epoch, long Bytes, long Records
         long at = layout.TailOffset + copy * CopyBytes;
         staged.CopyTo(device.Span(at, CopyBytes));
         device.Flush(at, CopyBytes);
+        device.Fence();
     }
 
     /// <summary>mkfs: both copies cleared, then copy 0 says epoch <paramref name="epoch"/> is durable to its start.</summary>

@@ -109,7 +109,7 @@ public sealed partial class FileSystem : IIomapOps
             case IomapType.Unwritten:
                 count = Math.Min(count, MaxAllocBlocks);
                 long dev = found.Addr / BlockSize;
-                ZeroBlocks(inode, new BlockRun(dev, count));
+                ZeroBlocks(new BlockRun(dev, count));
                 Commit([LogRecord.Convert(inode.Ino, first, count, unwritten: false)], null);
                 seam.Note($"ino {inode.Ino}: converts unwritten blocks [{first}, {first + count}) to written");
                 return found with { Type = IomapType.Mapped, Length = count * BlockSize, Flags = IomapFlags.New };
@@ -122,11 +122,13 @@ public sealed partial class FileSystem : IIomapOps
     private Iomap AllocateWriteLocked(Inode inode, long first, long want)
     {
         seam.Point("xfs_bmapi_write");
-        BlockRun run = allocator.Allocate(RequestFor(inode, first, want, pending: null))
+        BlockRun run = allocator.Allocate(RequestFor(inode, first, want, pending: null), Volatile.Read(ref forcesDone), out bool reusesBusy)
             ?? throw new ErrnoException(Errno.ENOSPC, "no free block on the device");
+        if (reusesBusy)
+            ForceLogForBusy(run);
         // Zero before the mapping is logged: a mapped block never shows another file's old data,
         // even to a fault that maps it the moment the ILOCK is dropped.
-        ZeroBlocks(inode, run);
+        ZeroBlocks(run);
         try
         {
             Commit([LogRecord.Map(inode.Ino, new Extent(first, run.Start, run.Count, Unwritten: false))], null);
@@ -164,12 +166,14 @@ public sealed partial class FileSystem : IIomapOps
         if (total > allocator.FreeBlocks)
             throw new ErrnoException(Errno.ENOSPC, $"fallocate needs {total} blocks, {allocator.FreeBlocks} free");
         var runs = new List<Extent>();
+        bool reusesBusy = false;
         foreach ((long holeFirst, long holeEnd) in holes)
         {
             for (long b = holeFirst; b < holeEnd;)
             {
                 Extent? pending = runs.Count > 0 ? runs[^1] : null;
-                BlockRun? run = allocator.Allocate(RequestFor(inode, b, Math.Min(holeEnd - b, MaxAllocBlocks), pending));
+                BlockRun? run = allocator.Allocate(RequestFor(inode, b, Math.Min(holeEnd - b, MaxAllocBlocks), pending), Volatile.Read(ref forcesDone), out bool busy);
+                reusesBusy |= busy;
                 if (run is null)
                 {
                     FreeExtents(runs);
@@ -179,6 +183,8 @@ public sealed partial class FileSystem : IIomapOps
                 b += run.Value.Count;
             }
         }
+        if (reusesBusy)
+            ForceLogForBusy(new BlockRun(runs[0].DevBlock, runs[0].Count));
         return runs;
     }
 
@@ -205,17 +211,33 @@ public sealed partial class FileSystem : IIomapOps
         return new AllocRequest(first, want, goal, near);
     }
 
-    /// <summary>Zeroes new blocks on the device and queues them for fsync's flush. Context: ILOCK exclusive.</summary>
-    private unsafe void ZeroBlocks(Inode inode, BlockRun run)
+    /// <summary>
+    /// Zeroes new blocks on the device and makes the zeros durable (XFS_BMAPI_ZERO's
+    /// xfs_zero_extent) before the record that maps them can be: a log record can reach
+    /// persistence at any moment (a cache line evicted), and a mapping durable before its
+    /// zeros would show the block's old contents, another file's data, after a power failure.
+    /// Context: ILOCK exclusive.
+    /// </summary>
+    private unsafe void ZeroBlocks(BlockRun run)
     {
         Invariant.Holds(run.Count <= MaxAllocBlocks, "one allocation's worth of zeroing");
         // Device memory other CPUs may be loading through their mappings.
         var blocks = Device.Span(run.Start * BlockSize, checked((int)(run.Count * BlockSize)));
         seam.AccessMemory(blocks, write: true);
         blocks.Clear();
-        inode.UnflushedZeroed.Add(run);
-        if (inode.UnflushedZeroed.Count >= MaxUnflushedRuns)
-            FlushZeroed(inode);
+        Device.Flush(run.Start * BlockSize, run.Count * BlockSize);
+        Device.Fence();
+    }
+
+    /// <summary>
+    /// The allocation got blocks freed by a record a crash could still undo: force the log
+    /// (xfs_extent_busy_reuse's log force) so the freeing is durable before the blocks are
+    /// zeroed, written or mapped again. Context: ILOCK exclusive, allocator lock not held.
+    /// </summary>
+    private void ForceLogForBusy(BlockRun run)
+    {
+        seam.Note($"reuses busy blocks at device block {run.Start}: forces the log");
+        SyncLog();
     }
 
     private void FreeExtents(List<Extent> extents)

@@ -45,9 +45,6 @@ public sealed partial class FileSystem : IDisposable
     /// <summary>Largest single allocation: 128 MiB bounds the zeroing done under the ILOCK by one ->iomap_begin.</summary>
     internal const long MaxAllocBlocks = 32768;
 
-    /// <summary>Zeroed runs an inode queues for fsync before they are flushed at once, bounding the queue.</summary>
-    private const int MaxUnflushedRuns = 1024;
-
     private readonly Seam seam;
     private readonly Metadata md;
     private readonly BlockAllocator allocator;
@@ -76,6 +73,13 @@ public sealed partial class FileSystem : IDisposable
 
     /// <summary>The durable-tail copy the next log force writes: never the one holding the newest valid tail.</summary>
     private int tailCopy;
+
+    /// <summary>
+    /// Durable-tail writes so far (log forces and checkpoints): a record committed when this was
+    /// f is durable once it exceeds f. Written under the log lock, read without it to retire
+    /// busy blocks (a stale read only forces the log once more than needed).
+    /// </summary>
+    private long forcesDone;
 
     /// <summary>Mounted read-only (fsck, `daxlab io -r`): nothing may write the device.</summary>
     private readonly bool readOnly;
@@ -109,6 +113,7 @@ public sealed partial class FileSystem : IDisposable
         // Kill the old superblock first: a crash mid-mkfs leaves no file system, not a mix.
         device.Span(0, BlockSize).Clear();
         device.Flush(0, BlockSize);
+        device.Fence();
         device.Span(layout.Slot0Offset, BlockSize).Clear();
         device.Span(layout.Slot1Offset, BlockSize).Clear();
         var md = new Metadata(seam, layout);
@@ -280,11 +285,13 @@ public sealed partial class FileSystem : IDisposable
         }
     }
 
-    /// <summary>Makes the inode's metadata durable (fsync's metadata half).</summary>
+    /// <summary>
+    /// Makes the inode's metadata durable (fsync's metadata half): the log force, which also
+    /// fences the data the caller flushed before it. New blocks' zeros are durable already.
+    /// </summary>
     public void Sync(Inode inode)
     {
-        using (inode.Ilock.Write())
-            FlushZeroed(inode);
+        ArgumentNullException.ThrowIfNull(inode);
         SyncLog();
     }
 
@@ -292,11 +299,6 @@ public sealed partial class FileSystem : IDisposable
     {
         if (Interlocked.Exchange(ref disposed, 1) != 0)
             return;
-        foreach (Inode inode in Inodes)
-        {
-            using (inode.Ilock.Write())
-                FlushZeroed(inode);
-        }
         SyncLog();
     }
 
@@ -381,17 +383,30 @@ public sealed partial class FileSystem : IDisposable
             return;
         log[..used].Clear();
         device.Flush(layout.LogOffset, used);
+        // The zeroed log is durable before the new epoch's tail or records can be.
+        device.Fence();
     }
 
-    /// <summary>fsync's log force: flushes the records not yet flushed, then records the durable tail.</summary>
+    /// <summary>
+    /// fsync's log force: flushes the records not yet flushed, fences, then records the durable
+    /// tail (flushed and fenced). With nothing to force it still fences, so the data the caller
+    /// flushed is durable when fsync returns.
+    /// </summary>
     private void SyncLog()
     {
         using (logLock.Write())
         {
             Invariant.Holds(logFlushedTo <= logTail, "flushed part is a prefix of the log");
             if (logFlushedTo == logTail)
+            {
+                Device.Fence();
                 return;
+            }
             Device.Flush(layout.LogOffset + logFlushedTo, logTail - logFlushedTo);
+            // The records are durable before the tail that promises them can be: without this
+            // fence a power failure could keep the tail and lose a record line, and mount would
+            // refuse a damaged log for records fsync never returned for.
+            Device.Fence();
             // Only now may the tail promise these records: a power failure before the tail write
             // leaves them an unacknowledged tail, which mount may drop; after it, they must replay.
             logFlushedTo = logTail;
@@ -406,6 +421,7 @@ public sealed partial class FileSystem : IDisposable
         Invariant.Holds(logFlushedTo == logTail, "the tail promises only flushed records");
         new DurableTail(epoch, logFlushedTo, nextSeq).Write(Device, layout, tailCopy);
         tailCopy ^= 1;
+        Volatile.Write(ref forcesDone, forcesDone + 1);
     }
 
     /// <summary>A read-only mount refuses every change, as a read-only XFS mount does.</summary>
@@ -415,19 +431,12 @@ public sealed partial class FileSystem : IDisposable
             throw new ErrnoException(Errno.EROFS, "the file system is mounted read-only");
     }
 
-    /// <summary>Flushes the new blocks zeroed for this inode, so fsync makes their zeros durable. Context: ILOCK exclusive.</summary>
-    private void FlushZeroed(Inode inode)
-    {
-        Invariant.Holds(inode.Ilock.IsWriteLocked, "zeroed-run queue needs the ILOCK exclusive");
-        foreach (BlockRun run in inode.UnflushedZeroed)
-            Device.Flush(run.Start * BlockSize, run.Count * BlockSize);
-        inode.UnflushedZeroed.Clear();
-    }
-
+    /// <summary>Frees the runs a committed record unmapped, busy until the next log force makes that record durable.</summary>
     private void FreeRuns(List<BlockRun> runs)
     {
+        long busyUntil = Volatile.Read(ref forcesDone);
         foreach (BlockRun run in runs)
-            allocator.Free(run);
+            allocator.Free(run, busyUntil);
     }
 
     /// <summary>Operations on an unlinked inode fail as on a stale handle. Context: ILOCK held.</summary>

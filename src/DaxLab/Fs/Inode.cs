@@ -24,9 +24,6 @@ public sealed class Inode
     /// <summary>The extent map. Context: see <see cref="Ilock"/>.</summary>
     internal readonly ExtentMap Extents = new();
 
-    /// <summary>Device runs zeroed for new blocks and not yet flushed; fsync flushes them. Context: ILOCK exclusive.</summary>
-    internal readonly List<BlockRun> UnflushedZeroed = [];
-
     private long size;
 
     internal Inode(Seam seam, long ino, string name)

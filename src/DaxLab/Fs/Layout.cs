@@ -140,6 +140,7 @@ internal sealed record Layout(
         BinaryPrimitives.WriteInt64LittleEndian(sb[88..], TailOffset);
         BinaryPrimitives.WriteUInt32LittleEndian(sb[CrcOffset..], Crc32C.Compute(0, sb[..CrcOffset]));
         device.Flush(0, FileSystem.BlockSize);
+        device.Fence();
     }
 
     /// <summary>Reads and validates the superblock: EINVAL for a foreign device, EUCLEAN for a damaged one.</summary>

@@ -29,6 +29,27 @@ public static unsafe class Memory
             ProgramCopy(vma, seam, offset, source, buffer.Length, write: true);
     }
 
+    /// <summary>
+    /// A program's cache flush (clwb of each line, then sfence) of mapping bytes [offset, offset +
+    /// length): lines of device pages the page table maps are written back; a page not mapped
+    /// holds no store of this mapping to write back.
+    /// </summary>
+    public static void Persist(VmArea vma, long offset, long length)
+    {
+        if (offset < 0 || length < 0 || offset + length > vma.Length)
+            throw new SigSegvException($"flush at mapping offset {offset} length {length} outside the {vma.Length}-byte mapping");
+        byte* device = vma.Device.Base;
+        for (long at = offset; at < offset + length;)
+        {
+            long chunk = Math.Min(Geometry.PageSize - ((vma.Start + at) & Geometry.PageMask), offset + length - at);
+            byte* target = vma.Translate(vma.Start + at, write: false);
+            if (target >= device && target < device + vma.Device.Size)
+                vma.Device.Flush(target - device, chunk);
+            at += chunk;
+        }
+        vma.Device.Fence();
+    }
+
     /// <summary>A program's load or store: outside the mapping or against its protection it is SIGSEGV; a fault's signal reaches the program.</summary>
     private static void ProgramCopy(VmArea vma, Seam seam, long offset, byte* user, int length, bool write)
     {

@@ -65,6 +65,9 @@ public sealed unsafe class VmArea
     public long End => Start + Length;
     public MapProtection Protection { get; }
     public bool Shared { get; }
+
+    /// <summary>VM_SYNC (MAP_SYNC): a write fault makes the file's metadata durable before the page is mapped writable.</summary>
+    public bool Sync { get; init; }
     public Seam Seam { get; }
     public Spinlock Ptl { get; }
     public RwSemaphore MmapLock { get; }

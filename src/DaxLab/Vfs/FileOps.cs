@@ -165,11 +165,16 @@ public static class FileOps
         inode.Core.Journal?.CommitRunning("jbd2_complete_transaction");
     }
 
-    /// <summary>msync(MS_SYNC) of file pages [first, last]: writeback of that range.</summary>
+    /// <summary>
+    /// msync(MS_SYNC) of file pages [first, last]: vfs_fsync_range with datasync, so writeback
+    /// of that range and then the log force: the blocks under the data may have been allocated
+    /// by a fault whose record is not durable yet, and msync returns with the data durable.
+    /// </summary>
     public static void SyncRange(DaxInode inode, long first, long last)
     {
         inode.Core.WritebackMappingRange(inode.Mapping, first, last);
         FlushWrites(inode);
+        inode.Core.Fs.Sync(inode.Inode);
     }
 
     /// <summary>Bytes of blocks allocated below EOF (st_blocks × 512), by walking the extents.</summary>

@@ -10,8 +10,8 @@ public static class MmapOps
     /// <summary>TASK_SIZE of x86-64 with 4-level page tables: no mapping is longer than the user address space.</summary>
     public const long TaskSize = (1L << 47) - Geometry.PageSize;
 
-    /// <summary>mmap: a new mapping with an empty page table, linked into the file's reverse map.</summary>
-    public static VmArea Mmap(DaxInode inode, long offset, long length, MapProtection protection, bool shared)
+    /// <summary>mmap: a new mapping with an empty page table, linked into the file's reverse map; <paramref name="sync"/> is MAP_SYNC (a shared mapping of a DAX file, which every file here is).</summary>
+    public static VmArea Mmap(DaxInode inode, long offset, long length, MapProtection protection, bool shared, bool sync = false)
     {
         if (offset < 0 || (offset & Geometry.PageMask) != 0 || length <= 0)
             throw new ErrnoException(Errno.EINVAL, "mmap: offset not page-aligned or length not positive");
@@ -22,7 +22,7 @@ public static class MmapOps
         if (offset > Geometry.MaxFileSize - Geometry.PageAlignUp(length))
             throw new ErrnoException(Errno.EOVERFLOW, "mmap: range past the maximum file size");
         var vma = new VmArea(inode.Mapping, inode, inode.Core.Device, inode.Core.Seam,
-            offset >> Geometry.PageShift, length, protection, shared);
+            offset >> Geometry.PageShift, length, protection, shared) { Sync = sync };
         using var rmap = inode.Mapping.IMmapRwsem.Write();
         inode.Mapping.Mappings.Add(vma);
         return vma;

@@ -13,7 +13,7 @@ public class CheckTests
     {
         var fs = NewFs(8 * Mib);
         Write(fs, fs.Create("a"), 0, 4096);
-        var run = fs.Allocator.Allocate(new AllocRequest(0, 1, -1, -1))!.Value;
+        var run = fs.Allocator.Allocate(new AllocRequest(0, 1, -1, -1), 0, out _)!.Value;
         var problems = fs.Check();
         Assert.Contains(problems, p => p.Contains($"device block {run.Start} is lost"));
         fs.Destroy();
