@@ -13,6 +13,7 @@ public static class TopLevel
         + "  fsck [-n] [--json] DEVICE                          check an image read-only; exit 0 clean, 4 errors, 8 operational error\n"
         + "  check [options]                                    explore scenarios x designs; the verdict matrix (default)\n"
         + "  designs                                            the locking designs, with their sources\n"
+        + "  history [--diagrams] [--json]                      real DAX races since 2016: each variant fails, each fix passes\n"
         + "  scenarios                                          the built-in scenarios\n"
         + "  bench [options]                                    workloads x designs x threads vs the host kernel (docs/bench.md)\n"
         + "  torture DEVICE [--seed N] [--ops N]                random metadata-heavy work; safe to kill -9\n"
@@ -41,6 +42,7 @@ public static class TopLevel
                 case "fsck": return Fsck.Run(rest, stdout, stderr);
                 case "bench": return Bench(rest, stdout, stderr);
                 case "check": return Check.CheckCommand.Run(rest, stdout, stderr, stderrIsTerminal);
+                case "history": return History.HistoryCommand.Run(rest, stdout, stderr);
                 case "designs" when rest.Length == 0: return ListDesigns(stdout);
                 case "scenarios" when rest.Length == 0: return ListScenarios(stdout);
                 case "designs" or "scenarios": return Complain(stderr, $"{args[0]} takes no arguments, not '{rest[0]}'");
@@ -73,6 +75,7 @@ public static class TopLevel
     {
         "io" => IoRunner.Usage,
         "check" => Check.CheckCommand.Usage,
+        "history" => History.HistoryCommand.Usage,
         "bench" => Cli.Bench.BenchArguments.Usage,
         "fsck" => Fsck.Usage,
         "mkfs" or "torture" or "designs" or "scenarios" or "help" => Usage,
@@ -83,6 +86,9 @@ public static class TopLevel
     {
         foreach (var design in Designs.DesignCatalog.All)
             stdout.Write($"{design.Name,-15} {design.Summary}\n{"",-15} source: {design.Source}\n");
+        stdout.Write("\nvariants of real bugs, for `daxlab history` (not in the default check matrix):\n");
+        foreach (var design in Designs.DesignCatalog.Historical)
+            stdout.Write($"{design.Name}\n{"",-15} {design.Summary}\n{"",-15} source: {design.Source}\n");
         return 0;
     }
 

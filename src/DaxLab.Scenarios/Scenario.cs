@@ -154,19 +154,23 @@ internal sealed class ScenarioReader(string origin)
 /// <summary>The scenarios that ship with DaxLab, embedded in the executable.</summary>
 public static class BuiltInScenarios
 {
-    public static IReadOnlyList<Scenario> All { get; } = Load();
+    public static IReadOnlyList<Scenario> All { get; } = Load("DaxLab.Scenarios.BuiltIn.");
 
-    public static bool IsBuiltIn(Scenario scenario) => All.Contains(scenario);
+    /// <summary>The scenarios of docs/history.md's real bugs (`daxlab history`), outside the default matrix.</summary>
+    public static IReadOnlyList<Scenario> Historical { get; } = Load("DaxLab.Scenarios.History.");
 
+    public static bool IsBuiltIn(Scenario scenario) => All.Contains(scenario) || Historical.Contains(scenario);
+
+    /// <summary>A built-in scenario by name, of the matrix or of the history corpus.</summary>
     public static Scenario Find(string name) =>
-        All.FirstOrDefault(s => s.Name == name)
+        All.Concat(Historical).FirstOrDefault(s => s.Name == name)
         ?? throw new ArgumentException($"no built-in scenario named '{name}'; `daxlab scenarios` lists them, or give a scenario file's path");
 
-    private static List<Scenario> Load()
+    private static List<Scenario> Load(string prefix)
     {
         var assembly = typeof(BuiltInScenarios).Assembly;
         return assembly.GetManifestResourceNames()
-            .Where(n => n.EndsWith(".scn"))
+            .Where(n => n.StartsWith(prefix) && n.EndsWith(".scn"))
             .Order()
             .Select(n =>
             {

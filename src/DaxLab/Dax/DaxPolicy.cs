@@ -35,8 +35,15 @@ public sealed record DaxPolicy
     /// <summary>What the write path does to the entries over blocks it has just allocated.</summary>
     public NewBlockInvalidation NewBlocks { get; init; } = NewBlockInvalidation.DropThenUnmapRange;
 
+    /// <summary>
+    /// The switches of docs/history.md's variants: how one real bug differed from the design it
+    /// lived in. The defaults are every 2017 design's behaviour.
+    /// </summary>
+    public HistorySwitches History { get; init; } = HistorySwitches.None;
+
     public override string ToString() =>
-        $"{FaultOrder}, {(RechecksPageTableLevel ? "re-checks" : "no re-check")}, {Holes}, {PfnMkwrite}, {NewBlocks}{(PmdFaultSigBusOnEmptyFile ? ", SIGBUS on empty files" : "")}";
+        $"{FaultOrder}, {(RechecksPageTableLevel ? "re-checks" : "no re-check")}, {Holes}, {PfnMkwrite}, {NewBlocks}{(PmdFaultSigBusOnEmptyFile ? ", SIGBUS on empty files" : "")}"
+        + (History == HistorySwitches.None ? "" : $", {History}");
 }
 
 /// <summary>The order of the two things a DAX fault needs before it maps.</summary>

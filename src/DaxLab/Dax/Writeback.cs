@@ -37,6 +37,13 @@ public sealed partial class DaxCore
     }
 
     /// <summary>
+    /// The pages of an entry whose translations fsync write-protects: its first only (v4.12's
+    /// dax_mapping_entry_mkclean), or all of them (06083a0921fd's pfn_mkclean_range).
+    /// </summary>
+    private long MkcleanPages(DaxEntry entry) =>
+        Policy.History.HasFlag(HistorySwitches.MkcleanWholeEntry) ? entry.PageCount : 1;
+
+    /// <summary>
     /// dax_writeback_one: under the entry lock, write-protect every mapping of the entry (so the
     /// next store faults and re-dirties it), flush its device range, then clear DIRTY.
     /// </summary>
@@ -54,7 +61,7 @@ public sealed partial class DaxCore
             }
             entry = LockEntry(mapping, index, entry.Without(DaxEntry.TagToWrite));
         }
-        Rmap.WriteProtectEntry(mapping, StoreIndexOf(index, entry), entry.Pfn);
+        Rmap.WriteProtectEntry(mapping, StoreIndexOf(index, entry), entry.Pfn, MkcleanPages(entry), !Policy.History.HasFlag(HistorySwitches.MkcleanPtesOnly));
         Device.Flush(entry.Pfn << Geometry.PageShift, entry.PageCount << Geometry.PageShift);
         using (mapping.XaLock.Hold())
         {

@@ -16,8 +16,11 @@ public static class DesignCatalog
         new RwEntryLocks(),
     ];
 
-    /// <summary>The design called <paramref name="name"/>; ArgumentException listing the names otherwise.</summary>
+    /// <summary>The variants of real bugs (docs/history.md), for `daxlab history`: outside the default matrix.</summary>
+    public static IReadOnlyList<Design> Historical => History.HistoricalDesigns.All;
+
+    /// <summary>The design called <paramref name="name"/>, of the matrix or a historical variant; ArgumentException listing the names otherwise.</summary>
     public static Design Find(string name) =>
-        All.FirstOrDefault(d => string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase))
+        All.Concat(Historical).FirstOrDefault(d => string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase))
         ?? throw new ArgumentException($"no design named '{name}'; the designs are: {string.Join(", ", All.Select(d => d.Name))}");
 }
