@@ -5,7 +5,8 @@ namespace DaxLab.Scenarios.History;
 /// <summary>
 /// The two searches of a bug's verdict pair: the variant until its first failure, the fixed
 /// design as its <see cref="FixSearch"/> says. Both are the checker's ordinary DFS; the history
-/// command and the tests run exactly these.
+/// command and the tests run exactly these. Like `daxlab check`, they trust the steps that
+/// declare no access (docs/checker.md, "What proven means").
 /// </summary>
 public static class HistoryCheck
 {
@@ -17,20 +18,21 @@ public static class HistoryCheck
     {
         using var runner = new ScenarioRunner(bug.Scenario, bug.Variant);
         var options = new ExploreOptions(StrategyKind.Dfs, PreemptionBound: null, StopOnFailure: true, TimeBudget: budget,
-            MaxStepsPerRun: bug.MaxSteps ?? Limits.DefaultMaxStepsPerRun);
+            MaxStepsPerRun: bug.MaxSteps ?? Limits.DefaultMaxStepsPerRun, TrustEmptyFootprints: true);
         return Explorer.Explore(runner.Build, options);
     }
 
     /// <summary>
     /// The fixed design's search: unbounded with DPOR (a pass is proven), or every schedule with
     /// at most two preemptions and no reduction (sleep sets may prune what a bound alone keeps).
+    /// <paramref name="bound"/> lowers that bound for a quick test.
     /// </summary>
-    public static ExploreResult ProveFix(HistoricalBug bug, TimeSpan budget)
+    public static ExploreResult ProveFix(HistoricalBug bug, TimeSpan budget, int bound = 2)
     {
         using var runner = new ScenarioRunner(bug.Scenario, bug.Fixed);
         var options = bug.FixSearch == FixSearch.Proven
-            ? new ExploreOptions(StrategyKind.Dfs, PreemptionBound: null, TimeBudget: budget)
-            : new ExploreOptions(StrategyKind.Dfs, PreemptionBound: 2, Reduction: false, TimeBudget: budget);
+            ? new ExploreOptions(StrategyKind.Dfs, PreemptionBound: null, TimeBudget: budget, TrustEmptyFootprints: true)
+            : new ExploreOptions(StrategyKind.Dfs, PreemptionBound: bound, Reduction: false, TimeBudget: budget);
         return Explorer.Explore(runner.Build, options with { MaxStepsPerRun = bug.MaxSteps ?? Limits.DefaultMaxStepsPerRun });
     }
 

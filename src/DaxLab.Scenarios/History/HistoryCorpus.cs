@@ -44,7 +44,7 @@ public static class HistoryCorpus
             + "The write fault allocates and maps; the read fault then puts a hole page over the new blocks.\n"
             + "Fix: lock the radix-tree entry before get_block, so the second fault sees the first's blocks."),
         new(2, "965d004af540", "dax: fix deadlock with DAX 4k holes", "ac401cc78242 (v4.7)", 0.5,
-            HistoricalDesigns.V412PageLockWakeOne, HistoricalDesigns.V412PageLock, "three-hole-read-faults", FixSearch.Proven,
+            HistoricalDesigns.V412PageLockWakeOne, HistoricalDesigns.V412PageLock, "three-hole-read-faults", FixSearch.Bound2,
             "Three read faults on one hole: the first locks the EMPTY entry, two sleep on it.\n"
             + "page_cache_tree_insert wakes one; it waits on the hole page's lock, and the third sleeps for ever.\n"
             + "Fix: wake every sleeper of the entry the hole page replaces."),
