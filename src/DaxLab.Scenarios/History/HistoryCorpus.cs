@@ -1,6 +1,5 @@
 using DaxLab.Checker;
 using DaxLab.Designs;
-using DaxLab.Designs.History;
 
 namespace DaxLab.Scenarios.History;
 

@@ -17,7 +17,7 @@ public static class DesignCatalog
     ];
 
     /// <summary>The variants of real bugs (docs/history.md), for `daxlab history`: outside the default matrix.</summary>
-    public static IReadOnlyList<Design> Historical => History.HistoricalDesigns.All;
+    public static IReadOnlyList<Design> Historical => HistoricalDesigns.All;
 
     /// <summary>The design called <paramref name="name"/>, of the matrix or a historical variant; ArgumentException listing the names otherwise.</summary>
     public static Design Find(string name) =>

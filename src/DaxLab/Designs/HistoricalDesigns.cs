@@ -1,6 +1,6 @@
 using DaxLab.Dax;
 
-namespace DaxLab.Designs.History;
+namespace DaxLab.Designs;
 
 /// <summary>
 /// The variants of docs/history.md's corpus, for <c>daxlab history</c>, <c>daxlab designs</c>

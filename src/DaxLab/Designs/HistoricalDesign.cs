@@ -1,7 +1,7 @@
 using DaxLab.Dax;
 using DaxLab.Vfs;
 
-namespace DaxLab.Designs.History;
+namespace DaxLab.Designs;
 
 /// <summary>
 /// One side of a real bug's verdict pair (docs/history.md): a design of the default matrix with
