@@ -117,6 +117,32 @@ public sealed class HistoryTests
         Assert.Contains("replay: daxlab check --replay v4.12:pmd-fault-on-empty-file:", stdout);
     }
 
+    [Fact]
+    public void Daxlab_history_json_says_found_and_fixed_per_bug_and_lists_the_pending_ones()
+    {
+        var (status, stdout, _) = Run("history", "--bug", "16,15", "--json");
+        Assert.Equal(0, status);
+        using var json = System.Text.Json.JsonDocument.Parse(stdout);
+        var root = json.RootElement;
+        Assert.Equal(1, root.GetProperty("schemaVersion").GetInt32());
+        Assert.True(root.GetProperty("ok").GetBoolean());
+        var bug = Assert.Single(root.GetProperty("bugs").EnumerateArray());
+        Assert.Equal("17879e8f865f", bug.GetProperty("commit").GetString());
+        Assert.True(bug.GetProperty("found").GetBoolean());
+        Assert.True(bug.GetProperty("fixed").GetBoolean());
+        Assert.True(bug.GetProperty("fixProven").GetBoolean());
+        Assert.StartsWith("v4.12-17879e8f865f:pwrite-vs-overwrite:", bug.GetProperty("failure").GetProperty("replay").GetString());
+        Assert.Equal(15, Assert.Single(root.GetProperty("pending").EnumerateArray()).GetProperty("number").GetInt32());
+    }
+
+    [Fact]
+    public void Daxlab_history_help_prints_its_usage()
+    {
+        var (status, stdout, _) = Run("history", "--help");
+        Assert.Equal(0, status);
+        Assert.Contains("usage: daxlab history", stdout);
+    }
+
     [Theory]
     [InlineData("--bug", "99")]
     [InlineData("--bug", "x")]
