@@ -21,6 +21,7 @@ public static class TopLevel
         + "  check [options]                                    explore scenarios x designs; the verdict matrix (default)\n"
         + "  crashcheck [options]                               power-fail crash states of built-in workloads: mount, fsck, fsync's promises\n"
         + "  designs                                            the locking designs, with their sources\n"
+        + "  history [--diagrams] [--json]                      real DAX races since 2016: each variant fails, each fix passes\n"
         + "  scenarios                                          the built-in scenarios\n"
         + "  bench [options]                                    workloads x designs x threads vs the host kernel (docs/bench.md)\n"
         + "  torture DEVICE [--seed N] [--ops N]                random metadata-heavy work; safe to kill -9\n"
@@ -32,7 +33,7 @@ public static class TopLevel
         + "every command answers --help; exit status: 0 pass, 1 a failing verdict or a failed command, 2 bad usage\n";
 
     /// <summary>The verbs <see cref="Run"/> dispatches, for `--help` and the tests that hold the README to them.</summary>
-    public static IReadOnlyList<string> Verbs { get; } = ["io", "mkfs", "fsck", "check", "designs", "scenarios", "bench", "torture", "fuzz", "crashcheck", "help"];
+    public static IReadOnlyList<string> Verbs { get; } = ["io", "mkfs", "fsck", "check", "designs", "scenarios", "bench", "torture", "fuzz", "crashcheck", "history", "help"];
 
     private const string MkfsUsage =
         "usage: daxlab mkfs DEVICE [--size SIZE]\n"
@@ -85,6 +86,7 @@ public static class TopLevel
                 case "bench": return Bench(rest, stdout, stderr);
                 case "check": return Check.CheckCommand.Run(rest, stdout, stderr, stderrIsTerminal);
                 case "crashcheck": return CrashCheck.CrashCheckCommand.Run(rest, stdout, stderr);
+                case "history": return History.HistoryCommand.Run(rest, stdout, stderr);
                 case "designs" when rest.Length == 0: return ListDesigns(stdout);
                 case "scenarios" when rest.Length == 0: return ListScenarios(stdout);
                 case "designs" or "scenarios": return Complain(stderr, $"{args[0]} takes no arguments, not '{rest[0]}'");
@@ -120,6 +122,7 @@ public static class TopLevel
     {
         "io" => IoRunner.Usage,
         "check" => Check.CheckCommand.Usage,
+        "history" => History.HistoryCommand.Usage,
         "bench" => Cli.Bench.BenchArguments.Usage,
         "fsck" => Fsck.Usage,
         "fuzz" => Fuzz.FuzzCommand.Usage,
@@ -141,6 +144,9 @@ public static class TopLevel
             if (!Designs.DesignCatalog.All.Contains(design))
                 stdout.Write($"{"".PadRight(width)} outside the default matrix: daxlab check --design {design.Name}\n");
         }
+        stdout.Write("\nvariants of real bugs, for `daxlab history` (outside the default matrix; --design takes them):\n");
+        foreach (var design in Designs.DesignCatalog.Historical)
+            stdout.Write($"{design.Name}\n{"".PadRight(width)} {design.Summary}\n{"".PadRight(width)} source: {design.Source}\n");
         return 0;
     }
 

@@ -178,11 +178,15 @@ internal static class BuiltInScenarios
     /// </summary>
     public static IReadOnlyList<Scenario> Ext4 { get; } = Load("DaxLab.Scenarios.Ext4.");
 
+    /// <summary>The scenarios of docs/history.md's real bugs (`daxlab history`), outside the default matrix.</summary>
+    public static IReadOnlyList<Scenario> Historical { get; } = Load("DaxLab.Scenarios.History.");
+
     /// <summary>Every built-in scenario, the matrix's first.</summary>
-    public static IEnumerable<Scenario> Listed => All.Concat(Ext4);
+    public static IEnumerable<Scenario> Listed => All.Concat(Ext4).Concat(Historical);
 
     public static bool IsBuiltIn(Scenario scenario) => Listed.Contains(scenario);
 
+    /// <summary>A built-in scenario by name, of the matrix, the ext4 designs or the history corpus.</summary>
     public static Scenario Find(string name) =>
         Listed.FirstOrDefault(s => s.Name == name)
         ?? throw new ArgumentException($"no built-in scenario named '{name}'; `daxlab scenarios` lists them, or give a scenario file's path");

@@ -26,9 +26,10 @@ public static class ScenarioChecker
     /// <summary>
     /// The designs outside the default matrix, which <see cref="Check(Scenario, string, CheckOptions?)"/>
     /// accepts by name as well: the ext4 flavour's (<c>ext4-v4.11</c>, <c>ext4-v4.11-entry-first</c>, <c>ext4-v4.12</c>)
-    /// and today's fs/dax.c, <c>v6</c>.
+    /// , today's fs/dax.c (<c>v6</c>), and the variants of real bugs that <c>daxlab history</c> runs.
     /// </summary>
-    public static IReadOnlyList<string> DesignsOutsideMatrix { get; } = [.. DesignCatalog.Ext4.Concat(DesignCatalog.Selectable).Select(d => d.Name)];
+    public static IReadOnlyList<string> DesignsOutsideMatrix { get; } =
+        [.. DesignCatalog.Ext4.Concat(DesignCatalog.Selectable).Concat(DesignCatalog.Historical).Select(d => d.Name)];
 
     /// <summary>The design that landed upstream, <c>v4.12</c>.</summary>
     public static string DefaultDesign => DesignCatalog.Default.Name;
@@ -61,8 +62,11 @@ public static class ScenarioChecker
     /// <summary>Every built-in scenario, in the matrix's order.</summary>
     public static IReadOnlyList<Scenario> BuiltIn() => BuiltInScenarios.All;
 
-    /// <summary>The built-in scenarios outside the default matrix (the ext4 designs'), which <see cref="BuiltIn(string)"/> finds by name as well.</summary>
-    public static IReadOnlyList<Scenario> BuiltInOutsideMatrix() => BuiltInScenarios.Ext4;
+    /// <summary>
+    /// The built-in scenarios outside the default matrix (the ext4 designs', then the history
+    /// corpus's), which <see cref="BuiltIn(string)"/> finds by name as well.
+    /// </summary>
+    public static IReadOnlyList<Scenario> BuiltInOutsideMatrix() => [.. BuiltInScenarios.Ext4, .. BuiltInScenarios.Historical];
 
     /// <summary>Checks <paramref name="scenario"/> against the design named <paramref name="design"/> (case ignored).</summary>
     /// <exception cref="ArgumentException">No design has that name, or the options are out of range.</exception>

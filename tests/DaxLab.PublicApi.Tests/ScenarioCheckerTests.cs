@@ -64,8 +64,8 @@ public sealed class ScenarioCheckerTests
     {
         Assert.Contains("ext4-v4.11-entry-first", ScenarioChecker.DesignsOutsideMatrix);
         Assert.DoesNotContain("ext4-v4.11-entry-first", ScenarioChecker.Designs);
-        var scenario = Assert.Single(ScenarioChecker.BuiltInOutsideMatrix());
-        Assert.Same(scenario, ScenarioChecker.BuiltIn("ext4-pwrite-vs-write-fault-commit"));
+        var scenario = ScenarioChecker.BuiltIn("ext4-pwrite-vs-write-fault-commit");
+        Assert.Contains(scenario, ScenarioChecker.BuiltInOutsideMatrix());
 
         var verdict = ScenarioChecker.Check(scenario, "ext4-v4.11-entry-first", Budgeted with { LockOrder = false, StopAtFirstFailure = true });
 

@@ -72,9 +72,16 @@ public sealed partial class DaxCore
     /// <summary>The locking design's choices inside fs/dax.c: v4.12's unless the file system was mounted with another design.</summary>
     public DaxPolicy Policy { get; }
 
-    /// <summary>The key sleepers on an entry use: a PMD entry's key is its 2 MiB-aligned index.</summary>
-    private static WaitKey WaitKeyOf(AddressSpace mapping, long index, DaxEntry entry) =>
-        new(mapping, StoreIndexOf(index, entry));
+    /// <summary>
+    /// The key sleepers on an entry use: a PMD entry's key is its 2 MiB-aligned index. With
+    /// <see cref="HistorySwitches.HolePagesUsePageLock"/> a hole page is waited for on its page
+    /// lock's queue (page_waitqueue), which no DAX entry's wake reaches: a key of its own, at an
+    /// index no entry has (negative), so that it hashes the same in every run.
+    /// </summary>
+    private WaitKey WaitKeyOf(AddressSpace mapping, long index, DaxEntry entry) =>
+        entry.IsHolePage && Policy.History.HasFlag(HistorySwitches.HolePagesUsePageLock)
+            ? new(mapping, -1 - index)
+            : new(mapping, StoreIndexOf(index, entry));
 
     /// <summary>The index an entry is stored at: PMD entries at their aligned index.</summary>
     private static long StoreIndexOf(long index, DaxEntry entry) =>

@@ -58,12 +58,19 @@ public sealed record DaxPolicy
     /// </summary>
     public bool BreaksLayouts { get; init; }
 
+    /// <summary>
+    /// The switches of docs/history.md's variants: how one real bug differed from the design it
+    /// lived in. The defaults are every 2017 design's behaviour.
+    /// </summary>
+    public HistorySwitches History { get; init; } = HistorySwitches.None;
+
     public override string ToString() =>
         $"{FaultOrder}, {(RechecksPageTableLevel ? "re-checks" : "no re-check")}, {Holes}, {PfnMkwrite}, {NewBlocks}{(PmdFaultSigBusOnEmptyFile ? ", SIGBUS on empty files" : "")}"
         + (OrderConflicts == OrderConflict.RetryEntry ? ", XA_RETRY_ENTRY conflicts" : "")
         + (InvalidateWakes == WakeMode.All ? ", invalidation wakes all" : "")
         + (WriteProtectsEveryPage ? ", cleans every page of an entry" : "")
-        + (BreaksLayouts ? ", breaks layouts" : "");
+        + (BreaksLayouts ? ", breaks layouts" : "")
+        + (History == HistorySwitches.None ? "" : $", {History}");
 }
 
 /// <summary>dax_wake_mode: whom a wake of an entry's sleepers reaches.</summary>

@@ -1,6 +1,7 @@
 using DaxLab.Base;
 using DaxLab.Index;
 using DaxLab.Mm;
+using DaxLab.Sync;
 
 namespace DaxLab.Dax;
 
@@ -25,6 +26,8 @@ public sealed partial class DaxCore
             index &= ~(long)(Geometry.PagesPerPmd - 1);
         mapping.XaLock.Lock();
         var entry = GetUnlockedEntry(mapping, index, pmd ? Geometry.PmdOrder : 0);
+        if (pmd && Policy.History.HasFlag(HistorySwitches.PmdWaitsOnPteEntries))
+            entry = WaitOnLockedPteEntries(mapping, index, entry);
         if (entry.IsConflict || (pmd && (entry.IsNone || !entry.IsPmd) && mapping.Entries.HasPteEntries(index)))
         {
             PutUnlockedEntry(mapping, index, entry);
@@ -45,11 +48,68 @@ public sealed partial class DaxCore
             Seam.Note($"grab_mapping_entry - locks {locked.Without(DaxEntry.Locked)}");
             return locked;
         }
+        if (Policy.History.HasFlag(HistorySwitches.PreloadDropsXaLock) && SlotTakenDuringPreload(mapping, index, pmd) is { } taken)
+        {
+            mapping.XaLock.Unlock();
+            fallback = taken;
+            Seam.Note(taken ? "grab_mapping_entry - __radix_tree_insert: -EEXIST, fall back" : "grab_mapping_entry - slot taken during radix_tree_preload, restart");
+            return taken ? DaxEntry.None : GrabMappingEntry(mapping, index, pmd, out fallback);
+        }
         var empty = DaxEntry.MakeEmpty(pmd);
         mapping.Entries.Store(index, empty);
         mapping.XaLock.Unlock();
         Seam.Note("grab_mapping_entry - adds empty entry");
         return empty;
+    }
+
+    /// <summary>
+    /// radix_tree_preload with the tree lock dropped (v4.10, v4.11): null when the slot is still
+    /// free to insert into; else true to fall back (a PMD insert that fails with -EEXIST) or
+    /// false to restart. With e11f8b7b6c4e's second look, an entry at the index restarts and
+    /// only PTE entries elsewhere in the 2 MiB fail a PMD insert; without it, any entry there
+    /// fails a PMD insert. Context: xa_lock held on entry and on return, dropped in between.
+    /// </summary>
+    private bool? SlotTakenDuringPreload(AddressSpace mapping, long index, bool pmd)
+    {
+        mapping.XaLock.Unlock();
+        Seam.Point("radix_tree_preload");
+        mapping.XaLock.Lock();
+        bool atIndex = !mapping.Entries.Load(index).IsNone;
+        bool ptesInside = pmd && mapping.Entries.HasPteEntries(index);
+        if (!atIndex && !ptesInside)
+            return null;
+        if (Policy.History.HasFlag(HistorySwitches.PreloadSkipsRelookup))
+            return pmd;
+        return !atIndex;
+    }
+
+    /// <summary>
+    /// get_unlocked_entry for a PMD request from b15cd800682f to 23c84eb78375: while a locked PTE
+    /// entry lies inside the 2 MiB, sleep on the aligned index's key, which only an entry stored
+    /// there wakes. Context: xa_lock held; dropped and retaken while sleeping.
+    /// </summary>
+    private DaxEntry WaitOnLockedPteEntries(AddressSpace mapping, long index, DaxEntry entry)
+    {
+        while (entry.IsNone && LockedEntryInside(mapping, index, index + Geometry.PagesPerPmd - 1))
+        {
+            var waiter = waitTable.Prepare(new WaitKey(mapping, index));
+            mapping.XaLock.Unlock();
+            waitTable.Sleep(waiter, "get_unlocked_entry");
+            mapping.XaLock.Lock();
+            entry = GetUnlockedEntry(mapping, index);
+        }
+        return entry;
+    }
+
+    /// <summary>Whether an entry in pages [<paramref name="first"/>, <paramref name="last"/>] is locked. Context: xa_lock held.</summary>
+    private static bool LockedEntryInside(AddressSpace mapping, long first, long last)
+    {
+        for (long next = first; mapping.Entries.FindNext(next, last, out long at, out var found); next = at + found.PageCount)
+        {
+            if (found.IsLocked)
+                return true;
+        }
+        return false;
     }
 
     /// <summary>
@@ -85,7 +145,9 @@ public sealed partial class DaxCore
         var page = DaxEntry.MakeHolePage();
         using (mapping.XaLock.Hold())
             mapping.Entries.Store(index, page);
-        WakeEntry(mapping, index, entry, WakeMode.All);
+        // Before 965d004af540 one sleeper was woken; with the page lock's own queue the rest
+        // slept on a DAX key that no unlock would wake again.
+        WakeEntry(mapping, index, entry, Policy.History.HasFlag(HistorySwitches.HolePageInsertWakesOne) ? WakeMode.Next : WakeMode.All);
         Seam.Note($"page_cache_tree_insert - hole page replaces {(entry.IsEmpty ? "empty entry" : entry.Without(DaxEntry.Locked).ToString())}");
         return page;
     }

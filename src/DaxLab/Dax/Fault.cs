@@ -327,7 +327,15 @@ public sealed partial class DaxCore
         long pfn = address >> Geometry.PageShift;
         FinishSyncFault(vmf);
         entry = InsertEntry(vmf.Vma.Mapping, vmf.Pgoff, entry, DaxEntry.MakeMapped(pfn, pmd: true), dirty: vmf.Write);
-        vmf.Vma.SetPmd(vmf.Address, Pte.Make(PageKind.Device, pfn, writable: vmf.Write, huge: true));
+        var pmd = Pte.Make(PageKind.Device, pfn, writable: vmf.Write, huge: true);
+        if (!Policy.History.HasFlag(HistorySwitches.PmdInsertKeepsPresent))
+            vmf.Vma.SetPmd(vmf.Address, pmd);
+        else if (!vmf.Vma.SetPmdIfNone(vmf.Address, pmd))
+        {
+            // Before 01871e59af5c: a PMD made read-only stays so, and the store faults again.
+            Seam.Note("insert_pfn_pmd - PMD present, left as it was");
+            return VmFault.NoPage;
+        }
         Seam.Note($"dax_iomap_pmd_fault - maps 2 MiB at pfn {pfn}");
         return VmFault.NoPage;
     }

@@ -54,10 +54,8 @@ public sealed partial class DaxCore
             }
             entry = LockEntry(mapping, index, entry.Without(DaxEntry.TagToWrite));
         }
-        if (Policy.WriteProtectsEveryPage)
-            Rmap.WriteProtectEntryPages(mapping, StoreIndexOf(index, entry), entry.Pfn, entry.PageCount);
-        else
-            Rmap.WriteProtectEntry(mapping, StoreIndexOf(index, entry), entry.Pfn);
+        Rmap.WriteProtectEntry(mapping, StoreIndexOf(index, entry), entry.Pfn, Policy.WriteProtectsEveryPage ? entry.PageCount : 1,
+            followHugePmd: !Policy.History.HasFlag(HistorySwitches.MkcleanPtesOnly));
         Device.Flush(entry.Pfn << Geometry.PageShift, entry.PageCount << Geometry.PageShift);
         using (mapping.XaLock.Hold())
         {

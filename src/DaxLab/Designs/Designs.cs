@@ -31,8 +31,14 @@ public static class DesignCatalog
     /// <summary>Every design <c>--design</c> accepts and <c>daxlab designs</c> lists: the matrix's, then those outside it.</summary>
     public static IEnumerable<Design> Listed => All.Concat(Ext4).Concat(Selectable);
 
+    /// <summary>
+    /// The variants of real bugs (docs/history.md), for `daxlab history`: outside the default
+    /// matrix and not in <see cref="Listed"/>; `daxlab designs` lists them apart, --design takes them.
+    /// </summary>
+    public static IReadOnlyList<Design> Historical => HistoricalDesigns.All;
+
     /// <summary>The design called <paramref name="name"/>; ArgumentException listing the names otherwise.</summary>
     public static Design Find(string name) =>
-        Listed.FirstOrDefault(d => string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase))
+        Listed.Concat(Historical).FirstOrDefault(d => string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase))
         ?? throw new ArgumentException($"no design named '{name}'; the designs are: {string.Join(", ", Listed.Select(d => d.Name))}");
 }

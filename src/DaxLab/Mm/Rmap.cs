@@ -43,32 +43,19 @@ public static class Rmap
     }
 
     /// <summary>
-    /// dax_mapping_entry_mkclean's walk (v4.12): in every shared mapping that contains page
-    /// <paramref name="index"/>, write-protects the translation of that page if it maps
-    /// <paramref name="pfn"/>. Only the entry's first page is looked at, even for a PMD entry.
+    /// dax_mapping_entry_mkclean's walk (v4.12): in every shared mapping, write-protects the
+    /// translations of pages <paramref name="index"/> to <paramref name="index"/> +
+    /// <paramref name="pages"/> - 1 that map <paramref name="pfn"/> onwards. v4.12 passes one
+    /// page, even for a PMD entry; 06083a0921fd's walk passes the whole entry. Before
+    /// f729c8c9b24f (<paramref name="followHugePmd"/> false) a huge PMD was not looked at.
     /// </summary>
-    public static void WriteProtectEntry(AddressSpace mapping, long index, long pfn)
+    public static void WriteProtectEntry(AddressSpace mapping, long index, long pfn, long pages, bool followHugePmd)
     {
         using var rmap = mapping.IMmapRwsem.Read();
         foreach (var vma in mapping.Mappings)
         {
             if (vma.Shared)
-                vma.WriteProtect(index, pfn);
-        }
-    }
-
-    /// <summary>
-    /// dax_writeback_one's walk since 06083a0921fd (v5.19): every shared mapping that maps any
-    /// of the entry's <paramref name="count"/> pages from <paramref name="index"/> gets every
-    /// translation of them write-protected (pfn_mkclean_range).
-    /// </summary>
-    public static void WriteProtectEntryPages(AddressSpace mapping, long index, long pfn, long count)
-    {
-        using var rmap = mapping.IMmapRwsem.Read();
-        foreach (var vma in mapping.Mappings)
-        {
-            if (vma.Shared)
-                vma.WriteProtectRange(index, pfn, count);
+                vma.WriteProtect(index, pfn, pages, followHugePmd);
         }
     }
 }

@@ -308,65 +308,37 @@ public sealed unsafe class VmArea
     }
 
     /// <summary>
-    /// Write-protects the one translation of file page <paramref name="pgoff"/>, if it maps
-    /// device page <paramref name="pfn"/>: a huge PMD there, else the PTE. This is how v4.12's
-    /// dax_mapping_entry_mkclean (follow_pte_pmd at the entry's index, with a pfn check) cleans
-    /// an entry, so a PMD entry mapped with 4 KiB PTEs keeps all but its first page writable
-    /// (fixed upstream in 2022 by "dax: fix missing writeprotect the pte entry").
+    /// Write-protects the translations of file pages <paramref name="pgoff"/> to
+    /// <paramref name="pgoff"/> + <paramref name="pages"/> - 1 that map device pages
+    /// <paramref name="pfn"/> onwards: a huge PMD mapping <paramref name="pfn"/> (when
+    /// <paramref name="followHugePmd"/>), else each PTE. With one page this is v4.12's
+    /// dax_mapping_entry_mkclean (follow_pte_pmd at the entry's index, with a pfn check), so a
+    /// PMD entry mapped with 4 KiB PTEs keeps all but its first page writable (fixed upstream in
+    /// 2022 by "dax: fix missing writeprotect the pte entry", which walks every page).
     /// Context: takes ptl.
     /// </summary>
-    public void WriteProtect(long pgoff, long pfn)
+    public void WriteProtect(long pgoff, long pfn, long pages, bool followHugePmd)
     {
-        long address = AddressOf(pgoff);
-        if (address < Start || address >= End)
+        long first = Math.Max(AddressOf(pgoff), Start);
+        long end = Math.Min(AddressOf(pgoff + pages), End);
+        if (first >= end)
             return;
-        int slot = SlotOf(address);
         using (Ptl.Hold())
         {
-            var pmd = new Pte(pmds[slot]);
-            if (pmd.IsHuge)
-            {
-                if (pmd.Kind == PageKind.Device && pmd.Frame == pfn && pmd.IsWritable)
-                    SetEntry(ref pmds[slot], pmd.WriteProtected.Value);
-            }
-            else if (pteTables[slot] is { } table)
-            {
-                ref ulong entry = ref table[PteIndex(address)];
-                var pte = new Pte(entry);
-                if (pte.Kind == PageKind.Device && pte.Frame == pfn && pte.IsWritable)
-                    SetEntry(ref entry, pte.WriteProtected.Value);
-            }
+            for (long address = first; address < end; address += Geometry.PageSize)
+                WriteProtectOne(address, pfn + ((address - AddressOf(pgoff)) >> Geometry.PageShift), followHugePmd);
         }
         Tlb.Flush();
     }
 
-    /// <summary>
-    /// pfn_mkclean_range over one mapping (06083a0921fd, v5.19): write-protects every
-    /// translation here of file pages [pgoff, pgoff + count) that maps the matching page of
-    /// device pages [pfn, pfn + count), huge or not, so a PMD entry mapped with 4 KiB PTEs
-    /// elsewhere is cleaned whole. Context: takes ptl once.
-    /// </summary>
-    public void WriteProtectRange(long pgoff, long pfn, long count)
-    {
-        long first = Math.Max(pgoff, Pgoff), last = Math.Min(pgoff + count - 1, Pgoff + (Length >> Geometry.PageShift) - 1);
-        if (first > last)
-            return;
-        using (Ptl.Hold())
-        {
-            for (long page = first; page <= last; page++)
-                WriteProtectOne(AddressOf(page), pfn + (page - pgoff));
-        }
-        Tlb.Flush();
-    }
-
-    /// <summary>Write-protects the translation of <paramref name="address"/> if it maps device page <paramref name="pfn"/>. Context: ptl held.</summary>
-    private void WriteProtectOne(long address, long pfn)
+    /// <summary>One page of <see cref="WriteProtect"/>: its huge PMD (when <paramref name="followHugePmd"/>) or its PTE, if that maps device page <paramref name="pfn"/>. Context: ptl held.</summary>
+    private void WriteProtectOne(long address, long pfn, bool followHugePmd)
     {
         int slot = SlotOf(address);
         var pmd = new Pte(pmds[slot]);
         if (pmd.IsHuge)
         {
-            if (pmd.Kind == PageKind.Device && pmd.Frame + ((address & Geometry.PmdMask) >> Geometry.PageShift) == pfn && pmd.IsWritable)
+            if (followHugePmd && pmd.Kind == PageKind.Device && pmd.Frame + ((address & Geometry.PmdMask) >> Geometry.PageShift) == pfn && pmd.IsWritable)
                 SetEntry(ref pmds[slot], pmd.WriteProtected.Value);
             return;
         }

@@ -1,0 +1,115 @@
+using DaxLab.Checker;
+using DaxLab.Designs;
+
+namespace DaxLab.Scenarios.History;
+
+/// <summary>How a bug's fixed design is shown to pass: the strongest search that finishes quickly.</summary>
+internal enum FixSearch
+{
+    /// <summary>Every interleaving without a preemption bound (DPOR): "proven".</summary>
+    Proven,
+
+    /// <summary>Every interleaving with at most two preemptions, without reduction: "exhaustive within bound 2".</summary>
+    Bound2,
+}
+
+/// <summary>
+/// A real, fixed DAX concurrency bug (docs/history.md, entry <see cref="Number"/>) that DaxLab
+/// expresses: its variant design must fail <see cref="ScenarioName"/> and its fixed design pass.
+/// </summary>
+/// <param name="Number">The entry's number in docs/history.md.</param>
+/// <param name="Commit">The fixing commit, as the table shows it.</param>
+/// <param name="Title">The fixing commit's subject.</param>
+/// <param name="Introduced">The commit or code that introduced it, with the release.</param>
+/// <param name="YearsLatent">From the first release with the bug to the first with the fix.</param>
+/// <param name="Variant">The design with the bug: the design it lived in, with the fix taken out (or the bug put in).</param>
+/// <param name="Fixed">The same design with the fix.</param>
+/// <param name="ScenarioName">The history scenario (src/DaxLab.Scenarios/History) on which the variant fails.</param>
+/// <param name="FixSearch">How the fixed design's pass is established.</param>
+/// <param name="Story">Three lines: the race, its symptom, the fix.</param>
+/// <param name="MaxSteps">A run longer than this is a livelock (the checker's step-limit oracle); null keeps the checker's limit.</param>
+internal sealed record HistoricalBug(
+    int Number, string Commit, string Title, string Introduced, double YearsLatent,
+    Design Variant, Design Fixed, string ScenarioName, FixSearch FixSearch, string Story, int? MaxSteps = null)
+{
+    public Scenario Scenario => BuiltInScenarios.Find(ScenarioName);
+}
+
+/// <summary>A bug of the corpus that DaxLab cannot express yet, and what it needs.</summary>
+internal sealed record PendingBug(int Number, string Commit, string Title, string Missing);
+
+/// <summary>docs/history.md's corpus as `daxlab history` runs it.</summary>
+internal static class HistoryCorpus
+{
+    public static IReadOnlyList<HistoricalBug> Bugs { get; } =
+    [
+        new(1, "ac401cc78242", "dax: New fault locking", "the DAX fault path (v4.0)", 1.3,
+            HistoricalDesigns.V412IomapBeforeEntryLock, DesignCatalog.Default, "read-fault-vs-write-fault", FixSearch.Proven,
+            "A read fault and a write fault on one hole both ask get_block and see a hole.\n"
+            + "The write fault allocates and maps; the read fault then puts a hole page over the new blocks.\n"
+            + "Fix: lock the radix-tree entry before get_block, so the second fault sees the first's blocks."),
+        new(2, "965d004af540", "dax: fix deadlock with DAX 4k holes", "ac401cc78242 (v4.7)", 0.5,
+            HistoricalDesigns.V412PageLockWakeOne, HistoricalDesigns.V412PageLock, "three-hole-read-faults", FixSearch.Bound2,
+            "Three read faults on one hole: the first locks the EMPTY entry, two sleep on it.\n"
+            + "page_cache_tree_insert wakes one; it waits on the hole page's lock, and the third sleeps for ever.\n"
+            + "Fix: wake every sleeper of the entry the hole page replaces."),
+        new(3, "23c84eb78375", "dax: Fix missed wakeup with PMD faults", "b15cd800682f (v4.20)", 0.7,
+            HistoricalDesigns.V412PmdWaitsOnPte, DesignCatalog.Default, "pmd-fault-vs-locked-pte-entry", FixSearch.Proven,
+            "A PMD fault finds a locked PTE entry inside its 2 MiB and sleeps with the aligned index's key.\n"
+            + "The PTE fault unlocks and wakes its own index's key: the PMD fault sleeps for ever under mmap_sem.\n"
+            + "Fix: a PMD request that meets a smaller entry does not wait; it falls back (XA_RETRY_ENTRY)."),
+        new(4, "237388320def", "dax: Wake up all waiters after invalidating dax entry", "ac401cc78242 (v4.7)", 5.0,
+            DesignCatalog.Default, HistoricalDesigns.V412WakeAllOnDelete, "truncate-vs-writebacks", FixSearch.Bound2,
+            "An fsync holds an entry; a truncate and two more fsyncs wait. The unlock wakes the truncate,\n"
+            + "which deletes the entry and wakes one fsync; it finds no entry and wakes nobody: the last sleeps for ever.\n"
+            + "Fix: a deleted entry wakes all its waiters (WAKE_ALL)."),
+        new(5, "f729c8c9b24f", "dax: wrprotect pmd_t in dax_mapping_entry_mkclean", "4b4bb46d00b3 (v4.10 merge window)", 0.1,
+            HistoricalDesigns.V412MkcleanPtesOnly, DesignCatalog.Default, "fsync-vs-pmd-store", FixSearch.Proven,
+            "A store through a huge PMD dirtied the entry; fsync cleans it but follows PTEs only.\n"
+            + "The PMD stays writable over a clean entry: later stores take no fault and escape the next fsync.\n"
+            + "Fix: follow_pte_pmd, and write-protect a huge PMD too."),
+        new(6, "06083a0921fd", "dax: fix missing writeprotect the pte entry", "4b4bb46d00b3 (v4.10)", 5.5,
+            DesignCatalog.Default, HistoricalDesigns.V412MkcleanWholeEntry, "fsync-pmd-entry-via-ptes", FixSearch.Proven,
+            "Process A maps a PMD entry whole; process B maps 4 KiB of it with a PTE and stores.\n"
+            + "fsync write-protects only the translation of the entry's first page: B's PTE stays writable over a clean entry.\n"
+            + "Fix: pfn_mkclean_range over every page of the entry in every mapping."),
+        new(7, "e11f8b7b6c4e", "dax: fix radix tree insertion race", "642261ac995e (v4.10)", 0.2,
+            HistoricalDesigns.V410PreloadWithoutRelookup, HistoricalDesigns.V411Preload, "two-pmd-faults-preload", FixSearch.Proven,
+            "A PMD fault finds the slot empty and drops the tree lock for radix_tree_preload.\n"
+            + "Another PMD fault inserts its entry and maps the PMD; the insert fails -EEXIST and the first falls back under it.\n"
+            + "Fix: look again after the preload, and restart if the slot was taken."),
+        new(8, "May 2017 (id not found)", "dax: Fix race between colliding PMD & PTE entries", "v4.10 PMD fault path", 0.4,
+            HistoricalDesigns.V412WithoutRecheck, DesignCatalog.Default, "pmd-vs-pte-fault-private", FixSearch.Proven,
+            "A COW write fault falls back to PTEs while a read fault on the same 2 MiB takes the PMD path.\n"
+            + "The PTE fault installs a page table; the PMD fault then maps a huge page over it, leaking the table.\n"
+            + "Fix: under the entry lock, re-check the page-table level and retry."),
+        new(9, "957ac8c421ad", "dax: fix PMD faults on zero-length files", "iomap PMD fault path (v4.10)", 0.9,
+            DesignCatalog.Default, HistoricalDesigns.V412SigBusOnEmptyFile, "pmd-fault-on-empty-file", FixSearch.Proven,
+            "A PMD fault after truncate to 0 computes max_pgoff as (0 - 1) >> PAGE_SHIFT: all ones.\n"
+            + "Neither the SIGBUS nor the fallback check fires, and the fault maps 2 MiB wholly past EOF.\n"
+            + "Fix: max_pgoff = DIV_ROUND_UP(i_size, PAGE_SIZE)."),
+        new(16, "17879e8f865f", "xfs: fix locking for DAX writes", "DAX support (v4.0), direct-I/O locking", 1.7,
+            HistoricalDesigns.V412SharedOverwrites, DesignCatalog.Default, "pwrite-vs-overwrite", FixSearch.Proven,
+            "DAX writes inherited direct I/O's shared i_rwsem for aligned overwrites inside i_size.\n"
+            + "Two overlapping write(2)s copy extent by extent in turn: the file ends with parts of each.\n"
+            + "Fix: DAX writes take i_rwsem exclusive (ext4 followed in ff5462e39ca1)."),
+        new(19, "01871e59af5c", "mm, dax: fix livelock, allow dax pmd mappings to become writeable", "first DAX PMD faults (v4.2)", 0.4,
+            HistoricalDesigns.V412PmdInsertKeepsPresent, DesignCatalog.Default, "fsync-vs-pmd-store", FixSearch.Proven,
+            "fsync write-protects a huge PMD; the next store takes a write fault on it.\n"
+            + "insert_pfn_pmd sees a PMD present and leaves it read-only: the store faults again, for ever.\n"
+            + "Fix: on a write, always make the PMD dirty and writable.",
+            MaxSteps: 2_000),
+    ];
+
+    public static IReadOnlyList<PendingBug> Pending { get; } =
+    [
+        new(10, "12735f881952", "ext4: pre-zero allocated blocks for DAX IO", "the ext4 flavour (unwritten extents, conversion)"),
+        new(11, "5fac7408d828", "mm, fs, dax: handle layout changes to pinned dax mappings", "page pins (GUP) and dax_layout_busy_page"),
+        new(12, "d75996dd022b", "dax: dax_layout_busy_page() should not unmap cow pages", "page pins and dax_layout_busy_page"),
+        new(13, "6be3e21d25ca", "fs/dax: don't skip locked entries when scanning entries", "the v6 design and page pins"),
+        new(14, "c93db7bb6ef3", "dax: Check page->mapping isn't NULL", "the v6 design and memory failure (dax_lock_page)"),
+        new(15, "9f141d6ef625", "dax: Call ->iomap_begin without entry lock during dax fault", "the ext4 flavour (jbd2 handles)"),
+        new(17, "1a14e3779dd5", "dax: fix ENOMEM handling in grab_mapping_entry()", "the v6 design and an allocation-failure choice"),
+        new(18, "0cb80b484755", "dax: Fix sleep in atomic contex in grab_mapping_entry()", "not a race: a lock-context rule (might_sleep under a spin lock)"),
+    ];
+}
