@@ -32,6 +32,8 @@ internal static unsafe class Oracle
                 problems.AddRange(StaleTranslations(fs, file, map, content));
                 problems.AddRange(CleanWritablePages(map));
                 problems.AddRange(PagesPastEof(map, file.Length));
+                problems.AddRange(WritableZeroPages(map));
+                problems.AddRange(TranslationsOutsideMapping(map));
                 problems.AddRange(map.Vma.LeakedPageTables.Select(leak => $"mapping at file offset {map.FileOffset}: {leak}"));
             }
             problems.AddRange(fs.Check().Select(p => "fsck: " + p));
@@ -161,6 +163,32 @@ internal static unsafe class Oracle
         if (map.Vma.FirstTranslationFrom(Geometry.PageAlignUp(size) >> Geometry.PageShift) is not var (address, pte))
             yield break;
         yield return $"mapping at file offset {map.FileOffset}: {(pte.IsHuge ? "a huge page" : "a page")} at file offset {map.Vma.PgoffOf(address) << Geometry.PageShift} is mapped past EOF (i_size {size})";
+    }
+
+    /// <summary>
+    /// The zero page or a hole page mapped writable: both are shared by every hole of every file
+    /// (or stand for a hole in the index), so a store through one would show in other holes and be
+    /// lost to the file; a write fault replaces them with the block it allocates.
+    /// </summary>
+    private static IEnumerable<string> WritableZeroPages(DaxMapping map) =>
+        map.Vma.PresentEntries()
+            .Where(e => e.Entry.IsWritable && e.Entry.Kind is PageKind.ZeroPage or PageKind.HolePage)
+            .Select(e => $"mapping at file offset {map.FileOffset}: {(e.Entry.Kind == PageKind.ZeroPage ? "the zero page" : "a hole page")} is mapped writable at file offset {map.Vma.PgoffOf(e.Address) << Geometry.PageShift}");
+
+    /// <summary>
+    /// A translation of an address outside the mapping: a page table covers whole 2 MiB slots, but
+    /// only [vm_start, vm_end) is the mapping's, and a huge page is mapped only where the mapping
+    /// covers all of it (transhuge_vma_suitable), so nothing outside can reach the file's blocks.
+    /// </summary>
+    private static IEnumerable<string> TranslationsOutsideMapping(DaxMapping map)
+    {
+        var vma = map.Vma;
+        foreach (var (address, pte) in vma.PresentEntries())
+        {
+            long end = address + (pte.IsHuge ? Geometry.PmdSize : Geometry.PageSize);
+            if (address < vma.Start || end > vma.End)
+                yield return $"mapping at file offset {map.FileOffset}: {(pte.IsHuge ? "a huge page" : "a page")} at address 0x{address:x} lies outside the mapping [0x{vma.Start:x}, 0x{vma.End:x})";
+        }
     }
 
     /// <summary>A shared page mapped writable whose entry is clean: stores to it would escape the next fsync.</summary>
