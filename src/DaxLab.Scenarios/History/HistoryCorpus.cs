@@ -131,11 +131,11 @@ internal static class HistoryCorpus
 
     public static IReadOnlyList<PendingBug> Pending { get; } =
     [
-        new(10, "12735f881952", "ext4: pre-zero allocated blocks for DAX IO", "the ext4 flavour (unwritten extents, conversion)"),
+        new(10, "12735f881952", "ext4: pre-zero allocated blocks for DAX IO", "unwritten extents and their conversion in the ext4 flavour, which has ext4's jbd2 handles but DaxLab's block map"),
         new(12, "d75996dd022b", "dax: dax_layout_busy_page() should not unmap cow pages",
-            "a check of the bytes a private mapping shows at the end: the oracle reads the file through read(2), and a private copy is not the file"),
-        new(14, "c93db7bb6ef3", "dax: Check page->mapping isn't NULL", "the v6 design and memory failure (dax_lock_page)"),
-        new(17, "1a14e3779dd5", "dax: fix ENOMEM handling in grab_mapping_entry()", "the v6 design and an allocation-failure choice"),
+            "an oracle for what a private mapping shows: an mread through MAP_PRIVATE is not logged for read atomicity, and check: reads the file through read(2) only, so a private copy lost to fzero's unmap goes unseen (the switch is one argument, evenCows, of dax_layout_busy_page_range's unmap)"),
+        new(14, "c93db7bb6ef3", "dax: Check page->mapping isn't NULL", "a memory-failure path that starts from a page (dax_lock_page reading page->mapping without the inode) and inode eviction clearing page->mapping"),
+        new(17, "1a14e3779dd5", "dax: fix ENOMEM handling in grab_mapping_entry()", "an allocation failure the checker can choose in grab_mapping_entry (xas_nomem), which DaxLab's index never has"),
         new(18, "0cb80b484755", "dax: Fix sleep in atomic contex in grab_mapping_entry()", "not a race: a lock-context rule (might_sleep under a spin lock)"),
     ];
 }
