@@ -99,6 +99,11 @@ internal static class HistoryCorpus
             "get_user_pages pins a DAX page for DMA: the page is the file's block, and the pin holds no file lock.\n"
             + "A hole punch unmaps the page, drops its entry and frees the block while the DMA may still write to it.\n"
             + "Fix: dax_layout_busy_page, and the file system waits with its locks dropped until no page is pinned."),
+        new(12, "d75996dd022b", "dax: dax_layout_busy_page() should not unmap cow pages", "5fac7408d828 (v4.18)", 0.9,
+            HistoricalDesigns.V6LayoutBreakUnmapsCows, DesignCatalog.Find("v6"), "zero-range-vs-private-copy", FixSearch.Proven,
+            "A store through a MAP_PRIVATE mapping made a private copy of page 0; a zero range of page 1 breaks layouts.\n"
+            + "dax_layout_busy_page unmaps the whole file with even_cows: the copy is dropped and page 0 shows the file again.\n"
+            + "Fix: unmap without even_cows; GUP only needs the shared translations gone."),
         new(13, "6be3e21d25ca", "fs/dax: don't skip locked entries when scanning entries", "b15cd800682f, the XArray conversion (v4.20)", 6.4,
             HistoricalDesigns.V6LayoutScanSkipsLocked, DesignCatalog.Find("v6"), "punch-vs-pinned-page-in-writeback", FixSearch.Proven,
             "fsync holds a pinned page's entry locked to write it back when the punch's layout scan reaches it.\n"
@@ -132,8 +137,6 @@ internal static class HistoryCorpus
     public static IReadOnlyList<PendingBug> Pending { get; } =
     [
         new(10, "12735f881952", "ext4: pre-zero allocated blocks for DAX IO", "unwritten extents and their conversion in the ext4 flavour, which has ext4's jbd2 handles but DaxLab's block map"),
-        new(12, "d75996dd022b", "dax: dax_layout_busy_page() should not unmap cow pages",
-            "an oracle for what a private mapping shows: an mread through MAP_PRIVATE is not logged for read atomicity, and check: reads the file through read(2) only, so a private copy lost to fzero's unmap goes unseen (the switch is one argument, evenCows, of dax_layout_busy_page_range's unmap)"),
         new(14, "c93db7bb6ef3", "dax: Check page->mapping isn't NULL", "a memory-failure path that starts from a page (dax_lock_page reading page->mapping without the inode) and inode eviction clearing page->mapping"),
         new(17, "1a14e3779dd5", "dax: fix ENOMEM handling in grab_mapping_entry()", "an allocation failure the checker can choose in grab_mapping_entry (xas_nomem), which DaxLab's index never has"),
         new(18, "0cb80b484755", "dax: Fix sleep in atomic contex in grab_mapping_entry()", "not a race: a lock-context rule (might_sleep under a spin lock)"),

@@ -75,4 +75,11 @@ public enum HistorySwitches
     /// present entry, so the locked one, perhaps a pinned page's, was never examined.
     /// </summary>
     LayoutScanSkipsLockedEntries = 1 << 8,
+
+    /// <summary>
+    /// 5fac7408d828 (v4.18) to d75996dd022b (v5.3): dax_layout_busy_page unmapped the whole file
+    /// with even_cows set, dropping the private copies of MAP_PRIVATE mappings, whose next
+    /// access faulted in the file's bytes: a zero range anywhere lost every private write.
+    /// </summary>
+    LayoutBreakUnmapsCows = 1 << 9,
 }

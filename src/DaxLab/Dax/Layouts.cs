@@ -36,7 +36,10 @@ public sealed partial class DaxCore
     public long LayoutBusyPage(AddressSpace mapping, long first, long last)
     {
         Seam.Point("dax_layout_busy_page_range");
-        Rmap.UnmapMappingRange(mapping, first, last, evenCows: false);
+        bool evenCows = Policy.History.HasFlag(HistorySwitches.LayoutBreakUnmapsCows);
+        if (evenCows)
+            Seam.Note("dax_layout_busy_page_range - unmap_mapping_range with even_cows: private copies too");
+        Rmap.UnmapMappingRange(mapping, first, last, evenCows);
         for (long next = first; mapping.NextEntry(ref next, last, out long index, out var found);)
         {
             // Before d7782145e1ad the pagevec loop went on from index + 1, inside a PMD entry

@@ -114,6 +114,12 @@ public static class HistoricalDesigns
         "without Alistair Popple, 6be3e21d25ca \"fs/dax: don't skip locked entries when scanning entries\" (v6.15); the bug from the XArray conversion, b15cd800682f (v4.20)",
         Today with { History = HistorySwitches.LayoutScanSkipsLockedEntries });
 
+    public static HistoricalDesign V6LayoutBreakUnmapsCows { get; } = new(
+        "v6-d75996dd022b",
+        "v6, but breaking layouts unmaps private copies too (unmap_mapping_range with even_cows)",
+        "without Vivek Goyal, d75996dd022b \"dax: dax_layout_busy_page() should not unmap cow pages\" (v5.3); the bug from 5fac7408d828 (v4.18)",
+        Today with { History = HistorySwitches.LayoutBreakUnmapsCows });
+
     /// <summary>Every variant, in docs/history.md's order of their bugs.</summary>
     public static IReadOnlyList<HistoricalDesign> All { get; } =
     [
@@ -131,6 +137,7 @@ public static class HistoricalDesigns
         V410PreloadWithoutRelookup,
         V411Preload,
         V6WithoutLayoutBreak,
+        V6LayoutBreakUnmapsCows,
         V6LayoutScanStepsOnePage,
         V6LayoutScanSkipsLocked,
     ];
