@@ -99,7 +99,7 @@ internal static class HistoryCorpus
             "get_user_pages pins a DAX page for DMA: the page is the file's block, and the pin holds no file lock.\n"
             + "A hole punch unmaps the page, drops its entry and frees the block while the DMA may still write to it.\n"
             + "Fix: dax_layout_busy_page, and the file system waits with its locks dropped until no page is pinned."),
-        new(12, "d75996dd022b", "dax: dax_layout_busy_page() should not unmap cow pages", "5fac7408d828 (v4.18)", 0.9,
+        new(12, "d75996dd022b", "dax: dax_layout_busy_page() should not unmap cow pages", "5fac7408d828 (v4.18)", 1.1,
             HistoricalDesigns.V6LayoutBreakUnmapsCows, DesignCatalog.Find("v6"), "zero-range-vs-private-copy", FixSearch.Proven,
             "A store through a MAP_PRIVATE mapping made a private copy of page 0; a zero range of page 1 breaks layouts.\n"
             + "dax_layout_busy_page unmaps the whole file with even_cows: the copy is dropped and page 0 shows the file again.\n"
