@@ -47,6 +47,9 @@ internal sealed record PendingBug(int Number, string Commit, string Title, strin
 /// <summary>docs/history.md's corpus as `daxlab history` runs it.</summary>
 internal static class HistoryCorpus
 {
+    /// <summary>Today's fs/dax.c, the fixed side of every bug from v4.18 on.</summary>
+    private static readonly Design V6 = DesignCatalog.Find("v6");
+
     public static IReadOnlyList<HistoricalBug> Bugs { get; } =
     [
         new(1, "ac401cc78242", "dax: New fault locking", "the DAX fault path (v4.0)", 1.3,
@@ -95,17 +98,17 @@ internal static class HistoryCorpus
             + "Neither the SIGBUS nor the fallback check fires, and the fault maps 2 MiB wholly past EOF.\n"
             + "Fix: max_pgoff = DIV_ROUND_UP(i_size, PAGE_SIZE)."),
         new(11, "5fac7408d828", "mm, fs, dax: handle layout changes to pinned dax mappings", "3565fce3a659, get_user_pages() for DAX (v4.5)", 2.4,
-            HistoricalDesigns.V6WithoutLayoutBreak, DesignCatalog.Find("v6"), "punch-vs-pinned-page", FixSearch.Proven,
+            HistoricalDesigns.V6WithoutLayoutBreak, V6, "punch-vs-pinned-page", FixSearch.Proven,
             "get_user_pages pins a DAX page for DMA: the page is the file's block, and the pin holds no file lock.\n"
             + "A hole punch unmaps the page, drops its entry and frees the block while the DMA may still write to it.\n"
             + "Fix: dax_layout_busy_page, and the file system waits with its locks dropped until no page is pinned."),
         new(12, "d75996dd022b", "dax: dax_layout_busy_page() should not unmap cow pages", "5fac7408d828 (v4.18)", 1.1,
-            HistoricalDesigns.V6LayoutBreakUnmapsCows, DesignCatalog.Find("v6"), "zero-range-vs-private-copy", FixSearch.Proven,
+            HistoricalDesigns.V6LayoutBreakUnmapsCows, V6, "zero-range-vs-private-copy", FixSearch.Proven,
             "A store through a MAP_PRIVATE mapping made a private copy of page 0; a zero range of page 1 breaks layouts.\n"
             + "dax_layout_busy_page unmaps the whole file with even_cows: the copy is dropped and page 0 shows the file again.\n"
             + "Fix: unmap without even_cows; GUP only needs the shared translations gone."),
         new(13, "6be3e21d25ca", "fs/dax: don't skip locked entries when scanning entries", "b15cd800682f, the XArray conversion (v4.20)", 6.4,
-            HistoricalDesigns.V6LayoutScanSkipsLocked, DesignCatalog.Find("v6"), "punch-vs-pinned-page-in-writeback", FixSearch.Proven,
+            HistoricalDesigns.V6LayoutScanSkipsLocked, V6, "punch-vs-pinned-page-in-writeback", FixSearch.Proven,
             "fsync holds a pinned page's entry locked to write it back when the punch's layout scan reaches it.\n"
             + "get_unlocked_entry hands back the next present entry: the pinned page is never examined, and its block is freed.\n"
             + "Fix: wait for this entry (wait_entry_unlocked_exclusive) and examine it."),
@@ -127,7 +130,7 @@ internal static class HistoryCorpus
             + "Fix: on a write, always make the PMD dirty and writable.",
             MaxSteps: 2_000),
         new(20, "d7782145e1ad", "filesystem-dax: Fix dax_layout_busy_page() livelock", "5fac7408d828 (v4.18)", 0.2,
-            HistoricalDesigns.V6LayoutScanStepsOnePage, DesignCatalog.Find("v6"), "punch-vs-pinned-pmd-page", FixSearch.Proven,
+            HistoricalDesigns.V6LayoutScanStepsOnePage, V6, "punch-vs-pinned-pmd-page", FixSearch.Proven,
             "dax_layout_busy_page scans the entries from index + 1 after each one it examined.\n"
             + "A PMD entry is stored at its aligned index and covers the next 511: the lookup returns it again, for ever.\n"
             + "Fix: after an entry, go on past all the pages it covers (1 << its order).",
