@@ -36,6 +36,7 @@ public sealed partial class DaxCore
     public long LayoutBusyPage(AddressSpace mapping, long first, long last)
     {
         Seam.Point("dax_layout_busy_page_range");
+        // Before d75996dd022b the unmap set even_cows, and private copies went with the rest.
         bool evenCows = Policy.History.HasFlag(HistorySwitches.LayoutBreakUnmapsCows);
         if (evenCows)
             Seam.Note("dax_layout_busy_page_range - unmap_mapping_range with even_cows: private copies too");
