@@ -1,3 +1,4 @@
+using DaxLab.Base;
 using DaxLab.Checker;
 using DaxLab.Io;
 using DaxLab.Designs;
@@ -105,12 +106,39 @@ internal sealed class ScenarioRunner(Scenario scenario, Design design) : IDispos
         return buffer[..world.File.Read(offset, buffer)];
     }
 
-    /// <summary>`size N` or `bytes OFF LEN = BYTE`, checked through read(2).</summary>
+    /// <summary>`size N` or `bytes OFF LEN = BYTE`, checked through read(2); `mbytes`, through a mapping.</summary>
     private static string? CheckExpectation(ScenarioWorld world, ScenarioCheck check)
     {
         if (check.IsSize)
             return world.File.Length == check.Offset ? null : $"size is {world.File.Length}, expected {check.Offset}";
-        return CheckBytes(world, check.Offset, check.Length, check.Value);
+        return check.ThroughMapping ? CheckMappedBytes(world, check) : CheckBytes(world, check.Offset, check.Length, check.Value);
+    }
+
+    /// <summary>
+    /// `mbytes N OFF LEN = BYTE`: the file's bytes as mapping N shows them once every CPU is done,
+    /// read as a load would see them but without faulting (the run is over): a present
+    /// translation's page, a private copy included, else what a read fault would map, the file's
+    /// bytes. A private copy is the mapping's own, which read(2) never shows.
+    /// </summary>
+    private static unsafe string? CheckMappedBytes(ScenarioWorld world, ScenarioCheck check)
+    {
+        var vma = world.MappingAt(check.Mapping).Vma;
+        var file = ReadFinal(world, check.Offset, check.Length);
+        for (int i = 0; i < check.Length; i++)
+        {
+            long pos = check.Offset + i;
+            long address = vma.AddressOf(pos >> Geometry.PageShift) + (pos & Geometry.PageMask);
+            if (address < vma.Start || address >= vma.End)
+                return $"mapping {check.Mapping} does not cover file offset {pos}";
+            var pmd = vma.ReadPmd(address);
+            var pte = pmd.IsHuge ? pmd : vma.ReadPte(address);
+            if (!pte.IsPresent && i >= file.Length)
+                return $"mapping {check.Mapping} would raise SIGBUS at file offset {pos}, past EOF";
+            byte shown = pte.IsPresent ? vma.PageAddress(pte, address)[pos & Geometry.PageMask] : file[i];
+            if (shown != check.Value)
+                return $"mapping {check.Mapping} shows 0x{shown:x2} at file offset {pos}{(pte.Kind == PageKind.Anon ? " (its private copy)" : "")}, expected 0x{check.Value:x2}";
+        }
+        return null;
     }
 
     private static string? CheckBytes(ScenarioWorld world, long offset, int length, byte value)

@@ -153,25 +153,37 @@ internal static class ScenarioSyntax
     }
 
     /// <summary>
-    /// A `check:` line: `size N` or `bytes OFF LEN = BYTE`, with LEN at least 1 and the range
-    /// inside the device.
+    /// A `check:` line: `size N`, `bytes OFF LEN = BYTE` or `mbytes N OFF LEN = BYTE`, with LEN
+    /// at least 1 and the range inside the device.
     /// </summary>
     public static ScenarioCheck ParseCheck(string text)
     {
         var words = text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         if (words is ["size", var size])
             return new ScenarioCheck(text, Operand(size, "size"), 0, 0);
+        int mapping = -1;
+        if (words is ["mbytes", var number, .. var rest])
+        {
+            if (!int.TryParse(number, out mapping) || mapping < 0)
+                throw new ScenarioError($"check '{text}': mbytes takes a mapping number, not '{number}' (expected 0, 1, ...)");
+            words = ["bytes", .. rest];
+        }
         if (words is not ["bytes", var off, var len, "=", var value])
-            throw new ScenarioError($"check '{text}' is neither 'size N' nor 'bytes OFF LEN = BYTE'");
+            throw new ScenarioError($"check '{text}' is none of 'size N', 'bytes OFF LEN = BYTE', 'mbytes N OFF LEN = BYTE'");
         long offset = Operand(off, "offset"), length = Operand(len, "length");
         if (length == 0 || offset + length > MaxBytes)
             throw new ScenarioError($"check '{text}' reads {length} bytes at {offset} (expected 1 byte or more, inside the {MaxBytes >> 20} MiB device)");
-        return new ScenarioCheck(text, offset, (int)length, Byte(value, "byte"));
+        return new ScenarioCheck(text, offset, (int)length, Byte(value, "byte"), mapping);
     }
 }
 
-/// <summary>One parsed check: `size N` (Length 0, Offset the size) or `bytes OFF LEN = BYTE`.</summary>
-internal sealed record ScenarioCheck(string Text, long Offset, int Length, byte Value)
+/// <summary>
+/// One parsed check: `size N` (Length 0, Offset the size), `bytes OFF LEN = BYTE` (Mapping -1)
+/// or `mbytes N OFF LEN = BYTE` (Mapping N).
+/// </summary>
+internal sealed record ScenarioCheck(string Text, long Offset, int Length, byte Value, int Mapping = -1)
 {
     public bool IsSize => Length == 0;
+
+    public bool ThroughMapping => Mapping >= 0;
 }

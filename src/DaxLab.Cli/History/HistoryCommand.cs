@@ -55,7 +55,7 @@ public static class HistoryCommand
         var bugs = HistoryCorpus.Bugs.Where(b => only is null || only.Contains(b.Number)).ToList();
         var pending = HistoryCorpus.Pending.Where(b => only is null || only.Contains(b.Number)).ToList();
         if (only is not null && only.Except(bugs.Select(b => b.Number)).Except(pending.Select(b => b.Number)).FirstOrDefault() is int unknown and > 0)
-            return BadUsage(stderr, $"no bug numbered {unknown} in the corpus (docs/history.md numbers them 1 to 19)");
+            return BadUsage(stderr, $"no bug numbered {unknown} in the corpus (docs/history.md numbers them 1 to {HistoryCorpus.Bugs.Select(b => b.Number).Concat(HistoryCorpus.Pending.Select(p => p.Number)).Max()})");
         var rows = bugs.Select(bug => RunBug(bug, budget)).ToList();
         if (json)
             stdout.Write(Json(rows, pending) + "\n");

@@ -18,7 +18,7 @@ internal static class HistoryCheck
     {
         using var runner = new ScenarioRunner(bug.Scenario, bug.Variant);
         var options = new ExploreOptions(StrategyKind.Dfs, PreemptionBound: null, StopOnFailure: true, TimeBudget: budget,
-            MaxStepsPerRun: bug.MaxSteps ?? Limits.DefaultMaxStepsPerRun, TrustEmptyFootprints: true);
+            MaxStepsPerRun: bug.MaxSteps ?? Limits.DefaultMaxStepsPerRun, TrustEmptyFootprints: true, LockOrder: bug.LockDepOnVariant);
         return Explorer.Explore(runner.Build, options);
     }
 

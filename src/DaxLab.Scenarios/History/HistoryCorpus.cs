@@ -28,9 +28,15 @@ internal enum FixSearch
 /// <param name="FixSearch">How the fixed design's pass is established.</param>
 /// <param name="Story">Three lines: the race, its symptom, the fix.</param>
 /// <param name="MaxSteps">A run longer than this is a livelock (the checker's step-limit oracle); null keeps the checker's limit.</param>
+/// <param name="LockDepOnVariant">
+/// Whether the variant's search validates the lock order. Off for a deadlock that lockdep
+/// would name first from a run that does not deadlock: the table then shows the deadlock itself,
+/// with its interleaving. The fix's search always validates it.
+/// </param>
 internal sealed record HistoricalBug(
     int Number, string Commit, string Title, string Introduced, double YearsLatent,
-    Design Variant, Design Fixed, string ScenarioName, FixSearch FixSearch, string Story, int? MaxSteps = null)
+    Design Variant, Design Fixed, string ScenarioName, FixSearch FixSearch, string Story, int? MaxSteps = null,
+    bool LockDepOnVariant = true)
 {
     public Scenario Scenario => BuiltInScenarios.Find(ScenarioName);
 }
@@ -41,6 +47,9 @@ internal sealed record PendingBug(int Number, string Commit, string Title, strin
 /// <summary>docs/history.md's corpus as `daxlab history` runs it.</summary>
 internal static class HistoryCorpus
 {
+    /// <summary>Today's fs/dax.c, the fixed side of every bug from v4.18 on.</summary>
+    private static readonly Design V6 = DesignCatalog.Find("v6");
+
     public static IReadOnlyList<HistoricalBug> Bugs { get; } =
     [
         new(1, "ac401cc78242", "dax: New fault locking", "the DAX fault path (v4.0)", 1.3,
@@ -88,6 +97,27 @@ internal static class HistoryCorpus
             "A PMD fault after truncate to 0 computes max_pgoff as (0 - 1) >> PAGE_SHIFT: all ones.\n"
             + "Neither the SIGBUS nor the fallback check fires, and the fault maps 2 MiB wholly past EOF.\n"
             + "Fix: max_pgoff = DIV_ROUND_UP(i_size, PAGE_SIZE)."),
+        new(11, "5fac7408d828", "mm, fs, dax: handle layout changes to pinned dax mappings", "3565fce3a659, get_user_pages() for DAX (v4.5)", 2.4,
+            HistoricalDesigns.V6WithoutLayoutBreak, V6, "punch-vs-pinned-page", FixSearch.Proven,
+            "get_user_pages pins a DAX page for DMA: the page is the file's block, and the pin holds no file lock.\n"
+            + "A hole punch unmaps the page, drops its entry and frees the block while the DMA may still write to it.\n"
+            + "Fix: dax_layout_busy_page, and the file system waits with its locks dropped until no page is pinned."),
+        new(12, "d75996dd022b", "dax: dax_layout_busy_page() should not unmap cow pages", "5fac7408d828 (v4.18)", 1.1,
+            HistoricalDesigns.V6LayoutBreakUnmapsCows, V6, "zero-range-vs-private-copy", FixSearch.Proven,
+            "A store through a MAP_PRIVATE mapping made a private copy of page 0; a zero range of page 1 breaks layouts.\n"
+            + "dax_layout_busy_page unmaps the whole file with even_cows: the copy is dropped and page 0 shows the file again.\n"
+            + "Fix: unmap without even_cows; GUP only needs the shared translations gone."),
+        new(13, "6be3e21d25ca", "fs/dax: don't skip locked entries when scanning entries", "b15cd800682f, the XArray conversion (v4.20)", 6.4,
+            HistoricalDesigns.V6LayoutScanSkipsLocked, V6, "punch-vs-pinned-page-in-writeback", FixSearch.Proven,
+            "fsync holds a pinned page's entry locked to write it back when the punch's layout scan reaches it.\n"
+            + "get_unlocked_entry hands back the next present entry: the pinned page is never examined, and its block is freed.\n"
+            + "Fix: wait for this entry (wait_entry_unlocked_exclusive) and examine it."),
+        new(15, "fb26a1cbed8c", "ext4: Return back to starting transaction in ext4_dax_huge_fault()", "13e451fdc1af's order over 1db175428ee3's ext4 (never released)", 0.0,
+            DesignCatalog.Find("ext4-v4.11-entry-first"), DesignCatalog.Find("ext4-v4.12"), "ext4-pwrite-vs-write-fault-commit", FixSearch.Proven,
+            "A write fault locks the entry, then ext4_iomap_begin starts a handle; a commit has locked the transaction.\n"
+            + "write(2) holds its handle and waits for that entry; the commit waits for write(2)'s handle: all three asleep.\n"
+            + "Fix: ext4_dax_huge_fault starts the handle before the entry lock; ext4_iomap_begin's start nests in it.",
+            LockDepOnVariant: false),
         new(16, "17879e8f865f", "xfs: fix locking for DAX writes", "DAX support (v4.0), direct-I/O locking", 1.7,
             HistoricalDesigns.V412SharedOverwrites, DesignCatalog.Default, "pwrite-vs-overwrite", FixSearch.Proven,
             "DAX writes inherited direct I/O's shared i_rwsem for aligned overwrites inside i_size.\n"
@@ -99,17 +129,19 @@ internal static class HistoryCorpus
             + "insert_pfn_pmd sees a PMD present and leaves it read-only: the store faults again, for ever.\n"
             + "Fix: on a write, always make the PMD dirty and writable.",
             MaxSteps: 2_000),
+        new(20, "d7782145e1ad", "filesystem-dax: Fix dax_layout_busy_page() livelock", "5fac7408d828 (v4.18)", 0.2,
+            HistoricalDesigns.V6LayoutScanStepsOnePage, V6, "punch-vs-pinned-pmd-page", FixSearch.Proven,
+            "dax_layout_busy_page scans the entries from index + 1 after each one it examined.\n"
+            + "A PMD entry is stored at its aligned index and covers the next 511: the lookup returns it again, for ever.\n"
+            + "Fix: after an entry, go on past all the pages it covers (1 << its order).",
+            MaxSteps: 2_000),
     ];
 
     public static IReadOnlyList<PendingBug> Pending { get; } =
     [
-        new(10, "12735f881952", "ext4: pre-zero allocated blocks for DAX IO", "the ext4 flavour (unwritten extents, conversion)"),
-        new(11, "5fac7408d828", "mm, fs, dax: handle layout changes to pinned dax mappings", "page pins (GUP) and dax_layout_busy_page"),
-        new(12, "d75996dd022b", "dax: dax_layout_busy_page() should not unmap cow pages", "page pins and dax_layout_busy_page"),
-        new(13, "6be3e21d25ca", "fs/dax: don't skip locked entries when scanning entries", "the v6 design and page pins"),
-        new(14, "c93db7bb6ef3", "dax: Check page->mapping isn't NULL", "the v6 design and memory failure (dax_lock_page)"),
-        new(15, "9f141d6ef625", "dax: Call ->iomap_begin without entry lock during dax fault", "the ext4 flavour (jbd2 handles)"),
-        new(17, "1a14e3779dd5", "dax: fix ENOMEM handling in grab_mapping_entry()", "the v6 design and an allocation-failure choice"),
+        new(10, "12735f881952", "ext4: pre-zero allocated blocks for DAX IO", "unwritten extents and their conversion in the ext4 flavour, which has ext4's jbd2 handles but DaxLab's block map"),
+        new(14, "c93db7bb6ef3", "dax: Check page->mapping isn't NULL", "a memory-failure path that starts from a page (dax_lock_page reading page->mapping without the inode) and inode eviction clearing page->mapping"),
+        new(17, "1a14e3779dd5", "dax: fix ENOMEM handling in grab_mapping_entry()", "an allocation failure the checker can choose in grab_mapping_entry (xas_nomem), which DaxLab's index never has"),
         new(18, "0cb80b484755", "dax: Fix sleep in atomic contex in grab_mapping_entry()", "not a race: a lock-context rule (might_sleep under a spin lock)"),
     ];
 }

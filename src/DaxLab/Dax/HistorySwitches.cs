@@ -61,4 +61,25 @@ public enum HistorySwitches
     /// for PTE entries and falls back to 4 KiB under the PMD the other fault installed.
     /// </summary>
     PreloadSkipsRelookup = 1 << 6,
+
+    /// <summary>
+    /// 5fac7408d828 (v4.18) to d7782145e1ad: dax_layout_busy_page's pagevec loop set index to
+    /// each entry's index and looked up again from index + 1, which a PMD entry stored at its
+    /// aligned index still covers: the lookup found the same entry for ever.
+    /// </summary>
+    LayoutScanStepsOnePage = 1 << 7,
+
+    /// <summary>
+    /// b15cd800682f (v4.20) to 6be3e21d25ca (v6.15): dax_layout_busy_page_range's xas_for_each
+    /// handed a locked entry to get_unlocked_entry, whose xas_find_conflict returned the next
+    /// present entry, so the locked one, perhaps a pinned page's, was never examined.
+    /// </summary>
+    LayoutScanSkipsLockedEntries = 1 << 8,
+
+    /// <summary>
+    /// 5fac7408d828 (v4.18) to d75996dd022b (v5.3): dax_layout_busy_page unmapped the whole file
+    /// with even_cows set, dropping the private copies of MAP_PRIVATE mappings, whose next
+    /// access faulted in the file's bytes: a zero range anywhere lost every private write.
+    /// </summary>
+    LayoutBreakUnmapsCows = 1 << 9,
 }

@@ -36,12 +36,30 @@ public sealed partial class DaxCore
     public long LayoutBusyPage(AddressSpace mapping, long first, long last)
     {
         Seam.Point("dax_layout_busy_page_range");
-        Rmap.UnmapMappingRange(mapping, first, last, evenCows: false);
-        for (long next = first; mapping.NextEntry(ref next, last, out long index, out _);)
+        // Before d75996dd022b the unmap set even_cows, and private copies went with the rest.
+        bool evenCows = Policy.History.HasFlag(HistorySwitches.LayoutBreakUnmapsCows);
+        if (evenCows)
+            Seam.Note("dax_layout_busy_page_range - unmap_mapping_range with even_cows: private copies too");
+        Rmap.UnmapMappingRange(mapping, first, last, evenCows);
+        for (long next = first; mapping.NextEntry(ref next, last, out long index, out var found);)
         {
+            // Before d7782145e1ad the pagevec loop went on from index + 1, inside a PMD entry
+            // stored at its aligned index, and the next lookup returned that entry again.
+            if (Policy.History.HasFlag(HistorySwitches.LayoutScanStepsOnePage) && found.IsPmd)
+            {
+                Seam.Note($"dax_layout_busy_page_range - PMD entry at index {index}: looks again from index {index + 1}");
+                next = index + 1;
+            }
             long busy = -1;
             using (mapping.XaLock.Hold())
             {
+                // Before 6be3e21d25ca, a locked entry went to get_unlocked_entry, which returned
+                // the next present entry: the locked one, whoever held it, was never examined.
+                if (Policy.History.HasFlag(HistorySwitches.LayoutScanSkipsLockedEntries) && mapping.Entries.Load(index).IsLocked)
+                {
+                    Seam.Note($"dax_layout_busy_page_range - entry at index {index} locked: get_unlocked_entry moves past it");
+                    continue;
+                }
                 var entry = GetUnlockedEntry(mapping, index);
                 if (entry.IsMapped)
                     busy = Pages.FirstPinned(entry.Pfn, entry.PageCount);

@@ -93,6 +93,33 @@ public static class HistoricalDesigns
         "Ross Zwisler, e11f8b7b6c4e \"dax: fix radix tree insertion race\" (v4.11-rc), before the May 2017 re-checks",
         V412 with { RechecksPageTableLevel = false, History = HistorySwitches.PreloadDropsXaLock });
 
+    /// <summary>The v6 design's policy: the base of the variants of bugs from v4.18 on.</summary>
+    private static readonly DaxPolicy Today = new V6().Dax;
+
+    public static HistoricalDesign V6WithoutLayoutBreak { get; } = new(
+        "v6-5fac7408d828",
+        "v6, but truncate, hole punch and zero range free blocks without breaking layouts (no dax_layout_busy_page)",
+        "without Dan Williams, 5fac7408d828 \"mm, fs, dax: handle layout changes to pinned dax mappings\" (v4.18); the bug from 3565fce3a659 \"mm, x86: get_user_pages() for dax mappings\" (v4.5)",
+        Today with { BreaksLayouts = false });
+
+    public static HistoricalDesign V6LayoutScanStepsOnePage { get; } = new(
+        "v6-d7782145e1ad",
+        "v6, but dax_layout_busy_page looks again from an entry's index + 1, which a PMD entry still covers",
+        "without Dan Williams, d7782145e1ad \"filesystem-dax: Fix dax_layout_busy_page() livelock\" (v4.18-rc or v4.19); the bug from 5fac7408d828 (v4.18)",
+        Today with { History = HistorySwitches.LayoutScanStepsOnePage });
+
+    public static HistoricalDesign V6LayoutScanSkipsLocked { get; } = new(
+        "v6-6be3e21d25ca",
+        "v6, but dax_layout_busy_page_range moves past an entry it finds locked instead of examining it once unlocked",
+        "without Alistair Popple, 6be3e21d25ca \"fs/dax: don't skip locked entries when scanning entries\" (v6.15); the bug from the XArray conversion, b15cd800682f (v4.20)",
+        Today with { History = HistorySwitches.LayoutScanSkipsLockedEntries });
+
+    public static HistoricalDesign V6LayoutBreakUnmapsCows { get; } = new(
+        "v6-d75996dd022b",
+        "v6, but breaking layouts unmaps private copies too (unmap_mapping_range with even_cows)",
+        "without Vivek Goyal, d75996dd022b \"dax: dax_layout_busy_page() should not unmap cow pages\" (v5.3); the bug from 5fac7408d828 (v4.18)",
+        Today with { History = HistorySwitches.LayoutBreakUnmapsCows });
+
     /// <summary>Every variant, in docs/history.md's order of their bugs.</summary>
     public static IReadOnlyList<HistoricalDesign> All { get; } =
     [
@@ -109,5 +136,9 @@ public static class HistoricalDesigns
         V412PmdWaitsOnPte,
         V410PreloadWithoutRelookup,
         V411Preload,
+        V6WithoutLayoutBreak,
+        V6LayoutBreakUnmapsCows,
+        V6LayoutScanStepsOnePage,
+        V6LayoutScanSkipsLocked,
     ];
 }

@@ -45,7 +45,7 @@ public class ScenarioParseTests
     [Theory]
     [InlineData("setup:\n    pwrite 0 zz\n", "", "", "x.scn:3: setup: bad number 'zz'")]
     [InlineData("", "    frobnicate 1\n", "", "x.scn:6: cpu b: 'frobnicate' is not a scenario command")]
-    [InlineData("", "", "check:\n    sise 4k\n", "x.scn:7: check: check 'sise 4k' is neither")]
+    [InlineData("", "", "check:\n    sise 4k\n", "x.scn:7: check: check 'sise 4k' is none of")]
     public void A_command_that_cannot_parse_is_refused_at_its_line(string setup, string cpuB, string check, string expected)
     {
         string text = $"scenario x\n{setup}cpu a:\n    pwrite 0 4k\ncpu b:\n    pread 0 4k\n{cpuB}{check}";
