@@ -191,7 +191,6 @@ public sealed partial class DaxCore
     {
         mapping.XaLock.Lock();
         var entry = GetUnlockedEntry(mapping, index);
-        // Stryker disable once Logical : equivalent, going on with no entry erases nothing and returns the none entry (docs/checker.md)
         if (entry.IsNone || (!truncate && (entry.IsDirty || entry.IsToWrite)))
         {
             PutUnlockedEntry(mapping, index, entry, Policy.InvalidateWakes);
