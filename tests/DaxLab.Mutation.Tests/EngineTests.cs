@@ -70,5 +70,25 @@ public class EngineTests
         Assert.All(last.AsSpan(100).ToArray(), b => Assert.Equal(0, b));
     }
 
+    /// <summary>
+    /// An extending truncate zeroes the old last page past the old EOF (xfs_zero_eof), where a
+    /// store through a mapping may have left bytes: read(2) of the new range shows zeros.
+    /// </summary>
+    [Fact]
+    public void Extending_truncate_zeroes_past_the_old_size()
+    {
+        using var fs = DaxFileSystem.CreateInMemory(16 << 20);
+        using var file = fs.OpenFile("testfile", DaxOpenFlags.Create);
+        file.Write(0, Filled(100, 0x11));
+        using var map = file.Map(0, Page, MapProtection.Read | MapProtection.Write, MapSharing.Shared);
+        map.Store(200, Filled(8, 0x33));
+
+        file.Truncate(Page);
+
+        var grown = new byte[Page - 100];
+        file.Read(100, grown);
+        Assert.All(grown, b => Assert.Equal(0, b));
+    }
+
     private static byte[] Filled(int length, byte value) => Enumerable.Repeat(value, length).ToArray();
 }
