@@ -91,7 +91,7 @@ public sealed partial class DaxCore
             InvalidateNewBlocks(mapping, at >> Geometry.PageShift, (at + chunk - 1) >> Geometry.PageShift);
         // After the invalidation's own scheduling points: a plain buffer is copied in this step,
         // a user buffer page by page in steps of their own (copy_from_user, and its faults).
-        return iter.CopyFromIter(new Span<byte>(Device.Base + iomap.AddrOf(at), chunk), Seam, Device);
+        return iter.CopyFromIterFlushCache(new Span<byte>(Device.Base + iomap.AddrOf(at), chunk), Seam, Device);
     }
 
     /// <summary>The write path found new blocks under pages [first, last]: invalidate as the design in force does.</summary>

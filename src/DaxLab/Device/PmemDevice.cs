@@ -220,6 +220,27 @@ public sealed unsafe class PmemDevice : IDisposable
     }
 
     /// <summary>
+    /// memcpy_flushcache of <paramref name="from"/> into <paramref name="to"/>, bytes of this
+    /// device: write(2)'s copy (<see cref="FlushCache"/>). It does not make the bytes durable;
+    /// fsync still flushes and fences the range. With the power-fail model on it is a plain
+    /// copy: the model sees stores only by comparing images, so streamed lines would look
+    /// cached anyway, and a line that is cached until flushed offers a crash every state a
+    /// streamed one can (one that reached the device early is the model's eviction).
+    /// </summary>
+    public void MemcpyFlushcache(Span<byte> to, ReadOnlySpan<byte> from)
+    {
+        Invariant.Holds(to.Length == from.Length, "memcpy_flushcache copies whole spans");
+        if (powerFail is not null)
+        {
+            from.CopyTo(to);
+            return;
+        }
+        fixed (byte* destination = to)
+        fixed (byte* source = from)
+            FlushCache.Copy(destination, source, (nuint)to.Length);
+    }
+
+    /// <summary>
     /// sfence: every range flushed before it is durable before any store after it can be. Without
     /// the power-fail model a flush (msync) is already durable when it returns, so this costs one
     /// null test.

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using DaxLab.Base;
+using DaxLab.Device;
 using DaxLab.Sync;
 
 namespace DaxLab.Mm;
@@ -58,7 +59,7 @@ public sealed class UserRange
 /// <remarks>
 /// One struct with a branch on the kind, not an interface: the plain path, the hot one, costs one
 /// test per extent and no allocation. A source's plain memory is held as a <see cref="Span{T}"/>
-/// but only ever read (<see cref="CopyFromIter"/> is a source's one copy).
+/// but only ever read (<see cref="CopyFromIterFlushCache"/> is a source's one copy).
 /// </remarks>
 public ref struct IovIter
 {
@@ -93,18 +94,19 @@ public ref struct IovIter
     public bool DataSource { get; }
 
     /// <summary>
-    /// copy_from_iter: fills <paramref name="to"/>, part of <paramref name="kernelMemory"/>, from
-    /// the next bytes; returns how many were copied, fewer when a user access faulted for good.
-    /// A plain copy is declared and done in the caller's step; a user copy declares each page's.
+    /// _copy_from_iter_flushcache (dax_copy_from_iter on pmem): fills <paramref name="to"/>,
+    /// bytes of <paramref name="device"/>, from the next bytes; returns how many were copied,
+    /// fewer when a user access faulted for good. A plain copy is declared and done in the
+    /// caller's step, with the device's memcpy_flushcache; a user copy declares each page's.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int CopyFromIter(Span<byte> to, Seam seam, object kernelMemory)
+    public int CopyFromIterFlushCache(Span<byte> to, Seam seam, PmemDevice device)
     {
         Invariant.Holds(DataSource, "copy_from_iter of read(2)'s buffer");
         if (user is not null)
-            return Consumed(user.CopyFromUser(user.Length - Count, to, kernelMemory));
+            return Consumed(user.CopyFromUser(user.Length - Count, to, device));
         seam.AccessMemory(to, write: true);
-        memory[..to.Length].CopyTo(to);
+        device.MemcpyFlushcache(to, memory[..to.Length]);
         return Consumed(to.Length);
     }
 
