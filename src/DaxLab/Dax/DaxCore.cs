@@ -99,10 +99,10 @@ public sealed partial class DaxCore
     {
         Invariant.Holds(mapping.XaLock.IsHeld, "get_unlocked_entry without xa_lock");
         mapping.Entries.AnnotateEntryWait(index, "get_unlocked_entry");
+        bool xarray = Policy.OrderConflicts == OrderConflict.RetryEntry;
         while (true)
         {
             long at = index;
-            bool xarray = Policy.OrderConflicts == OrderConflict.RetryEntry;
             var entry = xarray ? mapping.Entries.FindConflict(index, order, out at) : mapping.Entries.Load(index);
             if (xarray && !entry.IsNone && entry.Order < order)
                 return DaxEntry.Conflict;
