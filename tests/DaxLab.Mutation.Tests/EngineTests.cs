@@ -1,4 +1,6 @@
 using DaxLab.Base;
+using DaxLab.Device;
+using DaxLab.Index;
 using DaxLab.Mm;
 
 namespace DaxLab.Mutation.Tests;
@@ -88,6 +90,149 @@ public class EngineTests
         var grown = new byte[Page - 100];
         file.Read(100, grown);
         Assert.All(grown, b => Assert.Equal(0, b));
+    }
+
+    /// <summary>
+    /// A mapping at a file offset past 0 (vm_pgoff): truncate unmaps its pages wholly past the
+    /// new size, so a load there raises SIGBUS. The scenarios map every file from offset 0,
+    /// where adding vm_pgoff and subtracting it agree.
+    /// </summary>
+    [Fact]
+    public void Truncate_unmaps_a_mapping_at_a_file_offset()
+    {
+        using var fs = DaxFileSystem.CreateInMemory(16 << 20);
+        using var file = fs.OpenFile("testfile", DaxOpenFlags.Create);
+        file.Write(0, Filled(3 * Page, 0x11));
+        using var map = file.Map(Page, 2 * Page, MapProtection.Read, MapSharing.Shared);
+        var bytes = new byte[8];
+        map.Load(Page, bytes);
+
+        file.Truncate(2 * Page);
+
+        Assert.Throws<SigBusException>(() => map.Load(Page, bytes));
+    }
+
+    /// <summary>
+    /// fsync makes a store through a shared mapping durable: dax_writeback_one flushes the
+    /// entry's device range (the power-fail model, docs/fs.md). The checker's oracle reads the
+    /// device as the CPUs see it, so a missing or misplaced flush is invisible to it.
+    /// </summary>
+    [Fact]
+    public void Fsync_flushes_a_store_through_a_mapping()
+    {
+        using var fs = DaxFileSystem.CreateInMemory(16 << 20);
+        var model = fs.Fs.Device.EnablePowerFailModel();
+        using var file = fs.OpenFile("testfile", DaxOpenFlags.Create);
+        file.Write(0, Filled(2 * Page, 0x11));
+        file.Fsync();
+        using var map = file.Map(0, 2 * Page, MapProtection.Read | MapProtection.Write, MapSharing.Shared);
+        map.Store(Page + 64, Filled(8, 0x22));
+        map.Store(2 * Page - 8, Filled(8, 0x33));
+        Assert.NotEmpty(model.UncertainLines());
+
+        file.Fsync();
+
+        Assert.Empty(model.UncertainLines());
+    }
+
+    /// <summary>
+    /// truncate_inode_pages_range flushes a dirty PMD entry that it deletes only in part (the
+    /// truncate keeps its first half, the punch its second): the fsync after finds no entry
+    /// there, so without that flush the stores to the blocks that stay would never be made
+    /// durable. Seen only by the power-fail model, as above.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Dropping_part_of_a_dirty_PMD_entry_flushes_the_rest(bool punch)
+    {
+        const long half = Geometry.PmdSize / 2;
+        using var fs = DaxFileSystem.CreateInMemory(16 << 20);
+        var model = fs.Fs.Device.EnablePowerFailModel();
+        using var file = fs.OpenFile("testfile", DaxOpenFlags.Create);
+        file.Truncate(Geometry.PmdSize);
+        using var map = file.Map(0, Geometry.PmdSize, MapProtection.Read | MapProtection.Write, MapSharing.Shared);
+        long kept = punch ? half : 0;
+        map.Store(kept + 64, Filled(8, 0x22));
+        map.Store(kept + half - 8, Filled(8, 0x33));
+        var mapping = file.Inode.Mapping;
+        DaxEntry entry;
+        using (mapping.XaLock.Hold())
+            entry = mapping.Entries.Load(0);
+        Assert.True(entry.IsPmd && entry.IsDirty, $"the stores made {entry}, not a dirty PMD entry");
+
+        if (punch)
+            file.PunchHole(0, half);
+        else
+            file.Truncate(half);
+        file.Fsync();
+
+        long keptAt = (entry.Pfn << Geometry.PageShift) + kept;
+        Assert.DoesNotContain(model.UncertainLines(), line => line.Offset >= keptAt && line.Offset < keptAt + half);
+    }
+
+    /// <summary>
+    /// __dax_invalidate_mapping_entry without trunc (invalidate_inode_pages2_range) leaves an
+    /// entry tagged DIRTY or TOWRITE, whose data writeback still owes the device, and drops
+    /// the xa_lock on the way out. On v4.12 its callers invalidate only new blocks, which have
+    /// no dirty entry yet, so no scenario reaches this: the entry is tagged here directly.
+    /// </summary>
+    [Theory]
+    [InlineData(DaxEntry.TagDirty)]
+    [InlineData(DaxEntry.TagToWrite)]
+    public void Invalidation_keeps_an_entry_writeback_owes(ulong tag)
+    {
+        using var fs = DaxFileSystem.CreateInMemory(16 << 20);
+        using var file = fs.OpenFile("testfile", DaxOpenFlags.Create);
+        file.Write(0, Filled(Page, 0x11));
+        using (var map = file.Map(0, Page, MapProtection.Read, MapSharing.Shared))
+            map.Load(0, new byte[8]);
+        var mapping = file.Inode.Mapping;
+        DaxEntry tagged;
+        using (mapping.XaLock.Hold())
+        {
+            var clean = mapping.Entries.Load(0);
+            Assert.True(clean.IsMapped && !clean.IsDirty, $"the read fault made {clean}, not a clean mapped entry");
+            tagged = clean.With(tag);
+            mapping.Entries.Store(0, tagged);
+        }
+
+        Assert.True(file.Inode.Core.InvalidateEntry(mapping, 0, truncate: false).IsNone);
+
+        Assert.False(mapping.XaLock.IsHeld);
+        using (mapping.XaLock.Hold())
+            Assert.Equal(tagged, mapping.Entries.Load(0));
+    }
+
+    /// <summary>
+    /// Truncate checks for pinned pages only behind entries that map blocks: a zero-page PMD
+    /// entry has no blocks (its pfn field is 0), so deleting it says nothing about the device's
+    /// first 2 MiB. The allocator gives a file blocks there (after the metadata) only once no
+    /// other 2 MiB region is free, so the device is filled first.
+    /// </summary>
+    [Fact]
+    public void Truncating_a_zero_page_entry_reports_no_pinned_page()
+    {
+        using var fs = DaxFileSystem.CreateInMemory(8 << 20);
+        using (var filler = fs.OpenFile("filler", DaxOpenFlags.Create))
+            filler.Write(0, Filled(6 << 20, 0x55));
+        using var file = fs.OpenFile("testfile", DaxOpenFlags.Create);
+        file.Write(0, Filled(Page, 0x11));
+        file.Truncate(2 * Geometry.PmdSize);
+        using var map = file.Map(0, 2 * Geometry.PmdSize, MapProtection.Read | MapProtection.Write, MapSharing.Shared);
+        using var pins = map.Pin(0, Page);
+        map.Load(Geometry.PmdSize, new byte[8]);
+        var mapping = file.Inode.Mapping;
+        using (mapping.XaLock.Hold())
+        {
+            var low = mapping.Entries.Load(0);
+            Assert.True(low.IsMapped && low.Pfn < Geometry.PagesPerPmd, $"the pinned page is {low}, not a block in the device's first 2 MiB");
+            Assert.True(mapping.Entries.Load(Geometry.PagesPerPmd).IsZero, "the read fault past 2 MiB left no zero-page entry");
+        }
+
+        file.Truncate(Geometry.PmdSize);
+
+        Assert.Empty(fs.FreedWhilePinned);
     }
 
     private static byte[] Filled(int length, byte value) => Enumerable.Repeat(value, length).ToArray();

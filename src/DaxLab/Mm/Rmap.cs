@@ -16,9 +16,9 @@ public static class Rmap
         using var rmap = mapping.IMmapRwsem.Read();
         foreach (var vma in mapping.Mappings)
         {
-            // Stryker disable once Arithmetic,Bitwise : equivalent, Zap clamps the range to the mapping (docs/checker.md)
-            long vmaLast = vma.Pgoff + (vma.Length >> Geometry.PageShift) - 1;
-            long from = Math.Max(first, vma.Pgoff), to = Math.Min(last, vmaLast);
+            long from = Math.Max(first, vma.Pgoff);
+            // Stryker disable once Arithmetic : equivalent, Zap clamps the range to the mapping (docs/checker.md)
+            long to = Math.Min(last, vma.PgoffOf(vma.End - 1));
             if (from > to)
                 // Stryker disable once Statement : equivalent, Zap returns at once on the empty range (docs/checker.md)
                 continue;

@@ -100,7 +100,7 @@ public static class FileOps
         // Stryker disable once Bitwise : equivalent, at a page-aligned size the range zeroed is empty (docs/checker.md)
         if ((size & Geometry.PageMask) != 0)
             inode.Core.ZeroRange(inode.Inode, size, Geometry.PageAlignUp(size), inode.Unflushed);
-        long eofPage = Geometry.PageAlignUp(size) >> Geometry.PageShift;
+        long eofPage = Geometry.PageAlignUp(size) / Geometry.PageSize;
         DropPages(inode, eofPage, Geometry.LastPageIndex, evenCows: true);
         inode.SetSize(size);
         // Still under both locks, so no fault and no copy-on-write can have mapped anything since.
