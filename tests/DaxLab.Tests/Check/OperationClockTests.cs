@@ -62,7 +62,7 @@ public class OperationClockTests(ITestOutputHelper output)
         Assert.Equal(3, dpor.Complete);
         Assert.Equal(all, dpor.Relations.Order());
         Assert.Equal(all, full.Relations.Order());
-        Assert.Equal(["CPU2's operation ended before CPU1's began"], dpor.Result.Failures.Select(f => f.Message));
+        Assert.Equal(["end check: CPU2's operation ended before CPU1's began"], dpor.Result.Failures.Select(f => f.Message));
         Assert.Equal(full.Result.Failures.Select(f => f.Message), dpor.Result.Failures.Select(f => f.Message));
     }
 }
