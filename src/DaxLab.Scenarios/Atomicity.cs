@@ -6,11 +6,19 @@ namespace DaxLab.Scenarios;
 /// an operation that ended before another began is ordered before it; two that overlap in time
 /// may be ordered either way.
 /// </summary>
+/// <remarks>
+/// The log is taken CPU by CPU, each in its own order, not in the order operations ended: runs
+/// the checker treats as equivalent may end operations of different CPUs in either order (see
+/// <see cref="OperationClock"/>), and must be judged alike, down to the order of the messages.
+/// </remarks>
 internal sealed class OpHistory(IReadOnlyList<LoggedOp> log, byte[] initial)
 {
-    public IReadOnlyList<LoggedOp> Reads { get; } = [.. log.Where(o => !o.IsWrite)];
+    public IReadOnlyList<LoggedOp> Reads { get; } = [.. InCpuOrder(log).Where(o => !o.IsWrite)];
 
-    public IReadOnlyList<LoggedOp> Writes { get; } = [.. log.Where(o => o.IsWrite)];
+    public IReadOnlyList<LoggedOp> Writes { get; } = [.. InCpuOrder(log).Where(o => o.IsWrite)];
+
+    // A stable sort: each CPU's operations keep the order the CPU logged them in.
+    private static IEnumerable<LoggedOp> InCpuOrder(IReadOnlyList<LoggedOp> log) => log.OrderBy(o => o.Cpu);
 
     /// <summary>
     /// The per-byte rule: whether <paramref name="read"/> may return <paramref name="value"/> at

@@ -50,7 +50,8 @@ internal static class EofSignals
     {
         if (changes.Count > MaxChanges)
             yield break;
-        foreach (var access in accesses)
+        // CPU by CPU, not in the order the accesses ended, which equivalent runs may not share (see OpHistory).
+        foreach (var access in accesses.OrderBy(a => a.Cpu))
         {
             var (least, most) = SizesDuring(access, changes, initialSize);
             long reached = access.SigBusAt ?? access.Offset + access.Length;

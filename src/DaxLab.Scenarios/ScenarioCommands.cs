@@ -81,9 +81,9 @@ internal sealed class ScenarioCommands(ScenarioWorld world, int cpu)
             return;
         }
         var data = Filled(c.Length, Seed(c, 0xcd));
-        long start = world.Tick();
+        long start = world.Clock.Start(cpu);
         int written = world.File.Write(c.Offset, data);
-        long end = world.Tick();
+        long end = world.Clock.End(cpu);
         world.Record(new LoggedOp(cpu, c.Text, IsWrite: true, IsSystemCall: true, c.Offset, data[..written], start, end));
         RecordExtension(c.Offset + written, start, end);
     }
@@ -96,9 +96,9 @@ internal sealed class ScenarioCommands(ScenarioWorld world, int cpu)
             return;
         }
         var data = new byte[c.Length];
-        long start = world.Tick();
+        long start = world.Clock.Start(cpu);
         int read = world.File.Read(c.Offset, data);
-        world.Record(new LoggedOp(cpu, c.Text, IsWrite: false, IsSystemCall: true, c.Offset, data[..read], start, world.Tick()));
+        world.Record(new LoggedOp(cpu, c.Text, IsWrite: false, IsSystemCall: true, c.Offset, data[..read], start, world.Clock.End(cpu)));
     }
 
     /// <summary>A pwrite's or pread's buffer inside a mapping: <see cref="FileOffset"/> is the file offset of its first byte.</summary>
@@ -130,9 +130,9 @@ internal sealed class ScenarioCommands(ScenarioWorld world, int cpu)
     {
         var moved = new byte[c.Length];
         var range = new UserRange(buffer.Map.Vma, buffer.FileOffset - buffer.Map.FileOffset, checked((int)c.Length), moved);
-        long start = world.Tick();
+        long start = world.Clock.Start(cpu);
         int count = write ? world.File.Write(c.Offset, range) : world.File.Read(c.Offset, range);
-        long end = world.Tick();
+        long end = world.Clock.End(cpu);
         world.Record(new LoggedOp(cpu, c.Text, write, IsSystemCall: true, c.Offset, moved[..count], start, end));
         if (write)
             RecordExtension(c.Offset + count, start, end);
@@ -162,10 +162,10 @@ internal sealed class ScenarioCommands(ScenarioWorld world, int cpu)
         var map = Current();
         var (offset, length) = RangeInside(map, c);
         var data = new byte[length];
-        long start = world.Tick();
+        long start = world.Clock.Start(cpu);
         Access(c.Text, offset, data.Length, start, () => map.Load(offset - map.FileOffset, data));
         if (map.Sharing == MapSharing.Shared)
-            world.Record(new LoggedOp(cpu, c.Text, IsWrite: false, IsSystemCall: false, offset, data, start, world.Tick()));
+            world.Record(new LoggedOp(cpu, c.Text, IsWrite: false, IsSystemCall: false, offset, data, start, world.Clock.End(cpu)));
     }
 
     private void Mwrite(ScenarioCommand c)
@@ -173,10 +173,10 @@ internal sealed class ScenarioCommands(ScenarioWorld world, int cpu)
         var map = Current();
         var (offset, length) = RangeInside(map, c);
         var data = Filled(length, Seed(c, (byte)'X'));
-        long start = world.Tick();
+        long start = world.Clock.Start(cpu);
         Access(c.Text, offset, data.Length, start, () => map.Store(offset - map.FileOffset, data));
         if (map.Sharing == MapSharing.Shared)
-            world.Record(new LoggedOp(cpu, c.Text, IsWrite: true, IsSystemCall: false, offset, data, start, world.Tick()));
+            world.Record(new LoggedOp(cpu, c.Text, IsWrite: true, IsSystemCall: false, offset, data, start, world.Clock.End(cpu)));
     }
 
     /// <summary>
@@ -205,10 +205,10 @@ internal sealed class ScenarioCommands(ScenarioWorld world, int cpu)
         }
         catch (SigBusException signal)
         {
-            world.Record(new MappedAccess(cpu, command, offset, length, start, world.Tick(), signal.FileOffset));
+            world.Record(new MappedAccess(cpu, command, offset, length, start, world.Clock.End(cpu), signal.FileOffset));
             throw;
         }
-        world.Record(new MappedAccess(cpu, command, offset, length, start, world.Tick(), SigBusAt: null));
+        world.Record(new MappedAccess(cpu, command, offset, length, start, world.Clock.End(cpu), SigBusAt: null));
     }
 
     /// <summary>A call that may have moved i_size up to <paramref name="end"/>, for the EOF rule.</summary>
@@ -230,9 +230,9 @@ internal sealed class ScenarioCommands(ScenarioWorld world, int cpu)
     {
         long size = c.Operands[0];
         long old = world.File.Length;
-        long start = world.Tick();
+        long start = world.Clock.Start(cpu);
         world.File.Truncate(size);
-        long end = world.Tick();
+        long end = world.Clock.End(cpu);
         if (size < old)
             world.Record(new LoggedOp(cpu, c.Text, IsWrite: true, IsSystemCall: true, size, new byte[old - size], start, end));
         world.Record(new SizeChange(size, Extends: false, start, end));
@@ -240,16 +240,16 @@ internal sealed class ScenarioCommands(ScenarioWorld world, int cpu)
 
     private void Punch(ScenarioCommand c)
     {
-        long start = world.Tick();
+        long start = world.Clock.Start(cpu);
         world.File.PunchHole(c.Offset, c.Length);
-        world.Record(new LoggedOp(cpu, c.Text, IsWrite: true, IsSystemCall: true, c.Offset, new byte[c.Length], start, world.Tick()));
+        world.Record(new LoggedOp(cpu, c.Text, IsWrite: true, IsSystemCall: true, c.Offset, new byte[c.Length], start, world.Clock.End(cpu)));
     }
 
     private void ZeroRange(ScenarioCommand c)
     {
-        long start = world.Tick();
+        long start = world.Clock.Start(cpu);
         world.File.ZeroRange(c.Offset, c.Length, keepSize: c.Has('k'));
-        long end = world.Tick();
+        long end = world.Clock.End(cpu);
         world.Record(new LoggedOp(cpu, c.Text, IsWrite: true, IsSystemCall: true, c.Offset, new byte[c.Length], start, end));
         if (!c.Has('k'))
             RecordExtension(c.Offset + c.Length, start, end);
@@ -257,10 +257,10 @@ internal sealed class ScenarioCommands(ScenarioWorld world, int cpu)
 
     private void Allocate(ScenarioCommand c)
     {
-        long start = world.Tick();
+        long start = world.Clock.Start(cpu);
         world.File.Allocate(c.Offset, c.Length, keepSize: c.Has('k'));
         if (!c.Has('k'))
-            RecordExtension(c.Offset + c.Length, start, world.Tick());
+            RecordExtension(c.Offset + c.Length, start, world.Clock.End(cpu));
     }
 
     /// <summary>

@@ -22,20 +22,18 @@ internal sealed class ScenarioWorld : IDisposable
     /// </summary>
     private readonly Lock gate = new();
 
-    /// <summary>The logical clock behind <see cref="Tick"/>; advanced only with Interlocked.</summary>
-    private long clock;
-
-    private readonly Sync.Seam seam;
-
     public ScenarioWorld(DaxOptions options)
     {
-        seam = options.Seam;
+        Clock = new OperationClock(options.Seam);
         Fs = DaxFileSystem.CreateInMemory(DeviceSize, options);
         File = Fs.OpenFile(FileName, DaxOpenFlags.Create);
     }
 
     public DaxFileSystem Fs { get; }
     public DaxFile File { get; }
+
+    /// <summary>Stamps the start and end of every logged operation.</summary>
+    public OperationClock Clock { get; }
 
     /// <summary>What each completed operation read or wrote, in the order they ended.</summary>
     public List<LoggedOp> Log { get; } = [];
@@ -99,13 +97,6 @@ internal sealed class ScenarioWorld : IDisposable
         Log.Clear();
         MappedAccesses.Clear();
         SizeChanges.Clear();
-    }
-
-    /// <summary>A logical timestamp: the order of operation starts and ends across CPUs.</summary>
-    public long Tick()
-    {
-        seam.Access(this, write: true);
-        return Interlocked.Increment(ref clock);
     }
 
     public void Record(LoggedOp op)

@@ -45,7 +45,13 @@ public static class Explorer
         foreach (int? bound in Passes(options.PreemptionBound, options.FirstPassesBound))
         {
             tally.Bound = bound;
-            var dfs = new DfsSearch(bound, options.Reduction, options.TrustEmptyFootprints, options.Shard);
+            // The passes before an unbounded one are there to show each failure with the fewest
+            // preemptions, which sleep sets cannot promise within a bound: the run they keep of a
+            // trace may need more preemptions than the one they cut (range-lock's
+            // pread-vs-overwrite: a torn read with 1 preemption cut in pass 1, found by DPOR with
+            // 2). Those passes are small, so they run unreduced.
+            bool reduce = options.Reduction && (bound is null || options.PreemptionBound is not null);
+            var dfs = new DfsSearch(bound, reduce, options.TrustEmptyFootprints, options.Shard);
             bool more = true;
             while (more)
             {
