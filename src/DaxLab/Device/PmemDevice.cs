@@ -154,6 +154,10 @@ public sealed unsafe class PmemDevice : IDisposable
         return new PmemDevice(null, size, null, null, memory) { anonymousMapped = mapped };
     }
 
+    /// <summary>A device over a private mapping <see cref="DeviceImage"/> made, freed with munmap like an anonymous one.</summary>
+    internal static PmemDevice FromPrivateMapping(byte* memory, long size) =>
+        new(null, size, null, null, memory) { anonymousMapped = true };
+
     /// <summary>
     /// A private anonymous mapping of exactly <paramref name="size"/> bytes at a 2 MiB-aligned
     /// address (mapped 2 MiB larger, the slack unmapped), advised MADV_HUGEPAGE; null when out of
