@@ -57,7 +57,10 @@ internal sealed class ScenarioRunner(Scenario scenario, Design design, bool snap
         if (snapshot && checkedRun && !snapshotTried)
         {
             snapshotTried = true;
-            setupSnapshot = SetupSnapshot.TryTake(world, seam, out string? refusal);
+            // The setup's own log goes before the copy: runs judge only their CPUs' operations,
+            // and a setup that writes 2 MiB logs 2 MiB, which every copy would copy again.
+            world.StartCpus(initial);
+            setupSnapshot = SetupSnapshot.TryTake(world, seam, initial!, out string? refusal);
             SnapshotRefusal = refusal;
         }
         return world;

@@ -28,9 +28,12 @@ internal sealed unsafe class SetupSnapshot : IDisposable
     private readonly PmemDevice device;
     /// <summary>The resources the setup numbered, as objects of <see cref="world"/>, in their numbers' order.</summary>
     private readonly object[] resources;
+    /// <summary>The file's content after the setup, which every run reads and none writes: shared, not copied.</summary>
+    private readonly byte[] initial;
 
-    private SetupSnapshot(ScenarioWorld world, Seam seam, IScheduler scheduler, DeviceImage image, PmemDevice device, object[] resources)
+    private SetupSnapshot(ScenarioWorld world, Seam seam, IScheduler scheduler, DeviceImage image, PmemDevice device, object[] resources, byte[] initial)
     {
+        this.initial = initial;
         this.device = device;
         this.world = world;
         this.seam = seam;
@@ -41,10 +44,11 @@ internal sealed unsafe class SetupSnapshot : IDisposable
 
     /// <summary>
     /// Copies <paramref name="setUp"/>, a world whose setup just ended under <paramref name="runSeam"/>'s
-    /// scheduler and whose CPUs have not started. Null with <paramref name="refusal"/> saying why
-    /// when the world holds something a copy cannot reproduce (then every run does the setup).
+    /// scheduler and whose CPUs have not started (its setup log cleared, its initial content
+    /// <paramref name="initial"/>). Null with <paramref name="refusal"/> saying why when the
+    /// world holds something a copy cannot reproduce (then every run does the setup).
     /// </summary>
-    public static SetupSnapshot? TryTake(ScenarioWorld setUp, Seam runSeam, out string? refusal)
+    public static SetupSnapshot? TryTake(ScenarioWorld setUp, Seam runSeam, byte[] initial, out string? refusal)
     {
         refusal = null;
         if (!DeviceImage.Supported || runSeam.Scheduler is not ScheduledRun run)
@@ -63,6 +67,7 @@ internal sealed unsafe class SetupSnapshot : IDisposable
         copier.Map(runSeam, runSeam);
         copier.Map(run, run);
         copier.Map(Seam.RealThreads, Seam.RealThreads);
+        copier.Map(initial, initial);
         try
         {
             var world = copier.Copy(setUp);
@@ -70,7 +75,7 @@ internal sealed unsafe class SetupSnapshot : IDisposable
                 throw new NotSupportedException("the world has no device");
             var device = (PmemDevice)copier.CopyObject(original)!;
             object[] resources = [.. run.NumberedResources.Select(r => Copy(r, copier, original!, device))];
-            return new SetupSnapshot(world, runSeam, run, image, device, resources);
+            return new SetupSnapshot(world, runSeam, run, image, device, resources, initial);
         }
         catch (Exception e) when (e is NotSupportedException || e.InnerException is NotSupportedException)
         {
@@ -88,6 +93,7 @@ internal sealed unsafe class SetupSnapshot : IDisposable
         copier.Map(seam, runSeam);
         copier.Map(scheduler, runSeam.Scheduler!);
         copier.Map(Seam.RealThreads, Seam.RealThreads);
+        copier.Map(initial, initial);
         var copy = copier.Copy(world);
         foreach (var resource in resources)
             runSeam.Access(Copy(resource, copier, device, copied!), write: false);
