@@ -163,7 +163,7 @@ public sealed unsafe class PmemDevice : IDisposable
     /// address (mapped 2 MiB larger, the slack unmapped), advised MADV_HUGEPAGE; null when out of
     /// memory. Without THP the advice fails and the pages are 4 KiB ones, as before.
     /// </summary>
-    private static byte* MapAnonymousHuge(long size)
+    internal static byte* MapAnonymousHuge(long size)
     {
         nint raw = mmap(0, (nuint)(size + Geometry.PmdSize), ProtRead | ProtWrite, MapPrivate | MapAnonymous, -1, 0);
         if (raw == -1)
