@@ -44,6 +44,14 @@ public sealed record CheckOptions
     /// </summary>
     public bool FewestPreemptionsFirst { get; init; } = true;
 
+    /// <summary>
+    /// Run the scenario's setup once and start every later run from a copy of the state it left
+    /// (<c>SetupSnapshot</c>: objects copied, device bytes copy-on-write), instead of running the
+    /// setup in every run. Same schedules, verdicts and replay tokens either way, faster with it.
+    /// On by default; off for <c>daxlab check --compare-snapshot</c>'s other half.
+    /// </summary>
+    public bool SetupSnapshot { get; init; } = true;
+
     /// <summary>PCT: the bug depth the random priorities aim at.</summary>
     public int PctDepth { get; init; } = Limits.DefaultPctDepth;
 

@@ -80,7 +80,7 @@ public static class ScenarioChecker
         ArgumentNullException.ThrowIfNull(scenario);
         ArgumentNullException.ThrowIfNull(design);
         options ??= new CheckOptions();
-        using var runner = new ScenarioRunner(scenario, design);
+        using var runner = new ScenarioRunner(scenario, design, options.SetupSnapshot);
         var result = Explorer.Explore(runner.Build, options.ToExplore(), options.CancellationToken);
         return new ScenarioVerdict(scenario, design, result);
     }

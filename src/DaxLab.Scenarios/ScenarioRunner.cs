@@ -8,10 +8,16 @@ using DaxLab.Sync;
 namespace DaxLab.Scenarios;
 
 /// <summary>Turns a scenario and a design into runs for the checker, and judges each run's end state.</summary>
-internal sealed class ScenarioRunner(Scenario scenario, Design design) : IDisposable
+internal sealed class ScenarioRunner(Scenario scenario, Design design, bool snapshot = true) : IDisposable
 {
     private ScenarioWorld? lastWorld;
     private byte[]? initial;
+    /// <summary>The state after the setup, copied for each checked run after the first; null until taken, or when refused.</summary>
+    private SetupSnapshot? setupSnapshot;
+    private bool snapshotTried;
+
+    /// <summary>Why no snapshot was taken, when one was wanted and refused; null otherwise.</summary>
+    public string? SnapshotRefusal { get; private set; }
 
     /// <summary>The checker's factory: a fresh world per run, the setup done, one body per CPU.</summary>
     public RunSetup Build(Seam seam) => Build(seam, afterStep: null);
@@ -29,12 +35,35 @@ internal sealed class ScenarioRunner(Scenario scenario, Design design) : IDispos
         // from a world of its own, so that every checked run's setup does the same accesses: the
         // checker numbers the resources a setup touches, alike in every run.
         initial ??= InitialContent();
-        var world = SetUp(seam);
+        var world = Start(seam);
         lastWorld = world;
         world.StartCpus(initial);
         var cpus = scenario.Cpus.Select((cpu, i) => new CpuBody($"CPU{i + 1} - {cpu.Label}", () => RunCpu(world, i, cpu))).ToList();
         afterStep?.Invoke(world, 0);
         return new RunSetup(cpus, () => Judge(world)) { AfterStep = afterStep is null ? null : steps => afterStep(world, steps) };
+    }
+
+    /// <summary>
+    /// The world of the next run: a copy of the setup's state when there is a snapshot and a
+    /// checker run to bind it to, otherwise a fresh one set up; the first checked run takes the
+    /// snapshot of its own.
+    /// </summary>
+    private ScenarioWorld Start(Seam seam)
+    {
+        bool checkedRun = seam.Scheduler is ScheduledRun;
+        if (setupSnapshot is not null && checkedRun)
+            return setupSnapshot.NewWorld(seam);
+        var world = SetUp(seam);
+        if (snapshot && checkedRun && !snapshotTried)
+        {
+            snapshotTried = true;
+            // The setup's own log goes before the copy: runs judge only their CPUs' operations,
+            // and a setup that writes 2 MiB logs 2 MiB, which every copy would copy again.
+            world.StartCpus(initial);
+            setupSnapshot = SetupSnapshot.TryTake(world, seam, initial!, out string? refusal);
+            SnapshotRefusal = refusal;
+        }
+        return world;
     }
 
     /// <summary>A fresh world with the scenario's setup done, the world of the next run.</summary>
@@ -228,5 +257,9 @@ internal sealed class ScenarioRunner(Scenario scenario, Design design) : IDispos
     /// <summary>How many failing stress runs are reported: enough to see a pattern, few enough to read.</summary>
     public const int MaxStressFailuresKept = 5;
 
-    public void Dispose() => lastWorld?.Dispose();
+    public void Dispose()
+    {
+        lastWorld?.Dispose();
+        setupSnapshot?.Dispose();
+    }
 }

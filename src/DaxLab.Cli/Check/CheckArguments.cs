@@ -15,7 +15,8 @@ public sealed record CheckArguments(
     int? Stress,
     string? Replay,
     bool CompareReduction = false,
-    string? Html = null)
+    string? Html = null,
+    bool CompareSnapshot = false)
 {
 
     /// <summary>The checker's own options for <see cref="Search"/>: what the matrix's heading says of the reduction.</summary>
@@ -27,7 +28,7 @@ public sealed record CheckArguments(
         var scenarios = new List<Scenario>();
         var strategy = StrategyKind.Dfs;
         int? bound = null;
-        bool reduction = true, json = false, trustFootprints = true, firstFailure = false, compare = false, lockOrder = true;
+        bool reduction = true, json = false, trustFootprints = true, firstFailure = false, compare = false, lockOrder = true, snapshot = true, compareSnapshot = false;
         int pctDepth = Limits.DefaultPctDepth;
         long seed = 1, schedules = Limits.DefaultMaxSchedules;
         double? seconds = null;
@@ -60,6 +61,8 @@ public sealed record CheckArguments(
                 case "--stress": stress = PositiveOrZero(Value(), "--stress"); break;
                 case "--json": json = true; break;
                 case "--compare-reduction": compare = true; break;
+                case "--no-snapshot": snapshot = false; break;
+                case "--compare-snapshot": compareSnapshot = true; break;
                 case "--replay": replay = Value(); break;
                 case "--html": html = HtmlPath(Value()); break;
                 default: throw new ArgumentException($"unknown argument '{args[i]}'");
@@ -71,11 +74,12 @@ public sealed record CheckArguments(
         {
             Strategy = strategy, PreemptionBound = bound, Reduction = reduction, PctDepth = pctDepth, Seed = seed, MaxSchedules = schedules,
             Shard = shard, TrustEmptyFootprints = trustFootprints, StopAtFirstFailure = firstFailure, LockOrder = lockOrder,
+            SetupSnapshot = snapshot,
         };
         return new CheckArguments(
             designs.Count > 0 ? designs : DesignCatalog.All,
             scenarios.Count > 0 ? scenarios : ScenarioChecker.BuiltIn(),
-            search, TimeSpan.FromSeconds(budget), seconds is double perCell ? TimeSpan.FromSeconds(perCell) : null, json, stress, replay, compare, html);
+            search, TimeSpan.FromSeconds(budget), seconds is double perCell ? TimeSpan.FromSeconds(perCell) : null, json, stress, replay, compare, html, compareSnapshot);
     }
 
     private static Scenario LoadScenario(string nameOrPath) =>

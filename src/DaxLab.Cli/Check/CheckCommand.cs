@@ -25,7 +25,8 @@ public static class CheckCommand
     public const string Usage =
         "usage: daxlab check [--design NAME[,NAME...]] [--scenario NAME|FILE ...] [--strategy dfs|pct|random]\n"
         + "                    [--preemptions N|none] [--no-reduction] [--distrust-footprints] [--first-failure] [--pct-depth D] [--seed N] [--budget S | --seconds S]\n"
-        + "                    [--schedules N] [--shard I/N] [--no-lockdep] [--stress N] [--json] [--html FILE] [--replay TOKEN] [--compare-reduction]\n";
+        + "                    [--schedules N] [--shard I/N] [--no-lockdep] [--stress N] [--json] [--html FILE] [--replay TOKEN] [--compare-reduction]\n"
+        + "                    [--no-snapshot] [--compare-snapshot]\n";
 
     /// <summary>The exit status for a scenario file that cannot be run: as for a usage error of the file's language.</summary>
     public const int ScenarioFileExitCode = 2;
@@ -58,6 +59,8 @@ public static class CheckCommand
             return Stress(options, repetitions, stdout);
         if (options.CompareReduction)
             return ReductionComparison.Run(options, stdout);
+        if (options.CompareSnapshot)
+            return SnapshotComparison.Run(options, stdout);
         using var interrupt = new SigInt();
         var search = new Search(stderrIsTerminal ? new ProgressLine(stderr) : null, options.Json ? null : stdout, interrupt.Token);
         return Matrix(options, stdout, stderr, search);

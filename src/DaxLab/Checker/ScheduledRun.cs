@@ -488,6 +488,13 @@ internal sealed class ScheduledRun : IScheduler
     }
 
     /// <summary>
+    /// The resources numbered so far, in the order of their numbers: after the factory, those
+    /// its setup touched, which a run started from a copy of that setup numbers the same way
+    /// by declaring their copies in this order (<c>SetupSnapshot</c>).
+    /// </summary>
+    internal IEnumerable<object> NumberedResources => resourceIds.OrderBy(r => r.Value).Select(r => r.Key);
+
+    /// <summary>
     /// A resource's number in this run: the order of its first access. Runs that share a prefix
     /// number the resources touched in it alike, which is what lets footprints recorded in one
     /// run be compared with steps of another (see <see cref="Footprint"/>). Default equality:
@@ -518,3 +525,4 @@ internal sealed class ScheduledRun : IScheduler
             throw new RunAborted();
     }
 }
+

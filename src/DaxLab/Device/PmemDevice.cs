@@ -154,12 +154,16 @@ public sealed unsafe class PmemDevice : IDisposable
         return new PmemDevice(null, size, null, null, memory) { anonymousMapped = mapped };
     }
 
+    /// <summary>A device over a private mapping <see cref="DeviceImage"/> made, freed with munmap like an anonymous one.</summary>
+    internal static PmemDevice FromPrivateMapping(byte* memory, long size) =>
+        new(null, size, null, null, memory) { anonymousMapped = true };
+
     /// <summary>
     /// A private anonymous mapping of exactly <paramref name="size"/> bytes at a 2 MiB-aligned
     /// address (mapped 2 MiB larger, the slack unmapped), advised MADV_HUGEPAGE; null when out of
     /// memory. Without THP the advice fails and the pages are 4 KiB ones, as before.
     /// </summary>
-    private static byte* MapAnonymousHuge(long size)
+    internal static byte* MapAnonymousHuge(long size)
     {
         nint raw = mmap(0, (nuint)(size + Geometry.PmdSize), ProtRead | ProtWrite, MapPrivate | MapAnonymous, -1, 0);
         if (raw == -1)

@@ -54,6 +54,9 @@ public sealed unsafe class VmArea
         MmapLock = seam.NewRwSemaphore("mmap_lock");
     }
 
+    /// <summary>Whether private copies (native pages) were ever made here: a copy of the object would share them.</summary>
+    internal bool HasPrivatePages => anonCount > 0;
+
     public AddressSpace Mapping { get; }
     public IVmOperations Ops { get; }
     public PmemDevice Device { get; }

@@ -126,6 +126,21 @@ public sealed class Seam
     /// <summary>A page of memory as a checker resource: its address shifted by the page size.</summary>
     private readonly record struct MemoryPage(long Frame);
 
+    /// <summary>
+    /// <paramref name="resource"/> as the resource of the same page in a copy of the memory
+    /// [<paramref name="from"/>, + <paramref name="length"/>) at <paramref name="to"/> (a device
+    /// copied from a setup snapshot), or null when it is not a page of that memory.
+    /// </summary>
+    internal static unsafe object? RelocatedPage(object resource, byte* from, byte* to, long length)
+    {
+        if (resource is not MemoryPage page)
+            return null;
+        long first = (long)from >> Geometry.PageShift;
+        if (page.Frame < first || page.Frame >= first + (length >> Geometry.PageShift))
+            return null;
+        return new MemoryPage(page.Frame - first + ((long)to >> Geometry.PageShift));
+    }
+
     public Spinlock NewSpinLock(string name) => new(this, name);
 
     public RwSemaphore NewRwSemaphore(string name) => new(this, name);
