@@ -59,6 +59,7 @@ public enum StrategyKind
 /// <param name="FirstPassesBound">
 /// DFS without a preemption bound: the bounded passes 0 .. this one run first, so that a failure
 /// that needs few preemptions is first found with the fewest (null: the unbounded pass alone).
+/// They run unreduced, since sleep sets within a bound could cut that example.
 /// </param>
 public sealed record ExploreOptions(
     StrategyKind Strategy,
