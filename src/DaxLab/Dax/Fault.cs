@@ -69,13 +69,13 @@ public sealed partial class DaxCore
             return UnderEntryLock<TLevel>(vmf, default, iomapHeld: false);
         if (!TryIomapBegin<TLevel>(vmf, out var iomap))
             return TLevel.WithoutBlocks;
-        // Stryker disable once Statement,Block : equivalent, the finally's ->iomap_end of a fault only checks invariants, in xfs and in ext4 (docs/checker.md)
         try
         {
             return UnderEntryLock<TLevel>(vmf, iomap, iomapHeld: true);
         }
         finally
         {
+            // Stryker disable once Statement,Block : equivalent, ->iomap_end of a fault only checks invariants, in xfs and in ext4 (docs/checker.md)
             IomapEnd<TLevel>(vmf, iomap);
         }
     }
@@ -98,13 +98,13 @@ public sealed partial class DaxCore
                 return TLevel.Map(this, vmf, ref entry, early);
             if (!TryIomapBegin<TLevel>(vmf, out var iomap))
                 return TLevel.WithoutBlocks;
-            // Stryker disable once Statement,Block : equivalent, the finally's ->iomap_end of a fault only checks invariants, in xfs and in ext4 (docs/checker.md)
             try
             {
                 return TLevel.Map(this, vmf, ref entry, iomap);
             }
             finally
             {
+                // Stryker disable once Statement,Block : equivalent, ->iomap_end of a fault only checks invariants, in xfs and in ext4 (docs/checker.md)
                 IomapEnd<TLevel>(vmf, iomap);
             }
         }
