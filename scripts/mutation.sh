@@ -6,6 +6,8 @@
 #
 #   scripts/mutation.sh                       every file of the protocol folders (hours on 2 cores)
 #   scripts/mutation.sh --quick               the truncate path (a few functions)
+#   scripts/mutation.sh --fault               the fault path's ladder (dax_iomap_pte_fault and
+#                                             dax_iomap_pmd_fault down to ->iomap_begin)
 #   scripts/mutation.sh --ci                  the truncate path against the truncate, punch and
 #                                             writeback scenarios only, --min 60 (CI's subset)
 #   scripts/mutation.sh GLOB...               the files matching the globs, e.g. '**/Mm/Rmap.cs'
@@ -37,6 +39,14 @@ quick=("$(span Vfs/FileOps.cs 'public static void Truncate(')"
     "$(span Dax/Rw.cs 'public void TruncateInodePagesRange(')"
     "$(span Dax/Entries.cs 'public DaxEntry InvalidateEntry(')"
     '**/Mm/Rmap.cs')
+# The fault path: dax_iomap_pte_fault, dax_iomap_pmd_fault and its fallback checks (EOF, alignment,
+# the mapping's bounds), and the ladder both climb (entry lock and ->iomap_begin in the design's
+# order, the page-table re-check): the 2017 race and the fault's EOF rules.
+fault=("$(span Dax/Fault.cs 'public VmFault IomapPteFault(')"
+    "$(span Dax/Fault.cs 'private VmFault LockAndMap<TLevel>(')"
+    "$(span Dax/Fault.cs 'private VmFault UnderEntryLock<TLevel>(')"
+    "$(span Dax/Fault.cs 'public VmFault IomapPmdFault(')"
+    "$(span Dax/Fault.cs 'private VmFault PmdFallbackCheck(')")
 # The tests that reach it (truncate, punch and writeback against invalidation), and the engine's.
 quick_tests='DisplayName~truncate|DisplayName~punch|DisplayName~fsync|DisplayName~msync|FullyQualifiedName~EngineTests'
 globs=()
@@ -46,11 +56,12 @@ report=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) globs+=("${quick[@]}") ;;
+        --fault) globs+=("${fault[@]}") ;;
         --ci) globs+=("${quick[@]}"); filter="$quick_tests"; min=60 ;;
         --min) min="${2:?--min wants a score}"; shift ;;
         --filter) filter="${2:?--filter wants an expression}"; shift ;;
         --report) report="${2:?--report wants a file}"; shift ;;
-        -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "mutation.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
         *) globs+=("$1") ;;
     esac

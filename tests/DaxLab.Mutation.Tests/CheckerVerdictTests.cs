@@ -61,4 +61,22 @@ public class CheckerVerdictTests
         Assert.True(verdict.Passed, string.Join("\n\n", verdict.Failures));
         Assert.True(verdict.Exhaustive, $"{verdict.Schedules} schedules without proving the cell");
     }
+
+    /// <summary>
+    /// The 2017 race on a design whose faults ask ->iomap_begin before they lock the entry:
+    /// ross-v1, which invalidates every allocation, so that the fault order alone fails it.
+    /// v4.12 never takes that order, so only a design that does reaches the ladder's other rung;
+    /// the first failure is pinned, as for v4.12's failing cells.
+    /// </summary>
+    [Fact]
+    public void The_fault_order_of_2017_still_races()
+    {
+        var options = new CheckOptions { StopAtFirstFailure = true, TimeBudget = TimeSpan.FromSeconds(60) };
+        var verdict = ScenarioChecker.Check(ScenarioChecker.BuiltIn("write-vs-read-fault-4k"), "ross-v1", options);
+        Assert.True(verdict.Failures.Count > 0, $"ross-v1 no longer races on write-vs-read-fault-4k ({verdict.Schedules} schedules)");
+        Assert.Equal(RaceOfIomapFirst, verdict.Failures[0].Message.Split('\n')[0]);
+    }
+
+    private const string RaceOfIomapFirst =
+        "end check: hole page at page 1 covers allocated blocks; mapping at file offset 4096: page at 4096 maps a hole page over allocated blocks";
 }

@@ -235,5 +235,58 @@ public class EngineTests
         Assert.Empty(fs.FreedWhilePinned);
     }
 
+    /// <summary>
+    /// dax_iomap_pmd_fault maps 2 MiB with one PMD wherever the mapping and the file allow it: a
+    /// 4 MiB file mapped whole gets a huge entry for each half, the second ending exactly at EOF.
+    /// The scenarios' verdicts do not depend on a PMD where PTEs would do, so a fallback check
+    /// that fell back too often (at EOF, or at every other 2 MiB of the file) went unseen.
+    /// </summary>
+    [Fact]
+    public void A_PMD_fault_maps_each_2_MiB_the_file_and_mapping_hold_whole()
+    {
+        using var fs = DaxFileSystem.CreateInMemory(16 << 20);
+        using var file = fs.OpenFile("testfile", DaxOpenFlags.Create);
+        file.Truncate(2 * Geometry.PmdSize);
+        using var map = file.Map(0, 2 * Geometry.PmdSize, MapProtection.Read, MapSharing.Shared);
+
+        map.Load(0, new byte[8]);
+        map.Load(Geometry.PmdSize, new byte[8]);
+
+        var mapping = file.Inode.Mapping;
+        using (mapping.XaLock.Hold())
+            foreach (long pgoff in new[] { 0, Geometry.PagesPerPmd })
+            {
+                var entry = mapping.Entries.Load(pgoff);
+                Assert.True(entry.IsPmd, $"the read fault at page {pgoff} made {entry}, not a PMD entry");
+            }
+    }
+
+    /// <summary>
+    /// A PMD never maps past the mapping: a 4 KiB mapping of a 2 MiB file, and the first 2 MiB of
+    /// a mapping that starts 4 KiB into its 2 MiB, are faulted with PTEs. The scenarios map 2 MiB
+    /// where they fault PMDs, and smaller mappings only of smaller files (which fall back at EOF).
+    /// </summary>
+    [Fact]
+    public void A_PMD_fault_falls_back_where_the_mapping_does_not_hold_2_MiB()
+    {
+        using var fs = DaxFileSystem.CreateInMemory(16 << 20);
+        // Two files, as a PTE entry in a 2 MiB range makes its PMD fault fall back anyway.
+        foreach (long fileOffset in new[] { 0L, Page })
+        {
+            using var file = fs.OpenFile($"file-at-{fileOffset}", DaxOpenFlags.Create);
+            file.Truncate(2 * Geometry.PmdSize);
+            long length = fileOffset == 0 ? Page : 2 * Geometry.PmdSize - fileOffset;
+            using (var map = file.Map(fileOffset, length, MapProtection.Read, MapSharing.Shared))
+                map.Load(0, new byte[8]);
+
+            var mapping = file.Inode.Mapping;
+            using (mapping.XaLock.Hold())
+            {
+                var entry = mapping.Entries.Load(0);
+                Assert.False(entry.IsPmd, $"a read fault through {length} bytes mapped from {fileOffset} made {entry}, a PMD wider than its mapping");
+            }
+        }
+    }
+
     private static byte[] Filled(int length, byte value) => Enumerable.Repeat(value, length).ToArray();
 }
