@@ -525,4 +525,3 @@ internal sealed class ScheduledRun : IScheduler
             throw new RunAborted();
     }
 }
-
