@@ -91,11 +91,7 @@ internal sealed class GraphCopier
         {
             if (IsSharedType(type))
                 return new Plan { Shared = true };
-            if (type == typeof(Lock))
-                return new Plan { Make = static object () => new Lock() };
-            if (type == typeof(object))
-                return new Plan { Make = () => new object() };
-            if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(ThreadLocal<>))
+            if (IsMadeFresh(type))
                 return new Plan { Make = () => Activator.CreateInstance(type)! };
             if (type.IsArray)
                 return ForArray(type);
@@ -103,6 +99,15 @@ internal sealed class GraphCopier
                 return new Plan { Unsupported = why };
             return new Plan { Fix = Emit(type) };
         }
+
+        /// <summary>
+        /// Host locks (<see cref="Lock"/>, a plain object used as a monitor) and thread-local
+        /// slots: the copy gets a new one, since none may be shared between runs and none holds
+        /// anything once the setup is over.
+        /// </summary>
+        private static bool IsMadeFresh(Type type) =>
+            type == typeof(Lock) || type == typeof(object)
+            || (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(ThreadLocal<>));
 
         /// <summary>Immutable, or the same for every run: strings, types, boxed values without references, the design and its policy, lock classes, comparers.</summary>
         private static bool IsSharedType(Type type) =>

@@ -37,15 +37,15 @@ internal sealed class ScenarioRunner(Scenario scenario, Design design, bool snap
         initial ??= InitialContent();
         var world = Start(seam);
         lastWorld = world;
-        world.StartCpus(initial);
         var cpus = scenario.Cpus.Select((cpu, i) => new CpuBody($"CPU{i + 1} - {cpu.Label}", () => RunCpu(world, i, cpu))).ToList();
         afterStep?.Invoke(world, 0);
         return new RunSetup(cpus, () => Judge(world)) { AfterStep = afterStep is null ? null : steps => afterStep(world, steps) };
     }
 
     /// <summary>
-    /// The world of the next run: a copy of the setup's state when there is a snapshot and a
-    /// checker run to bind it to, otherwise a fresh one set up; the first checked run takes the
+    /// The world of the next run, its setup over and its CPUs about to start: a copy of the
+    /// setup's state when there is a snapshot and a checker run to bind it to (the copy's setup
+    /// ended before it was taken), otherwise a fresh one set up; the first checked run takes the
     /// snapshot of its own.
     /// </summary>
     private ScenarioWorld Start(Seam seam)
@@ -54,12 +54,12 @@ internal sealed class ScenarioRunner(Scenario scenario, Design design, bool snap
         if (setupSnapshot is not null && checkedRun)
             return setupSnapshot.NewWorld(seam);
         var world = SetUp(seam);
+        // Before any copy: the setup's own log is cleared, since runs judge only their CPUs'
+        // operations, and a setup that writes 2 MiB logs 2 MiB, which every copy would copy again.
+        world.StartCpus(initial);
         if (snapshot && checkedRun && !snapshotTried)
         {
             snapshotTried = true;
-            // The setup's own log goes before the copy: runs judge only their CPUs' operations,
-            // and a setup that writes 2 MiB logs 2 MiB, which every copy would copy again.
-            world.StartCpus(initial);
             setupSnapshot = SetupSnapshot.TryTake(world, seam, initial!, out string? refusal);
             SnapshotRefusal = refusal;
         }
