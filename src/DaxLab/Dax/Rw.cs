@@ -55,15 +55,10 @@ public sealed partial class DaxCore
             Seam.Point("iomap_apply");
             long at = pos + done;
             int remaining = iter.Count;
-            Iomap iomap;
-            try
-            {
-                iomap = Ops.IomapBegin(inode, at, remaining, IomapOp.Write);
-            }
-            catch (ErrnoException e) when (e.Errno == Errno.ENOSPC && done > 0)
-            {
+            Iomap? next = IomapBeginForWrite(inode, at, remaining, done);
+            if (next is null)
                 break;
-            }
+            Iomap iomap = next.Value;
             if (Seam.Tracing)
                 Seam.Note("->iomap_begin - " + Describe(iomap));
             int chunk = (int)Math.Min(iomap.End - at, remaining);
@@ -76,6 +71,26 @@ public sealed partial class DaxCore
                 return ShortCopy(done, "write(2)");
         }
         return done;
+    }
+
+    /// <summary>
+    /// ->iomap_begin for the next chunk of a write; null when the device filled up after part of
+    /// the write went in, so that the write returns that part (ENOSPC at once throws).
+    /// </summary>
+    /// <remarks>
+    /// A method of its own so that the caller's iomap is assigned whatever a mutant does to the
+    /// loop's exit: Stryker compiles no mutant of a method where one leaves a local unassigned.
+    /// </remarks>
+    private Iomap? IomapBeginForWrite(Inode inode, long at, int remaining, int done)
+    {
+        try
+        {
+            return Ops.IomapBegin(inode, at, remaining, IomapOp.Write);
+        }
+        catch (ErrnoException e) when (e.Errno == Errno.ENOSPC && done > 0)
+        {
+            return null;
+        }
     }
 
     /// <summary>

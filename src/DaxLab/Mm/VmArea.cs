@@ -466,7 +466,8 @@ public sealed unsafe class VmArea
                 yield return (slotBase, pmd);
                 continue;
             }
-            if (Volatile.Read(ref pteTables[slot]) is not { } table)
+            var table = Volatile.Read(ref pteTables[slot]);
+            if (table is null)
                 continue;
             for (int i = 0; i < table.Length; i++)
             {
