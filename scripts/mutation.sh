@@ -13,7 +13,8 @@
 #   scripts/mutation.sh GLOB...               the files matching the globs, e.g. '**/Mm/Rmap.cs'
 #   scripts/mutation.sh --min 90 ...          exit 1 when the score is below 90
 #   scripts/mutation.sh --filter EXPR ...     only the tests dotnet test --filter EXPR selects
-#   scripts/mutation.sh --report FILE.json    only print the score and survivors of an earlier run
+#   scripts/mutation.sh --report FILE.json    only print the score and survivors of an earlier run;
+#                                             several --report add up runs over parts of the code
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -52,7 +53,7 @@ quick_tests='DisplayName~truncate|DisplayName~punch|DisplayName~fsync|DisplayNam
 globs=()
 min=""
 filter=""
-report=""
+reports=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) globs+=("${quick[@]}") ;;
@@ -60,22 +61,24 @@ while [ $# -gt 0 ]; do
         --ci) globs+=("${quick[@]}"); filter="$quick_tests"; min=60 ;;
         --min) min="${2:?--min wants a score}"; shift ;;
         --filter) filter="${2:?--filter wants an expression}"; shift ;;
-        --report) report="${2:?--report wants a file}"; shift ;;
-        -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --report) reports+=("${2:?--report wants a file}"); shift ;;
+        -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "mutation.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
         *) globs+=("$1") ;;
     esac
     shift
 done
 
-if [ -z "$report" ]; then
+if [ ${#reports[@]} -eq 0 ]; then
     out="$root/tests/DaxLab.Mutation.Tests/StrykerOutput/$(date -u +%Y%m%dT%H%M%SZ)"
     args=(--config-file stryker-config.json --output "$out")
     for g in "${globs[@]}"; do args+=(--mutate "$g"); done
     [ -z "$filter" ] || args+=(--test-case-filter "$filter")
     dotnet tool restore >/dev/null
     (cd tests/DaxLab.Mutation.Tests && dotnet tool run dotnet-stryker "${args[@]}")
-    report="$out/reports/mutation-report.json"
+    reports=("$out/reports/mutation-report.json")
 fi
-[ -f "$report" ] || { echo "mutation.sh: no report at $report" >&2; exit 1; }
-python3 "$root/scripts/mutation-report.py" "$report" "$root" ${min:+--min "$min"}
+for report in "${reports[@]}"; do
+    [ -f "$report" ] || { echo "mutation.sh: no report at $report" >&2; exit 1; }
+done
+python3 "$root/scripts/mutation-report.py" "${reports[@]}" "$root" ${min:+--min "$min"}
