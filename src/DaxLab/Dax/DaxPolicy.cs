@@ -64,6 +64,7 @@ public sealed record DaxPolicy
     /// </summary>
     public HistorySwitches History { get; init; } = HistorySwitches.None;
 
+    // Stryker disable all : text for traces and messages, which no engine behaviour reads (docs/checker.md)
     public override string ToString() =>
         $"{FaultOrder}, {(RechecksPageTableLevel ? "re-checks" : "no re-check")}, {Holes}, {PfnMkwrite}, {NewBlocks}{(PmdFaultSigBusOnEmptyFile ? ", SIGBUS on empty files" : "")}"
         + (OrderConflicts == OrderConflict.RetryEntry ? ", XA_RETRY_ENTRY conflicts" : "")
@@ -71,6 +72,7 @@ public sealed record DaxPolicy
         + (WriteProtectsEveryPage ? ", cleans every page of an entry" : "")
         + (BreaksLayouts ? ", breaks layouts" : "")
         + (History == HistorySwitches.None ? "" : $", {History}");
+    // Stryker restore all
 }
 
 /// <summary>dax_wake_mode: whom a wake of an entry's sleepers reaches.</summary>

@@ -380,12 +380,14 @@ public sealed partial class DaxCore
     private void IomapEnd<TLevel>(in FaultContext vmf, in Iomap iomap) where TLevel : struct, IFaultLevel =>
         Ops.IomapEnd(vmf.Vma.Mapping.Host, vmf.Pos, TLevel.Size, TLevel.Size, IomapOpOf(vmf.AllocatesBlocks) | IomapOp.Fault, iomap);
 
+    // Stryker disable all : text for traces and messages, which no engine behaviour reads (docs/checker.md)
     private static string Describe(in Iomap iomap) => iomap.Type switch
     {
         IomapType.Hole => "sees hole",
         IomapType.Unwritten => "sees unwritten extent",
         _ => iomap.IsNew ? "allocates blocks" : "sees blocks",
     };
+    // Stryker restore all
 
     private static IomapOp IomapOpOf(bool write) => write ? IomapOp.Write : IomapOp.Read;
 }
