@@ -73,11 +73,17 @@ public class CheckerVerdictTests
     public void Invalidation_passes_the_wake_on_to_a_second_fault()
     {
         var scenario = ScenarioChecker.LoadFile(Path.Combine(AppContext.BaseDirectory, "Scenarios", "Bounded", "allocating-write-vs-two-write-faults.scn"));
-        var options = new CheckOptions { PreemptionBound = 2, StopAtFirstFailure = true, TimeBudget = TimeSpan.FromSeconds(60) };
+        var options = new CheckOptions { PreemptionBound = WakeSearchBound, StopAtFirstFailure = true, TimeBudget = TimeSpan.FromSeconds(60) };
         var verdict = ScenarioChecker.Check(scenario, ScenarioChecker.DefaultDesign, options);
         Assert.True(verdict.Passed, string.Join("\n\n", verdict.Failures));
-        Assert.True(verdict.Exhaustive, $"{verdict.Schedules} schedules without exhausting bound 2");
+        Assert.True(verdict.Exhaustive, $"{verdict.Schedules} schedules without exhausting bound {WakeSearchBound}");
     }
+
+    /// <summary>
+    /// The preemption bound of the wake's search: the smallest at which it finds the lost wakeup
+    /// (within one preemption the search passes the mutant too).
+    /// </summary>
+    private const int WakeSearchBound = 2;
 
     /// <summary>
     /// The 2017 race on a design whose faults ask ->iomap_begin before they lock the entry:
