@@ -48,8 +48,9 @@ fault=("$(span Dax/Fault.cs 'public VmFault IomapPteFault(')"
     "$(span Dax/Fault.cs 'private VmFault UnderEntryLock<TLevel>(')"
     "$(span Dax/Fault.cs 'public VmFault IomapPmdFault(')"
     "$(span Dax/Fault.cs 'private VmFault PmdFallbackCheck(')")
-# The tests that reach it (truncate, punch and writeback against invalidation), and the engine's.
-quick_tests='DisplayName~truncate|DisplayName~punch|DisplayName~fsync|DisplayName~msync|FullyQualifiedName~EngineTests'
+# The tests that reach it (truncate, punch and writeback against invalidation, an invalidation's
+# wake passed on to a fault), and the engine's.
+quick_tests='DisplayName~truncate|DisplayName~punch|DisplayName~fsync|DisplayName~msync|DisplayName~wake|FullyQualifiedName~EngineTests'
 globs=()
 min=""
 filter=""

@@ -63,6 +63,29 @@ public class CheckerVerdictTests
     }
 
     /// <summary>
+    /// The lost wakeup of an invalidation that leaves a DIRTY entry (Scenarios/Bounded): an
+    /// allocating pwrite and two write faults on its page. v4.12 passes it, but the proof takes
+    /// about 29,000 schedules, too many for every mutant that reaches the write and fault paths;
+    /// within two preemptions the search is exhaustive in about 1,200 schedules, and finds the
+    /// fault left asleep when __dax_invalidate_mapping_entry does not pass its wake on.
+    /// </summary>
+    [Fact]
+    public void Invalidation_passes_the_wake_on_to_a_second_fault()
+    {
+        var scenario = ScenarioChecker.LoadFile(Path.Combine(AppContext.BaseDirectory, "Scenarios", "Bounded", "allocating-write-vs-two-write-faults.scn"));
+        var options = new CheckOptions { PreemptionBound = WakeSearchBound, StopAtFirstFailure = true, TimeBudget = TimeSpan.FromSeconds(60) };
+        var verdict = ScenarioChecker.Check(scenario, ScenarioChecker.DefaultDesign, options);
+        Assert.True(verdict.Passed, string.Join("\n\n", verdict.Failures));
+        Assert.True(verdict.Exhaustive, $"{verdict.Schedules} schedules without exhausting bound {WakeSearchBound}");
+    }
+
+    /// <summary>
+    /// The preemption bound of the wake's search: the smallest at which it finds the lost wakeup
+    /// (within one preemption the search passes the mutant too).
+    /// </summary>
+    private const int WakeSearchBound = 2;
+
+    /// <summary>
     /// The 2017 race on a design whose faults ask ->iomap_begin before they lock the entry:
     /// ross-v1, which invalidates every allocation, so that the fault order alone fails it.
     /// v4.12 never takes that order, so only a design that does reaches the ladder's other rung;
