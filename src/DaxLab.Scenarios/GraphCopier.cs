@@ -157,8 +157,12 @@ internal sealed class GraphCopier
         private static void FixReferenceArray(object array, GraphCopier copier)
         {
             var items = (object?[])array;
+            // Mostly nulls in a world: the wait-queue table's 4096 buckets are made on first use.
             for (int i = 0; i < items.Length; i++)
-                items[i] = copier.CopyObject(items[i]);
+            {
+                if (items[i] is { } item)
+                    items[i] = copier.CopyObject(item);
+            }
         }
 
         private static void FixStructArray<T>(object array, GraphCopier copier)

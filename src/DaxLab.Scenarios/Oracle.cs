@@ -97,8 +97,7 @@ internal static unsafe class Oracle
         foreach (var (index, entry) in entries.Where(e => e.Entry.IsZero || e.Entry.IsHolePage))
         {
             long pos = index << Geometry.PageShift;
-            var iomap = fs.Core.Fs.IomapBegin(file.Inode.Inode, pos, entry.PageCount << Geometry.PageShift, IomapOp.Read);
-            fs.Core.Fs.IomapEnd(file.Inode.Inode, pos, 0, 0, IomapOp.Read, iomap);
+            var iomap = ReadIomap(fs, file, pos, entry.PageCount << Geometry.PageShift);
             if (iomap.Type == IomapType.Mapped || iomap.End < pos + (entry.PageCount << Geometry.PageShift))
                 yield return $"{(entry.IsZero ? "zero-page entry" : "hole page")} at page {index} covers allocated blocks";
         }
@@ -117,6 +116,9 @@ internal static unsafe class Oracle
             if (pte.Kind == PageKind.Anon)
                 continue;
             long pages = pte.IsHuge ? Geometry.PagesPerPmd : 1;
+            // One extent lookup serves every page of a huge translation that it covers, instead
+            // of 512 lookups (the end check runs after the CPUs, so nothing changes the extents).
+            Iomap iomap = default;
             for (long p = 0; p < pages; p++)
             {
                 long pageAddress = address + (p << Geometry.PageShift);
@@ -125,7 +127,9 @@ internal static unsafe class Oracle
                 long pos = vma.PgoffOf(pageAddress) << Geometry.PageShift;
                 if (pos >= content.FileLength)
                     continue;
-                string? problem = CheckPage(fs, file, vma, pte, pageAddress, pos, content);
+                if (pos < iomap.Offset || pos >= iomap.End)
+                    iomap = ReadIomap(fs, file, pos, (pages - p) << Geometry.PageShift);
+                string? problem = CheckPage(vma, pte, pageAddress, pos, iomap, content);
                 if (problem is not null)
                 {
                     yield return $"mapping at file offset {map.FileOffset}: {problem}";
@@ -135,10 +139,17 @@ internal static unsafe class Oracle
         }
     }
 
-    private static string? CheckPage(DaxFileSystem fs, DaxFile file, VmArea vma, Pte pte, long pageAddress, long pos, Content content)
+    /// <summary>The extent at file offset <paramref name="pos"/>, as ->iomap_begin maps up to <paramref name="length"/> bytes for a read.</summary>
+    private static Iomap ReadIomap(DaxFileSystem fs, DaxFile file, long pos, long length)
     {
-        var iomap = fs.Core.Fs.IomapBegin(file.Inode.Inode, pos, Geometry.PageSize, IomapOp.Read);
+        var iomap = fs.Core.Fs.IomapBegin(file.Inode.Inode, pos, length, IomapOp.Read);
         fs.Core.Fs.IomapEnd(file.Inode.Inode, pos, 0, 0, IomapOp.Read, iomap);
+        return iomap;
+    }
+
+    /// <summary>One page of a translation against <paramref name="iomap"/>, the extent at <paramref name="pos"/>.</summary>
+    private static string? CheckPage(VmArea vma, Pte pte, long pageAddress, long pos, Iomap iomap, Content content)
+    {
         if (pte.Kind is PageKind.ZeroPage or PageKind.HolePage && iomap.Type == IomapType.Mapped)
             return $"page at {pos} maps {(pte.Kind == PageKind.ZeroPage ? "the zero page" : "a hole page")} over allocated blocks";
         if (pte.Kind == PageKind.Device)

@@ -172,12 +172,14 @@ public static class CheckCommand
 
     /// <summary>
     /// Cells that finished early leave time over: the cells that ran out of time before
-    /// exhausting their space run again from the start, sharing what is left.
+    /// exhausting their space run again from the start, sharing what is left. A cell that
+    /// stopped at its schedule limit (`--schedules`) does not: with more time it would make
+    /// the same runs again and stop at the same one.
     /// </summary>
     private static void GiveLeftoverTime(List<ScenarioVerdict> cells, CheckArguments options, System.Diagnostics.Stopwatch clock, Search search)
     {
         var unfinished = cells.Select((cell, index) => (cell, index))
-            .Where(c => !c.cell.Exhaustive && c.cell.Passed).ToList();
+            .Where(c => c.cell.Stopped == StopReason.TimeBudget && c.cell.Passed).ToList();
         for (int i = 0; i < unfinished.Count && !search.Interrupted; i++)
         {
             var budget = (options.MatrixBudget - clock.Elapsed) / (unfinished.Count - i);
