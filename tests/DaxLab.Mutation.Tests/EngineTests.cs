@@ -441,6 +441,36 @@ public class EngineTests
         Assert.True(vma.ReadPmd(vma.Start).IsHuge, "the PTE fault removed the huge PMD");
     }
 
+    /// <summary>
+    /// A write fault that ->iomap_begin cannot give blocks (ENOSPC) raises SIGBUS, and the fault
+    /// goes no further with an extent it did not get. No scenario fills the device.
+    /// </summary>
+    [Fact]
+    public void A_write_fault_on_a_full_device_raises_SIGBUS()
+    {
+        using var fs = DaxFileSystem.CreateInMemory(8 << 20);
+        using (var filler = fs.OpenFile("filler", DaxOpenFlags.Create))
+        {
+            long offset = 0;
+            foreach (int chunk in new[] { 1 << 20, Page })
+            {
+                try
+                {
+                    for (; ; offset += chunk)
+                        filler.Write(offset, Filled(chunk, 0x55));
+                }
+                catch (ErrnoException e) when (e.Errno == Errno.ENOSPC)
+                {
+                }
+            }
+        }
+        using var file = fs.OpenFile("testfile", DaxOpenFlags.Create);
+        file.Truncate(Page);
+        using var map = file.Map(0, Page, MapProtection.Read | MapProtection.Write, MapSharing.Shared);
+
+        Assert.Throws<SigBusException>(() => map.Store(0, Filled(8, 0x22)));
+    }
+
     /// <summary>The power-fail model's durable image, mounted: does it hold <paramref name="name"/>?</summary>
     private static bool SurvivesPowerFailure(DaxFileSystem fs, PowerFailModel model, string name)
     {
