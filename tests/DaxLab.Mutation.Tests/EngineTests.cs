@@ -309,8 +309,8 @@ public class EngineTests
 
         var copy = new byte[Page];
         map.Load(0, copy);
-        Assert.All(copy.AsSpan(0, 64).ToArray(), b => Assert.Equal(0x11, b));
-        Assert.All(copy.AsSpan(72).ToArray(), b => Assert.Equal(0x11, b));
+        bool kept = copy.AsSpan(0, 64).IndexOfAnyExcept((byte)0x11) < 0 && copy.AsSpan(72).IndexOfAnyExcept((byte)0x11) < 0;
+        Assert.True(kept, "the private copy does not hold the file's bytes around the store");
     }
 
     /// <summary>
