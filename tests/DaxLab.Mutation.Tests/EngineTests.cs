@@ -1,7 +1,10 @@
 using DaxLab.Base;
+using DaxLab.Designs;
 using DaxLab.Device;
+using DaxLab.Fs;
 using DaxLab.Index;
 using DaxLab.Mm;
+using DaxLab.Sync;
 
 namespace DaxLab.Mutation.Tests;
 
@@ -286,6 +289,195 @@ public class EngineTests
                 Assert.False(entry.IsPmd, $"a read fault through {length} bytes mapped from {fileOffset} made {entry}, a PMD wider than its mapping");
             }
         }
+    }
+
+    /// <summary>
+    /// A store that is the first touch of a page of a private mapping copies the file's data
+    /// into the private page (dax_iomap_pte_fault's COW path copies from the device): the bytes
+    /// around the store are the file's. The scenarios store whole pages or read back only what
+    /// they stored, so a copy of zeros went unseen.
+    /// </summary>
+    [Fact]
+    public void A_private_write_fault_copies_the_file_s_data()
+    {
+        using var fs = DaxFileSystem.CreateInMemory(16 << 20);
+        using var file = fs.OpenFile("testfile", DaxOpenFlags.Create);
+        file.Write(0, Filled(Page, 0x11));
+        using var map = file.Map(0, Page, MapProtection.Read | MapProtection.Write, MapSharing.Private);
+
+        map.Store(64, Filled(8, 0x22));
+
+        var copy = new byte[Page];
+        map.Load(0, copy);
+        bool kept = copy.AsSpan(0, 64).IndexOfAnyExcept((byte)0x11) < 0 && copy.AsSpan(72).IndexOfAnyExcept((byte)0x11) < 0;
+        Assert.True(kept, "the private copy does not hold the file's bytes around the store");
+    }
+
+    /// <summary>
+    /// dax_pmd_load_hole maps the huge zero page over a zero-page PMD entry that another mapping's
+    /// PMD fault left: a second mapping of a 2 MiB hole reads it through a huge PMD too, and the
+    /// entry stays one zero-page PMD entry. No scenario reads one hole through two mappings.
+    /// </summary>
+    [Fact]
+    public void A_second_mapping_of_a_2_MiB_hole_maps_the_huge_zero_page()
+    {
+        using var fs = DaxFileSystem.CreateInMemory(16 << 20);
+        using var file = fs.OpenFile("testfile", DaxOpenFlags.Create);
+        file.Truncate(Geometry.PmdSize);
+        using var first = file.Map(0, Geometry.PmdSize, MapProtection.Read, MapSharing.Shared);
+        using var second = file.Map(0, Geometry.PmdSize, MapProtection.Read, MapSharing.Shared);
+
+        first.Load(0, new byte[8]);
+        second.Load(Page, new byte[8]);
+
+        foreach (var map in new[] { first, second })
+        {
+            var pmd = map.Vma.ReadPmd(map.Vma.Start);
+            Assert.True(pmd.IsHuge && pmd.Kind == PageKind.ZeroPage, $"the read of a 2 MiB hole left {pmd}, not the huge zero page");
+        }
+        var mapping = file.Inode.Mapping;
+        using (mapping.XaLock.Hold())
+        {
+            var entry = mapping.Entries.Load(0);
+            Assert.True(entry.IsPmd && entry.IsZero, $"the reads left {entry}, not a zero-page PMD entry");
+        }
+    }
+
+    /// <summary>
+    /// dax_finish_sync_fault: a write fault through a MAP_SYNC mapping, by a PTE (a 2-page file,
+    /// whose PMD fault falls back at EOF) or by a PMD (a 2 MiB file), makes the file's metadata
+    /// durable before the page is mapped writable: the image a power failure leaves right after
+    /// the store already has the file (the power-fail model, docs/fs.md; the checker's oracle
+    /// cannot see durability). No scenario maps MAP_SYNC.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_MAP_SYNC_write_fault_forces_the_log_first(bool pmd)
+    {
+        long size = pmd ? Geometry.PmdSize : 2 * Page;
+        using var fs = DaxFileSystem.CreateInMemory(16 << 20);
+        var model = fs.Fs.Device.EnablePowerFailModel();
+        using var file = fs.OpenFile("testfile", DaxOpenFlags.Create);
+        file.Truncate(size);
+        using var map = file.Map(0, size, MapProtection.Read | MapProtection.Write, MapSharing.SharedSync);
+
+        map.Store(Page + 64, Filled(8, 0x22));
+
+        var mapping = file.Inode.Mapping;
+        using (mapping.XaLock.Hold())
+            Assert.Equal(pmd, mapping.Entries.Load(pmd ? 0 : 1).IsPmd);
+        Assert.True(SurvivesPowerFailure(fs, model, "testfile"), "a MAP_SYNC write fault mapped a page before the log was forced");
+    }
+
+    /// <summary>
+    /// From v4.14 ->pfn_mkwrite runs the whole PTE fault (dax_iomap_fault), so a store through a
+    /// read-only page of a MAP_SYNC mapping forces the log as a write fault does (generic/470):
+    /// the blocks write(2) allocated, whose record only the log holds, are durable before the
+    /// page turns writable. Only the designs after v4.12 take that path (no scenario of theirs
+    /// stores through a read-only page), so it is checked on v6.
+    /// </summary>
+    [Fact]
+    public void A_store_through_a_read_only_MAP_SYNC_page_forces_the_log_from_v4_14()
+    {
+        using var fs = DaxFileSystem.CreateInMemory(16 << 20, new DaxOptions { Design = DesignCatalog.Find("v6") });
+        var model = fs.Fs.Device.EnablePowerFailModel();
+        using var file = fs.OpenFile("testfile", DaxOpenFlags.Create);
+        file.Write(0, Filled(Page, 0x11));
+        using var map = file.Map(0, Page, MapProtection.Read | MapProtection.Write, MapSharing.SharedSync);
+        map.Load(0, new byte[8]);
+        Assert.False(SurvivesPowerFailure(fs, model, "testfile"), "write(2) forced the log itself");
+
+        map.Store(64, Filled(8, 0x22));
+
+        Assert.True(SurvivesPowerFailure(fs, model, "testfile"), "a store through a read-only MAP_SYNC page made it writable before the log was forced");
+    }
+
+    /// <summary>
+    /// From v4.14 dax_load_hole maps the shared zero page read-only for a 4 KiB hole and records
+    /// a clean zero-page PTE entry (v4.12 uses a hole page). No scenario on those designs reads a
+    /// 4 KiB hole, so the fault is called as a racing CPU would leave it, on a 1-page file.
+    /// </summary>
+    [Fact]
+    public void A_read_of_a_4_KiB_hole_maps_the_zero_page_from_v4_14()
+    {
+        using var fs = DaxFileSystem.CreateInMemory(16 << 20, new DaxOptions { Design = DesignCatalog.Find("v6") });
+        using var file = fs.OpenFile("testfile", DaxOpenFlags.Create);
+        file.Truncate(Page);
+        using var map = file.Map(0, Page, MapProtection.Read, MapSharing.Shared);
+        var vma = map.Vma;
+
+        Assert.Equal(VmFault.NoPage, file.Inode.Core.IomapPteFault(new FaultContext(vma, vma.Start, 0, Write: false)));
+
+        var pte = vma.ReadPte(vma.Start);
+        Assert.True(pte.Kind == PageKind.ZeroPage && pte.IsPresent && !pte.IsWritable && !pte.IsHuge, $"the read of a hole mapped {pte}, not the zero page read-only");
+        var mapping = file.Inode.Mapping;
+        using (mapping.XaLock.Hold())
+        {
+            var entry = mapping.Entries.Load(0);
+            Assert.True(entry.IsZero && !entry.IsPmd && !entry.IsDirty && !entry.IsLocked, $"the read of a hole left {entry}, not a clean 4 KiB zero-page entry");
+        }
+    }
+
+    /// <summary>
+    /// The May 2017 re-check (dax_iomap_pte_fault): a PTE fault that gets the entry lock after a
+    /// PMD fault mapped the range retries rather than map a page under the huge PMD. The race
+    /// that leads here on v4.12 (a private read PMD fault against a copy-on-write PTE fault)
+    /// ends in a copy that is dropped anyway, so the fault is called directly on a shared
+    /// mapping whose huge PMD is in place.
+    /// </summary>
+    [Fact]
+    public void A_PTE_fault_under_a_huge_PMD_retries()
+    {
+        using var fs = DaxFileSystem.CreateInMemory(16 << 20);
+        using var file = fs.OpenFile("testfile", DaxOpenFlags.Create);
+        file.Write(0, Filled((int)Geometry.PmdSize, 0x11));
+        using var map = file.Map(0, Geometry.PmdSize, MapProtection.Read, MapSharing.Shared);
+        map.Load(0, new byte[8]);
+        var vma = map.Vma;
+        Assert.True(vma.ReadPmd(vma.Start).IsHuge, "the read fault mapped no huge PMD");
+
+        Assert.Equal(VmFault.NoPage, file.Inode.Core.IomapPteFault(new FaultContext(vma, vma.Start + Page, 1, Write: false)));
+        Assert.True(vma.ReadPmd(vma.Start).IsHuge, "the PTE fault removed the huge PMD");
+    }
+
+    /// <summary>
+    /// A write fault that ->iomap_begin cannot give blocks (ENOSPC) raises SIGBUS, and the fault
+    /// goes no further with an extent it did not get. No scenario fills the device.
+    /// </summary>
+    [Fact]
+    public void A_write_fault_on_a_full_device_raises_SIGBUS()
+    {
+        using var fs = DaxFileSystem.CreateInMemory(8 << 20);
+        using (var filler = fs.OpenFile("filler", DaxOpenFlags.Create))
+        {
+            long offset = 0;
+            foreach (int chunk in new[] { 1 << 20, Page })
+            {
+                try
+                {
+                    for (; ; offset += chunk)
+                        filler.Write(offset, Filled(chunk, 0x55));
+                }
+                catch (ErrnoException e) when (e.Errno == Errno.ENOSPC)
+                {
+                }
+            }
+        }
+        using var file = fs.OpenFile("testfile", DaxOpenFlags.Create);
+        file.Truncate(Page);
+        using var map = file.Map(0, Page, MapProtection.Read | MapProtection.Write, MapSharing.Shared);
+
+        Assert.Throws<SigBusException>(() => map.Store(0, Filled(8, 0x22)));
+    }
+
+    /// <summary>The power-fail model's durable image, mounted: does it hold <paramref name="name"/>?</summary>
+    private static bool SurvivesPowerFailure(DaxFileSystem fs, PowerFailModel model, string name)
+    {
+        using var image = PmemDevice.CreateAnonymous(fs.Fs.Device.Size);
+        model.CopyDurableTo(image);
+        using var crashed = FileSystem.MountReadOnly(image, Seam.RealThreads);
+        return crashed.Lookup(name) is not null;
     }
 
     private static byte[] Filled(int length, byte value) => Enumerable.Repeat(value, length).ToArray();

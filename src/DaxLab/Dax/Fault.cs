@@ -184,7 +184,7 @@ public sealed partial class DaxCore
 
     private VmFault MapDevicePage(in FaultContext vmf, ref DaxEntry entry, in Iomap iomap)
     {
-        long pfn = iomap.AddrOf(vmf.Pos) >> Geometry.PageShift;
+        long pfn = iomap.AddrOf(vmf.Pos) / Geometry.PageSize;
         FinishSyncFault(vmf);
         entry = InsertEntry(vmf.Vma.Mapping, vmf.Pgoff, entry, DaxEntry.MakeMapped(pfn, pmd: false), dirty: vmf.Write);
         vmf.Vma.SetPte(vmf.Address, Pte.Make(PageKind.Device, pfn, writable: vmf.Write, huge: false), mkwrite: vmf.Write);
@@ -306,7 +306,9 @@ public sealed partial class DaxCore
     /// <summary>The part of the PMD fault under the entry lock and an iomap.</summary>
     private VmFault MapPmd(in FaultContext vmf, ref DaxEntry entry, in Iomap iomap)
     {
-        if (iomap.Offset > vmf.Pos || iomap.End < vmf.Pos + Geometry.PmdSize)
+        // ->iomap_begin's extent starts where the fault asked (->iomap_end asserts it), so, as
+        // in dax_iomap_pmd_fault, only where it ends is checked.
+        if (iomap.End < vmf.Pos + Geometry.PmdSize)
         {
             Seam.Note("dax_iomap_pmd_fault - extent shorter than 2 MiB, fall back");
             return VmFault.Fallback;
@@ -326,18 +328,19 @@ public sealed partial class DaxCore
             Seam.Note("dax_iomap_pmd_fault - blocks not 2 MiB-aligned, fall back");
             return VmFault.Fallback;
         }
-        long pfn = address >> Geometry.PageShift;
+        long pfn = address / Geometry.PageSize;
         FinishSyncFault(vmf);
         entry = InsertEntry(vmf.Vma.Mapping, vmf.Pgoff, entry, DaxEntry.MakeMapped(pfn, pmd: true), dirty: vmf.Write);
         var pmd = Pte.Make(PageKind.Device, pfn, writable: vmf.Write, huge: true);
-        if (!Policy.History.HasFlag(HistorySwitches.PmdInsertKeepsPresent))
-            vmf.Vma.SetPmd(vmf.Address, pmd);
-        else if (!vmf.Vma.SetPmdIfNone(vmf.Address, pmd))
+        if (Policy.History.HasFlag(HistorySwitches.PmdInsertKeepsPresent))
         {
             // Before 01871e59af5c: a PMD made read-only stays so, and the store faults again.
-            Seam.Note("insert_pfn_pmd - PMD present, left as it was");
+            // The fault is done either way (VM_FAULT_NOPAGE); only the trace tells which.
+            bool installed = vmf.Vma.SetPmdIfNone(vmf.Address, pmd);
+            Seam.Note(installed ? $"dax_iomap_pmd_fault - maps 2 MiB at pfn {pfn}" : "insert_pfn_pmd - PMD present, left as it was");
             return VmFault.NoPage;
         }
+        vmf.Vma.SetPmd(vmf.Address, pmd);
         Seam.Note($"dax_iomap_pmd_fault - maps 2 MiB at pfn {pfn}");
         return VmFault.NoPage;
     }
@@ -363,7 +366,7 @@ public sealed partial class DaxCore
         Seam.Point("->iomap_begin");
         try
         {
-            iomap = Ops.IomapBegin(vmf.Vma.Mapping.Host, vmf.Pos, TLevel.Size, IomapOpOf(vmf.AllocatesBlocks) | IomapOp.Fault);
+            iomap = Ops.IomapBegin(vmf.Vma.Mapping.Host, vmf.Pos, TLevel.Size, IomapOpOf(vmf));
         }
         catch (ErrnoException)
         {
@@ -378,7 +381,7 @@ public sealed partial class DaxCore
 
     /// <summary>->iomap_end for a fault of one level: the whole extent asked for counts as used.</summary>
     private void IomapEnd<TLevel>(in FaultContext vmf, in Iomap iomap) where TLevel : struct, IFaultLevel =>
-        Ops.IomapEnd(vmf.Vma.Mapping.Host, vmf.Pos, TLevel.Size, TLevel.Size, IomapOpOf(vmf.AllocatesBlocks) | IomapOp.Fault, iomap);
+        Ops.IomapEnd(vmf.Vma.Mapping.Host, vmf.Pos, TLevel.Size, TLevel.Size, IomapOpOf(vmf), iomap);
 
     // Stryker disable all : text for traces and messages, which no engine behaviour reads (docs/checker.md)
     private static string Describe(in Iomap iomap) => iomap.Type switch
@@ -389,5 +392,9 @@ public sealed partial class DaxCore
     };
     // Stryker restore all
 
-    private static IomapOp IomapOpOf(bool write) => write ? IomapOp.Write : IomapOp.Read;
+    /// <summary>
+    /// The fault's ->iomap_begin and ->iomap_end flags, computed once for both, so that
+    /// ->iomap_end (which only checks invariants) is told what ->iomap_begin was.
+    /// </summary>
+    private static IomapOp IomapOpOf(in FaultContext vmf) => (vmf.AllocatesBlocks ? IomapOp.Write : IomapOp.Read) | IomapOp.Fault;
 }
