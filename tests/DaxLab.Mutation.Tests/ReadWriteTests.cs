@@ -8,7 +8,7 @@ namespace DaxLab.Mutation.Tests;
 /// <summary>
 /// Single-threaded checks of read(2), write(2), zeroing and the entry changes a fault or an
 /// allocating write makes, on v4.12 (the default design): what the scenarios' races do not
-/// look at. Each kills a mutant of Dax/Rw.cs, Dax/Entries.cs or Dax/DaxCore.cs that the checker
+/// look at. Each kills a mutant of Dax/Rw.cs or Dax/Entries.cs that the checker
 /// lets live (docs/checker.md, "The rest of Entries.cs, Rw.cs and DaxCore.cs").
 /// </summary>
 public class ReadWriteTests
