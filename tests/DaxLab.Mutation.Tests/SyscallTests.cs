@@ -57,6 +57,7 @@ public class SyscallTests
 
         Assert.True(vma.Unmapped);
         Assert.Empty(vma.PresentEntries());
+        Assert.False(vma.HasPrivatePages);
         Assert.DoesNotContain(vma, file.Inode.Mapping.Mappings);
         map.Dispose();
         Assert.DoesNotContain(vma, file.Inode.Mapping.Mappings);
@@ -105,12 +106,14 @@ public class SyscallTests
             map.Store(page * Page + Page - 8, Filled(8, 0x22));
         long first = DeviceAddress(file, 2 * Page), last = DeviceAddress(file, 3 * Page);
 
+        map.Sync(0, Page, MsyncFlags.Sync);
+        Assert.DoesNotContain(DeviceAddress(file, Page), UncertainPages(model));
+        Assert.Contains(first, UncertainPages(model));
         map.Sync(Page, Page + 1, MsyncFlags.Sync);
 
         var uncertain = UncertainPages(model);
         Assert.DoesNotContain(first, uncertain);
         Assert.DoesNotContain(last, uncertain);
-        Assert.Contains(DeviceAddress(file, Page), uncertain);
         Assert.Contains(DeviceAddress(file, 4 * Page), uncertain);
     }
 
@@ -275,6 +278,10 @@ public class SyscallTests
         Assert.Equal(4 * Page + 10, file.Stat().Size);
         file.ZeroRange(0, 8, keepSize: false);
         Assert.Equal(4 * Page + 10, file.Stat().Size);
+        file.ZeroRange(3 * Page, Page, keepSize: true);
+        var one = new byte[Page];
+        file.Read(3 * Page, one);
+        Assert.All(one, b => Assert.Equal(0, b));
     }
 
     /// <summary>
