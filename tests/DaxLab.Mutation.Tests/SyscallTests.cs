@@ -176,7 +176,7 @@ public class SyscallTests
 
         map.Advise(Page, Page + 1, MapAdvice.DontNeed);
 
-        var present = map.Vma.PresentEntries().Select(e => (e.Address - map.Address) / Page).ToList();
+        var present = PresentPages(map);
         Assert.Equal([0L, 3L], present);
         var bytes = new byte[8];
         map.Load(Page, bytes);
@@ -218,10 +218,7 @@ public class SyscallTests
     {
         using var fs = DaxFileSystem.CreateInMemory(16 << 20);
         using var file = fs.OpenFile("testfile", DaxOpenFlags.Create);
-        file.Write(0, Filled(5 * Page, 0x11));
-        using var map = file.Map(0, 5 * Page, MapProtection.Read, MapSharing.Shared);
-        for (int page = 0; page < 5; page++)
-            map.Load(page * Page, new byte[8]);
+        using var map = WrittenAndFaulted(file, 5);
 
         file.PunchHole(5 * Page, Page);
         Assert.Equal(5 * Page / 512, file.Stat().Blocks);
@@ -235,7 +232,7 @@ public class SyscallTests
         Assert.All(bytes[..(Page - 10)], b => Assert.Equal(0x11, b));
         Assert.All(bytes[(Page - 10)..(3 * Page + 10)], b => Assert.Equal(0, b));
         Assert.All(bytes[(3 * Page + 10)..], b => Assert.Equal(0x11, b));
-        var present = map.Vma.PresentEntries().Select(e => (e.Address - map.Address) / Page).ToList();
+        var present = PresentPages(map);
         Assert.DoesNotContain(1L, present);
         Assert.DoesNotContain(2L, present);
         Assert.Contains(4L, present);
@@ -253,16 +250,13 @@ public class SyscallTests
     {
         using var fs = DaxFileSystem.CreateInMemory(16 << 20);
         using var file = fs.OpenFile("testfile", DaxOpenFlags.Create);
-        file.Write(0, Filled(4 * Page, 0x11));
-        using var map = file.Map(0, 4 * Page, MapProtection.Read, MapSharing.Shared);
-        for (int page = 0; page < 4; page++)
-            map.Load(page * Page, new byte[8]);
+        using var map = WrittenAndFaulted(file, 4);
 
         file.ZeroRange(Page, 2 * Page, keepSize: true);
 
         Assert.Equal(4 * Page, file.Stat().Size);
         Assert.Equal(4 * Page / 512, file.Stat().Blocks);
-        var present = map.Vma.PresentEntries().Select(e => (e.Address - map.Address) / Page).ToList();
+        var present = PresentPages(map);
         Assert.Equal([0L, 3L], present);
         var extents = file.Fiemap(0, 4 * Page, 8);
         Assert.Contains(extents, e => e.Unwritten && e.FileOffset == Page && e.Length == 2 * Page);
@@ -362,6 +356,20 @@ public class SyscallTests
         Assert.Equal([(2L * Page, true)], exact.Select(e => (e.FileOffset, e.Last)).ToList());
         Assert.Empty(file.Fiemap(Page, Page, 1));
     }
+
+    /// <summary>Writes <paramref name="pages"/> pages of 0x11 and maps them shared, each faulted in by a load.</summary>
+    private static DaxMapping WrittenAndFaulted(DaxFile file, int pages)
+    {
+        file.Write(0, Filled(pages * Page, 0x11));
+        var map = file.Map(0, pages * Page, MapProtection.Read, MapSharing.Shared);
+        for (int page = 0; page < pages; page++)
+            map.Load(page * Page, new byte[8]);
+        return map;
+    }
+
+    /// <summary>The pages of the mapping with a translation, counted from its start.</summary>
+    private static List<long> PresentPages(DaxMapping map) =>
+        map.Vma.PresentEntries().Select(e => (e.Address - map.Address) / Page).ToList();
 
     private static Errno MapErrno(DaxFile file, long offset, long length) =>
         Fails(() => file.Map(offset, length, MapProtection.Read, MapSharing.Shared).Dispose());
