@@ -21,9 +21,7 @@ public sealed class WaitQueueTable
     /// <summary>The lockdep class of the bucket gates: wait_queue_head_t's spin lock.</summary>
     public static readonly LockClass GateClass = new("wait_queue_head");
 
-    /// <summary>Made on first use, as the buckets are: most checker runs never wait, and each copies its world's tables (#9).</summary>
-    private Bucket?[]? buckets;
-    private readonly int bucketCount;
+    private readonly Bucket?[] buckets;
     private readonly IScheduler? modelScheduler;
 
     /// <summary>The scheduler, or null on real threads; a constant null when the seam is compiled out (<see cref="Seam.CompiledOut"/>).</summary>
@@ -35,7 +33,7 @@ public sealed class WaitQueueTable
         modelScheduler = seam.Scheduler;
         // Buckets are made on first use: the checker builds a table per run, and 4096 buckets
         // up front were most of a short run's allocations.
-        this.bucketCount = bucketCount;
+        buckets = new Bucket?[bucketCount];
     }
 
     /// <summary>
@@ -140,11 +138,7 @@ public sealed class WaitQueueTable
         public void Dispose() => scheduler?.LockRelease(bucket);
     }
 
-    private ref Bucket? SlotOf(WaitKey key)
-    {
-        var table = Volatile.Read(ref buckets) ?? Interlocked.CompareExchange(ref buckets, new Bucket?[bucketCount], null) ?? buckets!;
-        return ref table[key.GetHashCode() & (bucketCount - 1)];
-    }
+    private ref Bucket? SlotOf(WaitKey key) => ref buckets[key.GetHashCode() & (buckets.Length - 1)];
 
     private Bucket BucketOf(WaitKey key)
     {
