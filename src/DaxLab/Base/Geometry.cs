@@ -26,4 +26,7 @@ public static class Geometry
     public static long PageAlignDown(long x) => x & ~PageMask;
     public static long PageAlignUp(long x) => (x + PageMask) & ~PageMask;
     public static long PmdAlignDown(long x) => x & ~PmdMask;
+
+    /// <summary>PFN_DOWN: the frame that holds device address <paramref name="address"/> (never negative).</summary>
+    public static long PfnDown(long address) => address >> PageShift;
 }

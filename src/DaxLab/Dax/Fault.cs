@@ -184,7 +184,7 @@ public sealed partial class DaxCore
 
     private VmFault MapDevicePage(in FaultContext vmf, ref DaxEntry entry, in Iomap iomap)
     {
-        long pfn = iomap.AddrOf(vmf.Pos) / Geometry.PageSize;
+        long pfn = Geometry.PfnDown(iomap.AddrOf(vmf.Pos));
         FinishSyncFault(vmf);
         entry = InsertEntry(vmf.Vma.Mapping, vmf.Pgoff, entry, DaxEntry.MakeMapped(pfn, pmd: false), dirty: vmf.Write);
         vmf.Vma.SetPte(vmf.Address, Pte.Make(PageKind.Device, pfn, writable: vmf.Write, huge: false), mkwrite: vmf.Write);
@@ -328,7 +328,7 @@ public sealed partial class DaxCore
             Seam.Note("dax_iomap_pmd_fault - blocks not 2 MiB-aligned, fall back");
             return VmFault.Fallback;
         }
-        long pfn = address / Geometry.PageSize;
+        long pfn = Geometry.PfnDown(address);
         FinishSyncFault(vmf);
         entry = InsertEntry(vmf.Vma.Mapping, vmf.Pgoff, entry, DaxEntry.MakeMapped(pfn, pmd: true), dirty: vmf.Write);
         var pmd = Pte.Make(PageKind.Device, pfn, writable: vmf.Write, huge: true);
