@@ -5,6 +5,7 @@ using DaxLab.Fs;
 using DaxLab.Index;
 using DaxLab.Mm;
 using DaxLab.Sync;
+using static DaxLab.Mutation.Tests.Bytes;
 
 namespace DaxLab.Mutation.Tests;
 
@@ -479,6 +480,4 @@ public class EngineTests
         using var crashed = FileSystem.MountReadOnly(image, Seam.RealThreads);
         return crashed.Lookup(name) is not null;
     }
-
-    private static byte[] Filled(int length, byte value) => Enumerable.Repeat(value, length).ToArray();
 }

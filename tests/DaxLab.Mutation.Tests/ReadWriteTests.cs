@@ -2,6 +2,7 @@ using DaxLab.Base;
 using DaxLab.Designs;
 using DaxLab.Index;
 using DaxLab.Mm;
+using static DaxLab.Mutation.Tests.Bytes;
 
 namespace DaxLab.Mutation.Tests;
 
@@ -181,6 +182,4 @@ public class ReadWriteTests
 
         Assert.Null(file.Inode.Core.Journal!.CurrentHandle);
     }
-
-    private static byte[] Filled(int length, byte value) => Enumerable.Repeat(value, length).ToArray();
 }

@@ -2,6 +2,7 @@ using DaxLab.Base;
 using DaxLab.Device;
 using DaxLab.Mm;
 using DaxLab.Vfs;
+using static DaxLab.Mutation.Tests.Bytes;
 
 namespace DaxLab.Mutation.Tests;
 
@@ -391,6 +392,4 @@ public class SyscallTests
 
     private static HashSet<long> UncertainPages(PowerFailModel model) =>
         model.UncertainLines().Select(line => Geometry.PageAlignDown(line.Offset)).ToHashSet();
-
-    private static byte[] Filled(int length, byte value) => Enumerable.Repeat(value, length).ToArray();
 }
